@@ -1,0 +1,187 @@
+//! The database handle: a native SQLite or PostgreSQL pool behind one type.
+//!
+//! sqlx's `Any` driver was tried and rejected: it cannot decode SQLite booleans nor PostgreSQL's
+//! `NUMERIC`/`NAME`, so every query would need casts. Native pools plus [`crate::Query`], which
+//! binds the same values on either, keep one query path with full types.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The name shown in `/api/health` and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("migration {version} ({name}) has changed since it was applied; refusing to continue")]
+    ChangedMigration { version: i64, name: String },
+    #[error(
+        "the database was migrated by a newer AI Pasta (schema version {found}, this build knows {known})"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error("the database did not answer in time")]
+    Timeout,
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+}
+
+impl DbError {
+    /// True when the error is a unique-constraint violation (a duplicate email, slug, ...).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A cloneable handle to the database pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(crate) pool: Pool,
+}
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a free connection before failing clearly.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Db {
+    /// Connects to `url` (`sqlite://...` or `postgres://...`).
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        let pool = if url.starts_with("sqlite:") {
+            // WAL lets readers run beside the one writer; the busy timeout makes a second writer
+            // wait instead of failing with SQLITE_BUSY.
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(DbError::UnsupportedUrl(redact_url(url)));
+        };
+        Ok(Db { pool })
+    }
+
+    /// Opens (creating when missing) the SQLite file `<data_dir>/aipasta.db`.
+    pub async fn open_sqlite_in(data_dir: &Path) -> Result<Db, DbError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        Db::connect(&sqlite_url(&data_dir.join("aipasta.db"))).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A round trip to the database, bounded in time so a health check never hangs.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let check = crate::Query::new("SELECT 1").execute(self);
+        match tokio::time::timeout(Duration::from_secs(2), check).await {
+            Ok(result) => result.map(|_| ()),
+            Err(_elapsed) => Err(DbError::Timeout),
+        }
+    }
+
+    /// Closes every connection; later queries fail. Used at shutdown (and by tests).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The sqlx URL of a SQLite file.
+pub fn sqlite_url(file: &Path) -> String {
+    format!("sqlite://{}", file.display())
+}
+
+/// A database URL fit for logs: the password, if any, is replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/aipasta"),
+            "postgres://app:***@db:5432/aipasta"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/aipasta"),
+            "postgres://app@db/aipasta"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/aipasta.db"),
+            "sqlite://data/aipasta.db"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Embedded schema migrations, applied in order at start-up and by `aipasta migrate`.
+//!
+//! Each migration is plain SQL that both backends accept. Applied migrations are recorded with a
+//! checksum in `aipasta_migrations`; running again applies only what is new, and a migration
+//! edited after it was applied stops start-up instead of leaving the schema half-known.
+
+use sha2::{Digest, Sha256};
+
+use crate::query::{On, Query, Tx, execute_script};
+use crate::{Backend, Db, DbError};
+use aipasta_core::clock::now_ms;
+
+/// One schema change.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration this build knows, oldest first. Never edit one that has shipped: add another.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial schema",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
+
+/// What a migration run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// Versions applied by this run, in order.
+    pub applied: Vec<i64>,
+    /// The schema version after the run.
+    pub current: i64,
+}
+
+/// An arbitrary constant that names AI Pasta's migration lock among PostgreSQL advisory locks.
+const PG_MIGRATION_LOCK: i64 = 0x41_49_50_41_53_54_41;
+
+impl Db {
+    /// Applies every migration not yet applied, all in one transaction. Safe to call on every
+    /// start and from several instances at once (PostgreSQL runs wait on an advisory lock).
+    pub async fn migrate(&self) -> Result<MigrationReport, DbError> {
+        let mut tx = self.begin().await?;
+        if self.backend() == Backend::Postgres {
+            // Released when the transaction ends, however it ends.
+            Query::new("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_MIGRATION_LOCK)
+                .execute(&mut tx)
+                .await?;
+        }
+        let report = apply_pending(&mut tx).await?;
+        tx.commit().await?;
+        for version in &report.applied {
+            let name = MIGRATIONS
+                .iter()
+                .find(|m| m.version == *version)
+                .map_or("", |m| m.name);
+            tracing::info!(version, name, "applied migration");
+        }
+        Ok(report)
+    }
+
+    /// The highest applied migration version, or 0 on an empty database.
+    pub async fn schema_version(&self) -> Result<i64, DbError> {
+        let mut tx = self.begin().await?;
+        ensure_ledger(&mut tx).await?;
+        let version = current_version(&mut tx).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+}
+
+async fn ensure_ledger(tx: &mut Tx) -> Result<(), DbError> {
+    execute_script(
+        On::Tx(tx),
+        "CREATE TABLE IF NOT EXISTS aipasta_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .await
+}
+
+async fn current_version(tx: &mut Tx) -> Result<i64, DbError> {
+    Query::new("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM aipasta_migrations")
+        .fetch_scalar(tx)
+        .await
+}
+
+fn checksum(sql: &str) -> String {
+    let digest = Sha256::digest(sql.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn apply_pending(tx: &mut Tx) -> Result<MigrationReport, DbError> {
+    ensure_ledger(tx).await?;
+    let recorded: Vec<(i64, String)> =
+        Query::new("SELECT version, checksum FROM aipasta_migrations ORDER BY version")
+            .fetch_all(&mut *tx)
+            .await?;
+    for (version, recorded_checksum) in &recorded {
+        match MIGRATIONS.iter().find(|m| m.version == *version) {
+            Some(known) if checksum(known.sql) != *recorded_checksum => {
+                return Err(DbError::ChangedMigration {
+                    version: *version,
+                    name: known.name.to_string(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                return Err(DbError::NewerSchema {
+                    found: *version,
+                    known: MIGRATIONS.last().map_or(0, |m| m.version),
+                });
+            }
+        }
+    }
+
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS {
+        if recorded
+            .iter()
+            .any(|(version, _)| *version == migration.version)
+        {
+            continue;
+        }
+        execute_script(On::Tx(tx), migration.sql).await?;
+        Query::new(
+            "INSERT INTO aipasta_migrations (version, name, checksum, applied_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(checksum(migration.sql))
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        applied.push(migration.version);
+    }
+    let current = current_version(tx).await?;
+    Ok(MigrationReport { applied, current })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_in_strictly_increasing_order() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        assert_eq!(versions.first(), Some(&1));
+    }
+
+    #[test]
+    fn checksum_is_stable_hex() {
+        assert_eq!(
+            checksum("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! One query path for both backends: a SQL string with `$1, $2, ...` placeholders and a list of
+//! typed values, run on whichever pool (or transaction) the [`Db`] holds.
+
+use std::borrow::Cow;
+
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Arguments, FromRow, Postgres, Sqlite};
+
+use crate::db::{Db, DbError, Pool};
+
+/// A value bound to a placeholder. `None` inside keeps the SQL type of a NULL, which PostgreSQL
+/// needs to accept it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Bool(Option<bool>),
+    Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+}
+
+macro_rules! value_from {
+    ($variant:ident: $($ty:ty => $conv:expr),+ $(,)?) => {$(
+        impl From<$ty> for Value {
+            fn from(v: $ty) -> Value {
+                let conv: fn($ty) -> _ = $conv;
+                Value::$variant(Some(conv(v)))
+            }
+        }
+        impl From<Option<$ty>> for Value {
+            fn from(v: Option<$ty>) -> Value {
+                let conv: fn($ty) -> _ = $conv;
+                Value::$variant(v.map(conv))
+            }
+        }
+    )+};
+}
+value_from!(Int: i64 => |v| v, i32 => i64::from, u32 => i64::from);
+value_from!(Float: f64 => |v| v);
+value_from!(Bool: bool => |v| v);
+value_from!(Text: String => |v| v, &str => str::to_owned, &String => String::clone);
+value_from!(Bytes: Vec<u8> => |v| v);
+
+/// A row type both backends can decode (derive `sqlx::FromRow` on a struct of portable types).
+pub trait DbRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> DbRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// An open transaction on either backend.
+pub struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Starts a transaction; dropping it without [`Tx::commit`] rolls back.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Where a query runs: on the pool, or inside a transaction.
+pub enum On<'a> {
+    Pool(&'a Db),
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Db> for On<'a> {
+    fn from(db: &'a Db) -> On<'a> {
+        On::Pool(db)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for On<'a> {
+    fn from(tx: &'a mut Tx) -> On<'a> {
+        On::Tx(tx)
+    }
+}
+
+/// A statement and its bound values.
+#[derive(Debug, Clone)]
+pub struct Query {
+    sql: Cow<'static, str>,
+    values: Vec<Value>,
+}
+
+fn sqlite_args(values: Vec<Value>) -> Result<SqliteArguments<'static>, DbError> {
+    let mut args = SqliteArguments::default();
+    for value in values {
+        let added = match value {
+            Value::Int(v) => args.add(v),
+            Value::Float(v) => args.add(v),
+            Value::Bool(v) => args.add(v),
+            Value::Text(v) => args.add(v),
+            Value::Bytes(v) => args.add(v),
+        };
+        added.map_err(|e| DbError::Sqlx(sqlx::Error::Encode(e)))?;
+    }
+    Ok(args)
+}
+
+fn pg_args(values: Vec<Value>) -> Result<PgArguments, DbError> {
+    let mut args = PgArguments::default();
+    for value in values {
+        let added = match value {
+            Value::Int(v) => args.add(v),
+            Value::Float(v) => args.add(v),
+            Value::Bool(v) => args.add(v),
+            Value::Text(v) => args.add(v),
+            Value::Bytes(v) => args.add(v),
+        };
+        added.map_err(|e| DbError::Sqlx(sqlx::Error::Encode(e)))?;
+    }
+    Ok(args)
+}
+
+/// Runs `$body` with `$query` prepared for the backend of `$on` and `$exec` its executor.
+macro_rules! dispatch {
+    ($on:expr, $sql:expr, $values:expr, |$query:ident, $exec:ident| $body:expr) => {
+        match $on {
+            On::Pool(db) => match &db.pool {
+                Pool::Sqlite(pool) => {
+                    let $query = sqlx::query_with($sql, sqlite_args($values)?);
+                    let $exec = pool;
+                    $body
+                }
+                Pool::Postgres(pool) => {
+                    let $query = sqlx::query_with($sql, pg_args($values)?);
+                    let $exec = pool;
+                    $body
+                }
+            },
+            On::Tx(tx) => match &mut tx.inner {
+                TxInner::Sqlite(tx) => {
+                    let $query = sqlx::query_with($sql, sqlite_args($values)?);
+                    let $exec = &mut **tx;
+                    $body
+                }
+                TxInner::Postgres(tx) => {
+                    let $query = sqlx::query_with($sql, pg_args($values)?);
+                    let $exec = &mut **tx;
+                    $body
+                }
+            },
+        }
+    };
+}
+
+impl Query {
+    pub fn new(sql: impl Into<Cow<'static, str>>) -> Query {
+        Query {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds the next placeholder.
+    pub fn bind(mut self, value: impl Into<Value>) -> Query {
+        self.values.push(value.into());
+        self
+    }
+
+    /// Runs the statement; answers the number of rows it changed.
+    pub async fn execute<'a>(self, on: impl Into<On<'a>>) -> Result<u64, DbError> {
+        let Query { sql, values } = self;
+        let affected = dispatch!(on.into(), &sql, values, |query, exec| {
+            query.execute(exec).await?.rows_affected()
+        });
+        Ok(affected)
+    }
+
+    /// Every row, decoded as `T`.
+    pub async fn fetch_all<'a, T: DbRow>(self, on: impl Into<On<'a>>) -> Result<Vec<T>, DbError> {
+        let Query { sql, values } = self;
+        let rows = dispatch!(on.into(), &sql, values, |query, exec| {
+            query
+                .fetch_all(exec)
+                .await?
+                .iter()
+                .map(T::from_row)
+                .collect::<Result<Vec<T>, sqlx::Error>>()?
+        });
+        Ok(rows)
+    }
+
+    /// The first row, if any, decoded as `T`.
+    pub async fn fetch_optional<'a, T: DbRow>(
+        self,
+        on: impl Into<On<'a>>,
+    ) -> Result<Option<T>, DbError> {
+        let Query { sql, values } = self;
+        let row = dispatch!(on.into(), &sql, values, |query, exec| {
+            match query.fetch_optional(exec).await? {
+                Some(row) => Some(T::from_row(&row)?),
+                None => None,
+            }
+        });
+        Ok(row)
+    }
+
+    /// Exactly one row, decoded as `T`; no row is [`sqlx::Error::RowNotFound`].
+    pub async fn fetch_one<'a, T: DbRow>(self, on: impl Into<On<'a>>) -> Result<T, DbError> {
+        self.fetch_optional(on)
+            .await?
+            .ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
+    }
+
+    /// The first column of the first row (`COUNT(*)`, an id, ...).
+    pub async fn fetch_scalar<'a, T>(self, on: impl Into<On<'a>>) -> Result<T, DbError>
+    where
+        (T,): DbRow,
+    {
+        let (value,) = self.fetch_one::<(T,)>(on).await?;
+        Ok(value)
+    }
+}
+
+/// Runs a script of several statements without parameters (migrations).
+pub(crate) async fn execute_script(on: On<'_>, script: &str) -> Result<(), DbError> {
+    match on {
+        On::Pool(db) => match &db.pool {
+            Pool::Sqlite(pool) => sqlx::raw_sql(script).execute(pool).await.map(drop)?,
+            Pool::Postgres(pool) => sqlx::raw_sql(script).execute(pool).await.map(drop)?,
+        },
+        On::Tx(tx) => match &mut tx.inner {
+            TxInner::Sqlite(tx) => sqlx::raw_sql(script).execute(&mut **tx).await.map(drop)?,
+            TxInner::Postgres(tx) => sqlx::raw_sql(script).execute(&mut **tx).await.map(drop)?,
+        },
+    }
+    Ok(())
+}

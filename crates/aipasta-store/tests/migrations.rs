@@ -1,0 +1,187 @@
+//! The schema migrations, on every backend this run covers.
+
+use aipasta_store::testing::{TestDatabase, backends};
+use aipasta_store::{Backend, Db, MIGRATIONS, Query};
+
+const TABLES: &[&str] = &[
+    "users",
+    "user_identities",
+    "categories",
+    "models",
+    "model_tags",
+    "generations",
+    "generation_assets",
+    "shares",
+    "auth_sessions",
+    "request_log_sessions",
+    "request_log_entries",
+    "system_settings",
+    "favorites",
+    "parameter_presets",
+    "api_keys",
+    "moderation_rules",
+    "moderation_flags",
+    "audit_log",
+    "usage_daily",
+];
+
+/// The indexes the product plan lists (by our names), plus the ones later features rely on.
+const INDEXES: &[&str] = &[
+    "users_email_key",
+    "users_role_idx",
+    "users_status_idx",
+    "users_created_at_idx",
+    "models_name_idx",
+    "models_provider_idx",
+    "models_category_idx",
+    "models_status_idx",
+    "models_is_active_idx",
+    "models_created_at_idx",
+    "models_provider_model_key",
+    "model_tags_tag_idx",
+    "categories_slug_key",
+    "categories_name_key",
+    "categories_is_active_idx",
+    "categories_sort_order_idx",
+    "generations_user_created_idx",
+    "generations_model_created_idx",
+    "generations_session_idx",
+    "generations_status_idx",
+    "generations_created_at_idx",
+    "shares_share_id_key",
+    "request_log_sessions_session_key",
+    "request_log_sessions_user_idx",
+    "request_log_sessions_ip_idx",
+    "request_log_sessions_expires_idx",
+    "system_settings_category_idx",
+    "api_keys_hash_key",
+    "usage_daily_user_idx",
+    "usage_daily_model_idx",
+];
+
+async fn names(db: &Db, kind: &str) -> Vec<String> {
+    let sql = match (db.backend(), kind) {
+        (Backend::Sqlite, "table") => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        (Backend::Sqlite, _) => "SELECT name FROM sqlite_master WHERE type = 'index'",
+        (Backend::Postgres, "table") => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'"
+        }
+        (Backend::Postgres, _) => {
+            "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = 'public'"
+        }
+    };
+    let rows: Vec<(String,)> = Query::new(sql)
+        .fetch_all(db)
+        .await
+        .expect("list schema objects");
+    rows.into_iter().map(|(name,)| name).collect()
+}
+
+#[tokio::test]
+async fn migrations_create_the_whole_schema_and_reapply_as_no_ops() {
+    for backend in backends() {
+        let test_db = TestDatabase::create(backend).await;
+        let db = test_db.connect().await;
+        assert_eq!(db.schema_version().await.expect("version"), 0);
+
+        let first = db.migrate().await.expect("first migration run");
+        let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(
+            first.applied, all,
+            "{backend:?}: every migration applied once"
+        );
+
+        let tables = names(&db, "table").await;
+        for table in TABLES {
+            assert!(
+                tables.iter().any(|t| t == table),
+                "{backend:?}: table {table} missing"
+            );
+        }
+        let indexes = names(&db, "index").await;
+        for index in INDEXES {
+            assert!(
+                indexes.iter().any(|i| i == index),
+                "{backend:?}: index {index} missing"
+            );
+        }
+
+        let second = db.migrate().await.expect("second migration run");
+        assert!(
+            second.applied.is_empty(),
+            "{backend:?}: nothing to re-apply"
+        );
+        assert_eq!(second.current, first.current);
+        assert_eq!(names(&db, "table").await.len(), tables.len());
+        assert_eq!(names(&db, "index").await.len(), indexes.len());
+    }
+}
+
+#[tokio::test]
+async fn portable_types_round_trip_and_constraints_hold() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        Query::new(
+            "INSERT INTO users (id, email, name, public_profile, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind("u1")
+        .bind("a@example.com")
+        .bind("Ada")
+        .bind(true)
+        .bind(1_700_000_000_000_i64)
+        .bind(1_700_000_000_000_i64)
+        .execute(&db)
+        .await
+        .expect("insert user");
+        let (public_profile, notify_push, created_at, role, image): (
+            bool,
+            bool,
+            i64,
+            String,
+            Option<String>,
+        ) = Query::new("SELECT public_profile, notify_push, created_at, role, image FROM users")
+            .fetch_one(&db)
+            .await
+            .expect("read user");
+        assert!(public_profile, "{backend:?}");
+        assert!(!notify_push, "{backend:?}");
+        assert_eq!(created_at, 1_700_000_000_000);
+        assert_eq!(role, "user");
+        assert_eq!(image, None);
+
+        let typed_null =
+            Query::new("UPDATE users SET last_login_at = $1, image = $2 WHERE id = $3")
+                .bind(None::<i64>)
+                .bind(Some("https://example.com/a.png"))
+                .bind("u1")
+                .execute(&db)
+                .await
+                .expect("typed NULLs bind on every backend");
+        assert_eq!(typed_null, 1);
+
+        let duplicate = Query::new(
+            "INSERT INTO users (id, email, name, created_at, updated_at) VALUES ('u2', 'a@example.com', 'B', 0, 0)",
+        )
+        .execute(&db)
+        .await;
+        assert!(
+            duplicate.is_err_and(|e| e.is_unique_violation()),
+            "{backend:?}: emails are unique"
+        );
+
+        let bad_role = Query::new(
+            "INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES ('u3', 'c@example.com', 'C', 'root', 0, 0)",
+        )
+        .execute(&db)
+        .await;
+        assert!(bad_role.is_err(), "{backend:?}: role is checked");
+
+        let orphan = Query::new(
+            "INSERT INTO favorites (user_id, model_id, created_at) VALUES ('nobody', 'nothing', 0)",
+        )
+        .execute(&db)
+        .await;
+        assert!(orphan.is_err(), "{backend:?}: foreign keys are enforced");
+    }
+}
