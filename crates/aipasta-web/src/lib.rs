@@ -1,1 +1,53 @@
+//! AI Pasta's HTTP server: pages, the JSON API under `/api`, and (later) the `/v1` gateway.
+//!
+//! [`router`] builds the whole application from an [`AppState`]; [`serve`] runs it on a listener
+//! until a shutdown signal. The binary and the integration tests start the app the same way.
 
+mod api;
+pub mod assets;
+mod chrome;
+mod error;
+mod middleware;
+mod observability;
+mod pages;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, WebConfig};
+
+/// The whole application: routes and the middleware every response passes through.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(pages::router())
+        .nest("/api", api::router())
+        .merge(observability::router())
+        .route("/static/{hash}/{name}", axum::routing::get(assets::serve))
+        .fallback(pages::not_found)
+        .with_state(state);
+    middleware::wrap(routes)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Without TCP_NODELAY, small writes (streamed tokens) can wait ~40 ms for a delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

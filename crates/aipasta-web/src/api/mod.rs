@@ -1,0 +1,11 @@
+//! The JSON API under `/api`, one module per resource.
+
+mod health;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(health::router())
+}

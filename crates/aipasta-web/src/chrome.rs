@@ -1,0 +1,165 @@
+//! The page chrome every HTML page shares: theme, navigation and asset URLs.
+
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::COOKIE;
+use axum::http::request::Parts;
+
+use aipasta_core::VERSION;
+
+/// The colour theme a visitor chose; `System` follows the operating system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    Light,
+    Dark,
+    #[default]
+    System,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::Light, Theme::Dark, Theme::System];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::System => "system",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Theme::Light => "Light",
+            Theme::Dark => "Dark",
+            Theme::System => "System",
+        }
+    }
+}
+
+/// The cookie that remembers the theme (also written by `app.js`).
+pub const THEME_COOKIE: &str = "theme";
+
+/// A named cookie's value from a request's `Cookie` headers.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct ThemeChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub pressed: bool,
+}
+
+/// The main navigation, in order. Later features add their pages here.
+const NAV: &[(&str, &str)] = &[("/", "Home"), ("/about", "About"), ("/contact", "Contact")];
+
+/// What the base layout needs, read from the request.
+pub struct Chrome {
+    pub theme: Theme,
+    pub path: String,
+    pub version: &'static str,
+}
+
+impl Chrome {
+    pub fn asset(&self, name: &str) -> String {
+        crate::assets::url(name)
+    }
+
+    pub fn nav(&self) -> Vec<NavItem> {
+        NAV.iter()
+            .map(|&(href, label)| NavItem {
+                href,
+                label,
+                current: self.path == href,
+            })
+            .collect()
+    }
+
+    pub fn theme_choices(&self) -> Vec<ThemeChoice> {
+        Theme::ALL
+            .into_iter()
+            .map(|theme| ThemeChoice {
+                value: theme.as_str(),
+                label: theme.label(),
+                pressed: theme == self.theme,
+            })
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Chrome {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Chrome, Infallible> {
+        Ok(Chrome::from_parts(parts))
+    }
+}
+
+impl Chrome {
+    pub fn from_parts(parts: &Parts) -> Chrome {
+        let theme = cookie(parts, THEME_COOKIE)
+            .and_then(Theme::parse)
+            .unwrap_or_default();
+        Chrome {
+            theme,
+            path: parts.uri.path().to_string(),
+            version: VERSION,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(cookie_header: &str) -> Parts {
+        let (parts, ()) = Request::builder()
+            .uri("/about")
+            .header(COOKIE, cookie_header)
+            .body(())
+            .map(Request::into_parts)
+            .unwrap_or_else(|e| panic!("{e}"));
+        parts
+    }
+
+    #[test]
+    fn theme_comes_from_the_cookie_and_defaults_to_system() {
+        assert_eq!(
+            Chrome::from_parts(&parts("a=1; theme=dark")).theme,
+            Theme::Dark
+        );
+        assert_eq!(
+            Chrome::from_parts(&parts("theme=purple")).theme,
+            Theme::System
+        );
+        assert_eq!(Chrome::from_parts(&parts("")).theme, Theme::System);
+    }
+
+    #[test]
+    fn navigation_marks_the_current_page() {
+        let chrome = Chrome::from_parts(&parts(""));
+        let current: Vec<_> = chrome.nav().into_iter().filter(|i| i.current).collect();
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0].href, "/about");
+    }
+}

@@ -1,0 +1,161 @@
+//! The layers every response passes through: request ids, tracing, metrics, security headers,
+//! compression, panic recovery, and error bodies in the right format for their area.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{code_for_status, envelope};
+use crate::pages::{ErrorPage, is_api_path, render};
+
+/// No inline script or style, no eval, no framing: model output rendered on a page can never
+/// run code even if sanitising missed something.
+pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+media-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn wrap(routes: Router) -> Router {
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let request_id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id,
+                )
+            }),
+        )
+        .layer(from_fn(crate::observability::record))
+        .layer(from_fn(security_headers))
+        .layer(CompressionLayer::new())
+        .layer(from_fn(error_bodies))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!("a request handler panicked");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }));
+    routes.layer(layers)
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_api = is_api_path(request.uri().path());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+    );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    );
+    if is_api && !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Error responses that carry no body of the right kind (a 405 from the router, an extractor's
+/// plain-text rejection, a caught panic) get one: the JSON envelope under `/api`, keeping the
+/// rejection's explanation as the message, and the HTML error page elsewhere.
+async fn error_bodies(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let is_api = is_api_path(parts.uri.path());
+    let is_head = parts.method == Method::HEAD;
+    let request_id = parts
+        .headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(Request::from_parts(parts.clone(), body)).await;
+
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_head {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let already_right = if is_api {
+        content_type.starts_with("application/json")
+    } else {
+        content_type.starts_with("text/html")
+    };
+    if already_right {
+        return response;
+    }
+
+    let (mut response_parts, body) = response.into_parts();
+    let rewritten = if is_api {
+        // Rejection messages are short; a body too large to read is replaced by the generic one.
+        let text = to_bytes(body, 4096)
+            .await
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty() && status.is_client_error());
+        let message = text.unwrap_or_else(|| default_message(status).to_string());
+        let json = envelope(code_for_status(status), &message).to_string();
+        response_parts
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Body::from(json)
+    } else {
+        let page = ErrorPage::for_status(&parts, status, request_id);
+        let html = render(&page);
+        response_parts.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        html.into_body()
+    };
+    response_parts
+        .headers
+        .remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(response_parts, rewritten)
+}
+
+fn default_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        405 => "This endpoint does not accept that HTTP method.",
+        404 => "Not found.",
+        s if s >= 500 => {
+            "Something went wrong on our side. The error was logged; try again in a moment."
+        }
+        _ => "The request could not be completed.",
+    }
+}

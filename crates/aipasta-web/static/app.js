@@ -1,0 +1,35 @@
+// AI Pasta — behaviour every page shares. Loaded as a module (deferred); no inline script anywhere.
+//
+// Theme: the server renders <html data-theme> from the `theme` cookie, so the first paint is
+// already right. Without JavaScript the theme buttons post a form that sets the cookie; with it,
+// they switch instantly and remember the choice in the same cookie.
+
+const THEME_COOKIE = "theme";
+const THEMES = ["light", "dark", "system"];
+const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
+
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  for (const button of document.querySelectorAll("[data-theme-choice]")) {
+    button.setAttribute("aria-pressed", String(button.value === theme));
+  }
+}
+
+function rememberTheme(theme) {
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${THEME_COOKIE}=${theme}; Path=/; Max-Age=${ONE_YEAR_SECONDS}; SameSite=Lax${secure}`;
+}
+
+function setUpThemeSwitch() {
+  const form = document.querySelector("form.theme-switch");
+  if (!form) return;
+  form.addEventListener("submit", (event) => {
+    const theme = event.submitter?.value;
+    if (!THEMES.includes(theme)) return;
+    event.preventDefault();
+    rememberTheme(theme);
+    applyTheme(theme);
+  });
+}
+
+setUpThemeSwitch();
