@@ -1,7 +1,9 @@
 //! Domain types shared by every AI Pasta crate. Nothing here performs I/O.
 
+pub mod catalog;
 pub mod clock;
 pub mod id;
+pub mod money;
 
 /// The version of AI Pasta, as built.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

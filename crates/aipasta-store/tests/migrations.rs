@@ -1,5 +1,7 @@
 //! The schema migrations, on every backend this run covers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
+
 use aipasta_store::testing::{TestDatabase, backends};
 use aipasta_store::{Backend, Db, MIGRATIONS, Query};
 

@@ -28,7 +28,7 @@ pub fn install_recorder() {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(DURATION.to_string()), LATENCY_BUCKETS);
-        match builder.and_then(|b| Ok(b.install_recorder()?)) {
+        match builder.and_then(|b| b.install_recorder()) {
             Ok(handle) => Some(handle),
             Err(error) => {
                 tracing::warn!(%error, "metrics disabled: could not install the recorder");

@@ -113,7 +113,7 @@ fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
 }
 
 impl Cli {
-    pub fn command(&self) -> &Command {
+    pub fn chosen_command(&self) -> &Command {
         self.command.as_ref().unwrap_or(&Command::Serve)
     }
 }
@@ -136,7 +136,7 @@ mod tests {
             "postgres://app:hunter2@db/aipasta",
         ])
         .unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(cli.command(), Command::Serve));
+        assert!(matches!(cli.chosen_command(), Command::Serve));
         let debug = format!("{cli:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("REDACTED"), "{debug}");

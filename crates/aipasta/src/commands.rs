@@ -13,7 +13,7 @@ use aipasta_web::{AppState, WebConfig};
 use crate::cli::{Cli, Command, Settings};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command() {
+    match cli.chosen_command() {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate => migrate(&cli.settings).await,
         Command::Config => {

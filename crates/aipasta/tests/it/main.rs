@@ -1,0 +1,10 @@
+//! Integration tests: one test binary, each test starting the app on a random port with a fresh
+//! database (see `helpers`). Storage-facing tests run once per backend in `helpers::backends()`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
+
+mod browser;
+mod config;
+mod helpers;
+mod http;
+mod webdriver;
