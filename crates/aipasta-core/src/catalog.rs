@@ -1,6 +1,8 @@
 //! The model catalog's vocabulary: what a provider tells us about a model ([`ModelFacts`]), its
 //! capabilities, status and category, and the text normalisation search relies on.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::money::Price;
@@ -154,6 +156,9 @@ pub struct Pricing {
     pub cache_read: Option<Price>,
     /// Per input token written to the cache.
     pub cache_write: Option<Price>,
+    /// Any other price the provider lists (`web_search`, `audio`, `internal_reasoning`, ...),
+    /// by the provider's name for it.
+    pub extra: BTreeMap<String, Price>,
 }
 
 impl Pricing {
@@ -296,6 +301,8 @@ pub struct ModelFacts {
     pub max_output_tokens: Option<i64>,
     /// Request parameters the model accepts (`temperature`, `top_p`, `tools`, ...).
     pub supported_parameters: Vec<String>,
+    /// Default values the provider recommends (`temperature`, `top_p`, ...), when it says.
+    pub parameter_defaults: BTreeMap<String, f64>,
     /// Who made the model (the part of the id before `/`, in its usual spelling).
     pub developer: Option<String>,
     pub hugging_face_id: Option<String>,

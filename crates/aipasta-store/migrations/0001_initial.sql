@@ -93,6 +93,7 @@ CREATE TABLE models (
     price_request TEXT,
     price_cache_read TEXT,
     price_cache_write TEXT,
+    price_extra TEXT NOT NULL DEFAULT '{}', -- JSON: other prices by the provider's name for them
     price_currency TEXT NOT NULL DEFAULT 'USD',
     is_free BOOLEAN NOT NULL DEFAULT FALSE,
     -- ... and integer micro-dollars per million tokens, for sorting and filtering in SQL.
@@ -136,6 +137,7 @@ CREATE TABLE models (
     source_code_url TEXT,
     paper_url TEXT,
     hugging_face_id TEXT,
+    downloads BIGINT, -- popularity upstream (Hugging Face downloads)
     fallback_model_ids TEXT NOT NULL DEFAULT '[]', -- JSON array of model ids tried in order
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'beta', 'maintenance', 'deprecated')),
     is_active BOOLEAN NOT NULL DEFAULT TRUE,
