@@ -379,3 +379,171 @@ mod tests {
         }
     }
 }
+
+/// The range and default of one numeric request parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParameterRange {
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+}
+
+/// Standard ranges of the sampling parameters the playground can show, by API name. Providers
+/// list which parameters a model accepts but rarely their ranges; these are the ranges
+/// OpenRouter and OpenAI document.
+const STANDARD_RANGES: &[(&str, f64, f64, f64)] = &[
+    ("temperature", 0.0, 2.0, 1.0),
+    ("top_p", 0.0, 1.0, 1.0),
+    ("top_k", 0.0, 200.0, 0.0),
+    ("frequency_penalty", -2.0, 2.0, 0.0),
+    ("presence_penalty", -2.0, 2.0, 0.0),
+    ("repetition_penalty", 0.0, 2.0, 1.0),
+    ("min_p", 0.0, 1.0, 0.0),
+    ("top_a", 0.0, 1.0, 0.0),
+];
+
+/// The ranges of the numeric parameters a model supports, with the provider's recommended
+/// defaults where it gives them (clamped into range).
+pub fn parameter_ranges(facts: &ModelFacts) -> BTreeMap<String, ParameterRange> {
+    STANDARD_RANGES
+        .iter()
+        .filter(|(name, ..)| facts.supported_parameters.iter().any(|p| p == name))
+        .map(|&(name, min, max, default)| {
+            let default = facts
+                .parameter_defaults
+                .get(name)
+                .copied()
+                .filter(|d| d.is_finite())
+                .map_or(default, |d| d.clamp(min, max));
+            (name.to_owned(), ParameterRange { min, max, default })
+        })
+        .collect()
+}
+
+/// The name without the developer prefix OpenRouter puts in front: `Anthropic: Claude Opus 4`
+/// → `Claude Opus 4`.
+pub fn display_name(name: &str) -> &str {
+    match name.split_once(": ") {
+        Some((_, rest)) if !rest.trim().is_empty() => rest.trim(),
+        _ => name.trim(),
+    }
+}
+
+/// `128K`, `1M`, `32,768` → a short token count for people.
+pub fn short_tokens(tokens: i64) -> String {
+    if tokens >= 1_000_000 && tokens % 1_000_000 == 0 {
+        format!("{}M", tokens / 1_000_000)
+    } else if tokens >= 1_000_000 {
+        format!("{:.1}M", tokens as f64 / 1_048_576.0)
+    } else if tokens >= 1_000 {
+        format!("{}K", (tokens + 512) / 1_024)
+    } else {
+        tokens.to_string()
+    }
+}
+
+/// A short description written from a model's facts, used until a sync brings the provider's
+/// own (the seed catalog carries no provider texts).
+pub fn describe(facts: &ModelFacts) -> String {
+    let name = display_name(&facts.name);
+    let kind = SEED_CATEGORIES
+        .iter()
+        .find(|c| c.slug == facts.category)
+        .map_or("AI", |c| c.name);
+    let mut text = match &facts.developer {
+        Some(developer) => format!("{name} is a {} model by {developer}", kind.to_lowercase()),
+        None => format!("{name} is a {} model", kind.to_lowercase()),
+    };
+    if let Some(context) = facts.context_length.filter(|c| *c > 0) {
+        text.push_str(&format!(
+            " with a {}-token context window",
+            short_tokens(context)
+        ));
+    }
+    text.push('.');
+    let mut abilities = Vec::new();
+    if facts.capabilities.image_analysis {
+        abilities.push("reads images");
+    }
+    if facts.capabilities.image_generation {
+        abilities.push("generates images");
+    }
+    if facts.supported_parameters.iter().any(|p| p == "tools") {
+        abilities.push("calls tools");
+    }
+    if facts.supported_parameters.iter().any(|p| p == "reasoning") {
+        abilities.push("can reason step by step before answering");
+    }
+    if !abilities.is_empty() {
+        text.push_str(&format!(" It {}.", join_words(&abilities)));
+    }
+    match (facts.pricing.prompt, facts.pricing.completion) {
+        (Some(p), Some(c)) if p.is_zero() && c.is_zero() => text.push_str(" Free to use."),
+        (Some(p), Some(c)) => text.push_str(&format!(
+            " Input costs {} and output {} tokens.",
+            crate::money::per_million_label(Some(p)).replace(" / 1M", " per million"),
+            crate::money::per_million_label(Some(c)).replace(" / 1M", " per million"),
+        )),
+        _ => {}
+    }
+    text
+}
+
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_come_from_facts() {
+        let facts = ModelFacts {
+            name: "Anthropic: Claude Opus 4".into(),
+            developer: Some("Anthropic".into()),
+            category: "chat".into(),
+            context_length: Some(200_000),
+            capabilities: Capabilities {
+                image_analysis: true,
+                ..Capabilities::default()
+            },
+            supported_parameters: vec!["tools".into(), "temperature".into()],
+            pricing: Pricing {
+                prompt: Price::parse("0.000015").ok(),
+                completion: Price::parse("0.000075").ok(),
+                ..Pricing::default()
+            },
+            ..ModelFacts::default()
+        };
+        assert_eq!(
+            describe(&facts),
+            "Claude Opus 4 is a chat model by Anthropic with a 195K-token context window. \
+             It reads images and calls tools. Input costs $15 per million and output $75 per million tokens."
+        );
+    }
+
+    #[test]
+    fn ranges_follow_supported_parameters_and_provider_defaults() {
+        let facts = ModelFacts {
+            supported_parameters: vec!["temperature".into(), "top_p".into(), "tools".into()],
+            parameter_defaults: [("top_p".to_owned(), 0.95), ("temperature".to_owned(), 9.0)]
+                .into_iter()
+                .collect(),
+            ..ModelFacts::default()
+        };
+        let ranges = parameter_ranges(&facts);
+        assert_eq!(ranges.len(), 2);
+        assert_eq!(ranges["top_p"].default, 0.95);
+        assert_eq!(ranges["temperature"].default, 2.0, "clamped into range");
+        assert_eq!(display_name("Meta: Llama 3"), "Llama 3");
+        assert_eq!(display_name("gpt-4o"), "gpt-4o");
+        assert_eq!(short_tokens(131_072), "128K");
+        assert_eq!(short_tokens(1_048_576), "1.0M");
+        assert_eq!(short_tokens(2_000_000), "2M");
+    }
+}

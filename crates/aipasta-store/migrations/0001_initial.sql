@@ -138,6 +138,7 @@ CREATE TABLE models (
     paper_url TEXT,
     hugging_face_id TEXT,
     downloads BIGINT, -- popularity upstream (Hugging Face downloads)
+    generation_count BIGINT NOT NULL DEFAULT 0, -- popularity here, kept by the generation engine
     fallback_model_ids TEXT NOT NULL DEFAULT '[]', -- JSON array of model ids tried in order
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'beta', 'maintenance', 'deprecated')),
     is_active BOOLEAN NOT NULL DEFAULT TRUE,
@@ -157,6 +158,11 @@ CREATE INDEX models_category_idx ON models (category_id);
 CREATE INDEX models_status_idx ON models (status);
 CREATE INDEX models_is_active_idx ON models (is_active);
 CREATE INDEX models_created_at_idx ON models (created_at);
+CREATE INDEX models_listing_idx ON models (is_active, status, display_name);
+CREATE INDEX models_price_idx ON models (price_prompt_per_m_micros);
+CREATE INDEX models_context_idx ON models (context_length);
+CREATE INDEX models_release_idx ON models (release_date);
+CREATE INDEX models_popularity_idx ON models (generation_count);
 
 -- The plan's models.tags, indexed for search.
 CREATE TABLE model_tags (

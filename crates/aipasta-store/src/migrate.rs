@@ -10,20 +10,49 @@ use crate::query::{On, Query, Tx, execute_script};
 use crate::{Backend, Db, DbError};
 use aipasta_core::clock::now_ms;
 
-/// One schema change.
+/// One schema change, as SQL for each backend (the same text where the dialects agree).
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
-    pub sql: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+impl Migration {
+    /// A migration whose SQL both backends accept.
+    const fn portable(version: i64, name: &'static str, sql: &'static str) -> Migration {
+        Migration {
+            version,
+            name,
+            sqlite: sql,
+            postgres: sql,
+        }
+    }
+
+    pub fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
 }
 
 /// Every migration this build knows, oldest first. Never edit one that has shipped: add another.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::portable(
+        1,
+        "initial schema",
+        include_str!("../migrations/0001_initial.sql"),
+    ),
+    // Full-text search is the one place the dialects differ: FTS5 against a tsvector.
+    Migration {
+        version: 2,
+        name: "model search",
+        sqlite: include_str!("../migrations/0002_model_search.sqlite.sql"),
+        postgres: include_str!("../migrations/0002_model_search.postgres.sql"),
+    },
+];
 
 /// What a migration run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +78,7 @@ impl Db {
                 .execute(&mut tx)
                 .await?;
         }
-        let report = apply_pending(&mut tx).await?;
+        let report = apply_pending(&mut tx, self.backend()).await?;
         tx.commit().await?;
         for version in &report.applied {
             let name = MIGRATIONS
@@ -95,7 +124,7 @@ fn checksum(sql: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn apply_pending(tx: &mut Tx) -> Result<MigrationReport, DbError> {
+async fn apply_pending(tx: &mut Tx, backend: Backend) -> Result<MigrationReport, DbError> {
     ensure_ledger(tx).await?;
     let recorded: Vec<(i64, String)> =
         Query::new("SELECT version, checksum FROM aipasta_migrations ORDER BY version")
@@ -103,7 +132,7 @@ async fn apply_pending(tx: &mut Tx) -> Result<MigrationReport, DbError> {
             .await?;
     for (version, recorded_checksum) in &recorded {
         match MIGRATIONS.iter().find(|m| m.version == *version) {
-            Some(known) if checksum(known.sql) != *recorded_checksum => {
+            Some(known) if checksum(known.sql(backend)) != *recorded_checksum => {
                 return Err(DbError::ChangedMigration {
                     version: *version,
                     name: known.name.to_string(),
@@ -127,14 +156,14 @@ async fn apply_pending(tx: &mut Tx) -> Result<MigrationReport, DbError> {
         {
             continue;
         }
-        execute_script(On::Tx(tx), migration.sql).await?;
+        execute_script(On::Tx(tx), migration.sql(backend)).await?;
         Query::new(
             "INSERT INTO aipasta_migrations (version, name, checksum, applied_at)
              VALUES ($1, $2, $3, $4)",
         )
         .bind(migration.version)
         .bind(migration.name)
-        .bind(checksum(migration.sql))
+        .bind(checksum(migration.sql(backend)))
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;

@@ -1,0 +1,458 @@
+//! The catalog in the database, on every backend: sync (upsert, deprecate, restore, admin
+//! overrides, rollback), listing filters and sorting, search and categories.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
+
+use aipasta_core::catalog::{Capabilities, Capability, ModelFacts, ModelStatus, Pricing};
+use aipasta_core::money::Price;
+use aipasta_store::catalog::{
+    self, AdminEdit, ModelQuery, SortField, SortOrder, seed_categories, upsert_provider_models,
+};
+use aipasta_store::testing::{TestDatabase, backends};
+use aipasta_store::{Db, Query};
+
+fn model(id: &str, name: &str, prompt: &str, completion: &str, context: i64) -> ModelFacts {
+    ModelFacts {
+        provider: "openrouter".into(),
+        provider_model_id: id.into(),
+        slug: id.into(),
+        name: name.into(),
+        category: "chat".into(),
+        developer: name.split_once(": ").map(|(d, _)| d.to_owned()),
+        pricing: Pricing {
+            prompt: Price::parse(prompt).ok(),
+            completion: Price::parse(completion).ok(),
+            ..Pricing::default()
+        },
+        capabilities: Capabilities {
+            text_generation: true,
+            chat_completion: true,
+            ..Capabilities::default()
+        },
+        context_length: Some(context),
+        supported_parameters: vec!["temperature".into(), "top_p".into(), "top_k".into()],
+        tags: vec!["tools".into()],
+        released_at: Some(1_700_000_000_000 + context),
+        ..ModelFacts::default()
+    }
+}
+
+fn catalog_facts() -> Vec<ModelFacts> {
+    let mut vision = model(
+        "openai/gpt-4o",
+        "OpenAI: GPT-4o",
+        "0.0000025",
+        "0.00001",
+        128_000,
+    );
+    vision.capabilities.image_analysis = true;
+    let mut coder = model(
+        "qwen/qwen-coder",
+        "Qwen: Qwen Coder",
+        "0.0000002",
+        "0.0000006",
+        32_768,
+    );
+    coder.category = "code".into();
+    coder.capabilities.code_generation = true;
+    let mut reasoning = model(
+        "deepseek/r1",
+        "DeepSeek: R1",
+        "0.00000008333333333333334",
+        "0.000002",
+        64_000,
+    );
+    reasoning.category = "reasoning".into();
+    vec![
+        model(
+            "anthropic/claude-opus-4",
+            "Anthropic: Claude Opus 4",
+            "0.000015",
+            "0.000075",
+            200_000,
+        ),
+        model(
+            "meta-llama/llama-3-8b:free",
+            "Meta: Llama 3 8B (free)",
+            "0",
+            "0",
+            8_192,
+        ),
+        vision,
+        coder,
+        reasoning,
+    ]
+}
+
+async fn seeded(db: &Db) {
+    seed_categories(db).await.unwrap();
+    let outcome = upsert_provider_models(db, "openrouter", &catalog_facts(), true)
+        .await
+        .unwrap();
+    assert_eq!(outcome.inserted, 5);
+}
+
+async fn slugs(db: &Db, query: ModelQuery) -> Vec<String> {
+    let page = catalog::list(
+        db,
+        &ModelQuery {
+            page: 1,
+            limit: 50,
+            ..query
+        },
+    )
+    .await
+    .unwrap();
+    page.models.into_iter().map(|m| m.slug).collect()
+}
+
+#[tokio::test]
+async fn sync_inserts_updates_deprecates_restores_and_keeps_admin_edits() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seeded(&db).await;
+
+        let opus = catalog::find_model(&db, "anthropic/claude-opus-4")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(opus.display_name, "Claude Opus 4");
+        assert_eq!(opus.price_prompt.as_deref(), Some("0.000015"));
+        assert_eq!(opus.category_slug.as_deref(), Some("chat"));
+        assert!(
+            opus.description.contains("Claude Opus 4"),
+            "generated description"
+        );
+        assert_eq!(opus.parameter_ranges()["top_k"].max, 200.0);
+        let r1 = catalog::find_model(&db, "deepseek/r1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r1.price_prompt.as_deref(),
+            Some("0.00000008333333333333334"),
+            "{backend:?}: exact"
+        );
+        assert!(
+            catalog::find_model(&db, &opus.id).await.unwrap().is_some(),
+            "found by UUID too"
+        );
+
+        // An admin renames, re-describes, features and re-tags Opus.
+        let edit = AdminEdit {
+            display_name: Some("Opus (house favourite)".into()),
+            description: Some("Our pick for hard problems.".into()),
+            featured: Some(true),
+            tags: Some(vec!["favourite".into()]),
+            ..AdminEdit::default()
+        };
+        assert!(catalog::admin_edit(&db, &opus.id, &edit).await.unwrap());
+
+        // Next sync: Opus gets a new price and its provider description; GPT-4o disappeared.
+        let mut next = catalog_facts();
+        next[0].pricing.prompt = Price::parse("0.000012").ok();
+        next[0].description = Some("Provider text.".into());
+        next.retain(|m| m.provider_model_id != "openai/gpt-4o");
+        let outcome = upsert_provider_models(&db, "openrouter", &next, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            (outcome.updated, outcome.deprecated, outcome.inserted),
+            (4, 1, 0),
+            "{backend:?}"
+        );
+
+        let opus = catalog::find_model(&db, "anthropic/claude-opus-4")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            opus.price_prompt.as_deref(),
+            Some("0.000012"),
+            "provider facts update"
+        );
+        assert_eq!(
+            opus.display_name, "Opus (house favourite)",
+            "admin name survives"
+        );
+        assert_eq!(
+            opus.description, "Our pick for hard problems.",
+            "admin description survives"
+        );
+        assert!(opus.is_featured);
+        assert_eq!(
+            catalog::model_tags(&db, &opus.id).await.unwrap(),
+            vec!["favourite"]
+        );
+        assert_eq!(opus.long_description.as_deref(), Some("Provider text."));
+
+        let gpt = catalog::find_model(&db, "openai/gpt-4o")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(gpt.status(), ModelStatus::Deprecated, "never deleted");
+        assert!(
+            !slugs(&db, ModelQuery::default()).await.contains(&gpt.slug),
+            "not listed"
+        );
+
+        let outcome = upsert_provider_models(&db, "openrouter", &catalog_facts(), true)
+            .await
+            .unwrap();
+        assert_eq!(outcome.restored, 1);
+        let gpt = catalog::find_model(&db, "openai/gpt-4o")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(gpt.status(), ModelStatus::Active);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_sync_changes_nothing() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seeded(&db).await;
+        let before: i64 = Query::new("SELECT COUNT(*) FROM models")
+            .fetch_scalar(&db)
+            .await
+            .unwrap();
+        // Drop a column the sync writes, so the first update fails mid-transaction.
+        let mut bad = catalog_facts();
+        bad.push(model(
+            "new/model",
+            "New: Model",
+            "0.000001",
+            "0.000001",
+            4096,
+        ));
+        Query::new("ALTER TABLE model_tags RENAME TO model_tags_gone")
+            .execute(&db)
+            .await
+            .unwrap();
+        let result = upsert_provider_models(&db, "openrouter", &bad, true).await;
+        assert!(result.is_err(), "{backend:?}");
+        Query::new("ALTER TABLE model_tags_gone RENAME TO model_tags")
+            .execute(&db)
+            .await
+            .unwrap();
+        let after: i64 = Query::new("SELECT COUNT(*) FROM models")
+            .fetch_scalar(&db)
+            .await
+            .unwrap();
+        assert_eq!(before, after, "{backend:?}: rolled back");
+        assert!(
+            catalog::find_model(&db, "new/model")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn listing_filters_sorts_and_paginates() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seeded(&db).await;
+
+        let by_price = slugs(
+            &db,
+            ModelQuery {
+                sort: SortField::Price,
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            by_price.first().map(String::as_str),
+            Some("meta-llama/llama-3-8b:free")
+        );
+        assert_eq!(
+            by_price.last().map(String::as_str),
+            Some("anthropic/claude-opus-4")
+        );
+        let by_price_desc = slugs(
+            &db,
+            ModelQuery {
+                sort: SortField::Price,
+                order: Some(SortOrder::Desc),
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            by_price_desc.first().map(String::as_str),
+            Some("anthropic/claude-opus-4")
+        );
+
+        let by_context = slugs(
+            &db,
+            ModelQuery {
+                sort: SortField::Context,
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(by_context[0], "anthropic/claude-opus-4");
+        let by_name = slugs(
+            &db,
+            ModelQuery {
+                sort: SortField::Name,
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            by_name[0], "anthropic/claude-opus-4",
+            "Claude < GPT < Llama < Qwen < R1"
+        );
+
+        assert_eq!(
+            slugs(
+                &db,
+                ModelQuery {
+                    free_only: true,
+                    ..ModelQuery::default()
+                }
+            )
+            .await,
+            ["meta-llama/llama-3-8b:free"]
+        );
+        assert_eq!(
+            slugs(
+                &db,
+                ModelQuery {
+                    capability: Some(Capability::ImageAnalysis),
+                    ..ModelQuery::default()
+                }
+            )
+            .await,
+            ["openai/gpt-4o"]
+        );
+        assert_eq!(
+            slugs(
+                &db,
+                ModelQuery {
+                    category: Some("code".into()),
+                    ..ModelQuery::default()
+                }
+            )
+            .await,
+            ["qwen/qwen-coder"]
+        );
+        let text = slugs(
+            &db,
+            ModelQuery {
+                category: Some("text-generation".into()),
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            text.len(),
+            4,
+            "a parent category includes its children (chat, reasoning)"
+        );
+        let cheap = slugs(
+            &db,
+            ModelQuery {
+                max_prompt_price_micros: Some(250_000),
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(cheap.len(), 3, "{cheap:?}");
+        let long = slugs(
+            &db,
+            ModelQuery {
+                min_context: Some(100_000),
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(long.len(), 2);
+
+        let page2 = catalog::list(
+            &db,
+            &ModelQuery {
+                sort: SortField::Name,
+                page: 2,
+                limit: 2,
+                ..ModelQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((page2.total, page2.pages, page2.models.len()), (5, 3, 2));
+        assert_eq!(page2.models[0].slug, "meta-llama/llama-3-8b:free");
+
+        let categories = catalog::categories(&db).await.unwrap();
+        let count = |slug: &str| {
+            categories
+                .iter()
+                .find(|c| c.slug == slug)
+                .map(|c| c.model_count)
+        };
+        assert_eq!(count("chat"), Some(3));
+        assert_eq!(count("text-generation"), Some(4));
+        assert_eq!(count("code"), Some(1));
+    }
+}
+
+#[tokio::test]
+async fn search_ignores_case_and_punctuation_and_ranks_exact_matches_first() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seeded(&db).await;
+        for text in [
+            "claude opus",
+            "Claude-Opus",
+            "anthropic/claude",
+            "CLAUDE",
+            "clau op",
+        ] {
+            let found: Vec<String> = catalog::search(&db, text, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.slug)
+                .collect();
+            assert_eq!(found, ["anthropic/claude-opus-4"], "{backend:?}: {text}");
+        }
+        assert!(
+            catalog::search(&db, "nothing-like-this", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            catalog::search(&db, "\"*) OR 1=1 --", 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "syntax is inert"
+        );
+
+        // Two models mention "llama"; the one whose id matches exactly ranks first.
+        let mut facts = catalog_facts();
+        let mut other = model(
+            "acme/llama-helper",
+            "Acme: Helper for Llama users",
+            "0.000001",
+            "0.000001",
+            4096,
+        );
+        other.released_at = Some(1_900_000_000_000);
+        facts.push(other);
+        upsert_provider_models(&db, "openrouter", &facts, true)
+            .await
+            .unwrap();
+        let found = catalog::search(&db, "meta-llama/llama-3-8b:free", 10)
+            .await
+            .unwrap();
+        assert_eq!(found[0].slug, "meta-llama/llama-3-8b:free", "{backend:?}");
+        let by_word = catalog::search(&db, "llama", 10).await.unwrap();
+        assert_eq!(by_word.len(), 2);
+    }
+}
