@@ -429,14 +429,20 @@ pub fn display_name(name: &str) -> &str {
     }
 }
 
-/// `128K`, `1M`, `32,768` → a short token count for people.
+/// A short token count for people: `128K` for 131,072 (powers of two read as binary K), `200K`
+/// for 200,000, `1M` for 1,048,576 or 1,000,000.
 pub fn short_tokens(tokens: i64) -> String {
-    if tokens >= 1_000_000 && tokens % 1_000_000 == 0 {
-        format!("{}M", tokens / 1_000_000)
-    } else if tokens >= 1_000_000 {
-        format!("{:.1}M", tokens as f64 / 1_048_576.0)
-    } else if tokens >= 1_000 {
-        format!("{}K", (tokens + 512) / 1_024)
+    let (kilo, mega) = if tokens % 1024 == 0 {
+        (1024, 1_048_576)
+    } else {
+        (1000, 1_000_000)
+    };
+    if tokens >= mega {
+        let millions = tokens as f64 / mega as f64;
+        let text = format!("{millions:.1}");
+        format!("{}M", text.trim_end_matches(".0"))
+    } else if tokens >= kilo {
+        format!("{}K", (tokens + kilo / 2) / kilo)
     } else {
         tokens.to_string()
     }
@@ -522,7 +528,7 @@ mod describe_tests {
         };
         assert_eq!(
             describe(&facts),
-            "Claude Opus 4 is a chat model by Anthropic with a 195K-token context window. \
+            "Claude Opus 4 is a chat model by Anthropic with a 200K-token context window. \
              It reads images and calls tools. Input costs $15 per million and output $75 per million tokens."
         );
     }
@@ -543,7 +549,11 @@ mod describe_tests {
         assert_eq!(display_name("Meta: Llama 3"), "Llama 3");
         assert_eq!(display_name("gpt-4o"), "gpt-4o");
         assert_eq!(short_tokens(131_072), "128K");
-        assert_eq!(short_tokens(1_048_576), "1.0M");
+        assert_eq!(short_tokens(200_000), "200K");
+        assert_eq!(short_tokens(1_048_576), "1M");
         assert_eq!(short_tokens(2_000_000), "2M");
+        assert_eq!(short_tokens(1_500_000), "1.5M");
+        assert_eq!(short_tokens(32_768), "32K");
+        assert_eq!(short_tokens(512), "512");
     }
 }

@@ -1,7 +1,10 @@
 //! Provider adapters: how AI Pasta talks to OpenRouter, Hugging Face and OpenAI-compatible
-//! servers. The generation engine issue fills this crate; the foundation only names the kinds.
+//! servers. Today: the provider kinds and the model catalog (parsing and fetching model lists);
+//! the generation engine adds generation and SSE parsing.
 
 use std::fmt;
+
+pub mod catalog;
 
 /// The kinds of upstream AI Pasta can route a model to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

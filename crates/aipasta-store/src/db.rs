@@ -45,6 +45,8 @@ pub enum DbError {
         "the database was migrated by a newer AI Pasta (schema version {found}, this build knows {known})"
     )]
     NewerSchema { found: i64, known: i64 },
+    #[error("the compiled-in seed catalog is invalid: {0}")]
+    Seed(String),
     #[error("the database did not answer in time")]
     Timeout,
     #[error(transparent)]

@@ -33,6 +33,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     [
         asset!("app.css", "text/css; charset=utf-8"),
         asset!("app.js", "text/javascript; charset=utf-8"),
+        asset!("catalog.js", "text/javascript; charset=utf-8"),
         asset!("favicon.svg", "image/svg+xml"),
     ]
     .into_iter()
@@ -91,7 +92,9 @@ mod tests {
 
     #[test]
     fn every_asset_has_a_distinct_hashed_url() {
-        let urls: Vec<String> = ["app.css", "app.js", "favicon.svg"].map(url).into();
+        let urls: Vec<String> = ["app.css", "app.js", "catalog.js", "favicon.svg"]
+            .map(url)
+            .into();
         for u in &urls {
             assert!(!u.contains("missing"), "{u}");
             let hash = u.split('/').nth(2).unwrap_or_default();

@@ -70,7 +70,12 @@ pub struct ThemeChoice {
 }
 
 /// The main navigation, in order. Later features add their pages here.
-const NAV: &[(&str, &str)] = &[("/", "Home"), ("/about", "About"), ("/contact", "Contact")];
+const NAV: &[(&str, &str)] = &[
+    ("/", "Home"),
+    ("/models", "Models"),
+    ("/about", "About"),
+    ("/contact", "Contact"),
+];
 
 /// What the base layout needs, read from the request.
 pub struct Chrome {
@@ -89,7 +94,8 @@ impl Chrome {
             .map(|&(href, label)| NavItem {
                 href,
                 label,
-                current: self.path == href,
+                current: self.path == href
+                    || (href != "/" && self.path.starts_with(&format!("{href}/"))),
             })
             .collect()
     }

@@ -5,11 +5,14 @@
 
 mod api;
 pub mod assets;
+mod catalog;
 mod chrome;
 mod error;
+mod markdown;
 mod middleware;
 mod observability;
 mod pages;
+pub mod services;
 mod state;
 
 use std::future::Future;
@@ -20,12 +23,13 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, WebConfig, outbound_client};
 
 /// The whole application: routes and the middleware every response passes through.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(pages::router())
+        .merge(catalog::pages::router())
         .nest("/api", api::router())
         .merge(observability::router())
         .route("/static/{hash}/{name}", axum::routing::get(assets::serve))

@@ -6,11 +6,15 @@ use std::time::Instant;
 
 use aipasta_store::Db;
 
+use crate::services::model_sync::SyncSources;
+
 /// Settings the web layer needs, already validated by the binary's configuration.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Shown on the contact page when set.
     pub contact_email: Option<String>,
+    /// Where model lists are synced from.
+    pub sync: SyncSources,
 }
 
 /// Shared state: the database, settings and process facts.
@@ -21,6 +25,8 @@ pub struct App {
     pub db: Db,
     pub config: WebConfig,
     pub started_at: Instant,
+    /// The one outbound HTTP client: pooled connections, shared by every provider call.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -30,6 +36,7 @@ impl AppState {
             db,
             config,
             started_at: Instant::now(),
+            http: outbound_client(),
         }))
     }
 }
@@ -40,4 +47,18 @@ impl Deref for AppState {
     fn deref(&self) -> &App {
         &self.0
     }
+}
+
+/// The outbound client. Per-request timeouts are set by each caller; these bound the rest.
+pub fn outbound_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("AIPasta/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "could not configure the HTTP client; using defaults");
+            reqwest::Client::new()
+        })
 }

@@ -30,6 +30,36 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted, and exit.
     Config,
+    /// Work with the model catalog.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Maintain the compiled-in seed catalog (for developers of AI Pasta).
+    #[command(subcommand, hide = true)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Fetch the providers' model lists and bring the catalog in step with them.
+    Sync {
+        /// Which provider to sync: openrouter, huggingface or all.
+        #[arg(long, default_value = "all", value_parser = ["openrouter", "huggingface", "all"])]
+        provider: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Rebuild the seed file from a captured OpenRouter `GET /models` answer (facts only: the
+    /// providers' descriptions are left out).
+    BuildSeed {
+        /// The captured model list (JSON).
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the seed.
+        #[arg(long, default_value = "crates/aipasta-store/seed/catalog.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,6 +120,89 @@ pub struct Settings {
     /// Contact address shown on the contact page.
     #[arg(long, env = "AIPASTA_CONTACT_EMAIL", global = true)]
     pub contact_email: Option<String>,
+
+    /// OpenRouter's API base URL.
+    #[arg(
+        long,
+        env = "AIPASTA_OPENROUTER_BASE_URL",
+        default_value = "https://openrouter.ai/api/v1",
+        global = true
+    )]
+    pub openrouter_base_url: String,
+
+    /// OpenRouter API key (`OPENROUTER_API_KEY` is read too).
+    #[arg(long, env = "AIPASTA_OPENROUTER_API_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub openrouter_api_key: Option<Secret>,
+
+    /// The Hugging Face Hub, for its model lists.
+    #[arg(
+        long,
+        env = "AIPASTA_HUGGINGFACE_HUB_URL",
+        default_value = "https://huggingface.co",
+        global = true
+    )]
+    pub huggingface_hub_url: String,
+
+    /// Hugging Face's OpenAI-compatible router.
+    #[arg(
+        long,
+        env = "AIPASTA_HUGGINGFACE_ROUTER_URL",
+        default_value = "https://router.huggingface.co/v1",
+        global = true
+    )]
+    pub huggingface_router_url: String,
+
+    /// Hugging Face API key (`HUGGINGFACE_API_KEY` is read too).
+    #[arg(long, env = "AIPASTA_HUGGINGFACE_API_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub huggingface_api_key: Option<Secret>,
+
+    /// How many of the most downloaded Hugging Face models to list per task when syncing.
+    #[arg(
+        long,
+        env = "AIPASTA_HUGGINGFACE_SYNC_LIMIT",
+        default_value_t = 50,
+        global = true
+    )]
+    pub huggingface_sync_limit: u32,
+
+    /// Sync the catalog with the providers this often while serving (`30m`, `6h`, `1d`);
+    /// `off` (the default) never syncs by itself.
+    #[arg(long, env = "AIPASTA_MODEL_SYNC_INTERVAL", default_value = "off", value_parser = parse_interval, global = true)]
+    pub model_sync_interval: Interval,
+}
+
+/// A period such as `90s`, `30m`, `6h` or `1d`; `off` or `0` for never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval(pub Option<std::time::Duration>);
+
+pub fn parse_interval(text: &str) -> Result<Interval, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "off" || text == "0" {
+        return Ok(Interval(None));
+    }
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a period such as 30m, 6h or 1d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" | "" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?} has an unknown unit; use s, m, h or d")),
+    };
+    if number == 0 {
+        return Ok(Interval(None));
+    }
+    if number * seconds < 60 {
+        return Err("the sync interval must be at least one minute".into());
+    }
+    Ok(Interval(Some(std::time::Duration::from_secs(
+        number * seconds,
+    ))))
 }
 
 /// A secret string whose `Debug` and `Display` never show the value.
@@ -112,6 +225,26 @@ fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
     Ok(Secret(SecretString::from(value.to_owned())))
 }
 
+impl Settings {
+    /// The OpenRouter key from `AIPASTA_OPENROUTER_API_KEY` (or the flag), else `OPENROUTER_API_KEY`.
+    pub fn openrouter_key(&self) -> Option<String> {
+        self.openrouter_api_key
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .or_else(|| std::env::var("OPENROUTER_API_KEY").ok())
+            .filter(|k| !k.trim().is_empty())
+    }
+
+    /// The Hugging Face key from `AIPASTA_HUGGINGFACE_API_KEY` (or the flag), else `HUGGINGFACE_API_KEY`.
+    pub fn huggingface_key(&self) -> Option<String> {
+        self.huggingface_api_key
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .or_else(|| std::env::var("HUGGINGFACE_API_KEY").ok())
+            .filter(|k| !k.trim().is_empty())
+    }
+}
+
 impl Cli {
     pub fn chosen_command(&self) -> &Command {
         self.command.as_ref().unwrap_or(&Command::Serve)
@@ -121,6 +254,28 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sync_intervals_parse() {
+        use std::time::Duration;
+        assert_eq!(parse_interval("off"), Ok(Interval(None)));
+        assert_eq!(parse_interval("0"), Ok(Interval(None)));
+        assert_eq!(
+            parse_interval("30m"),
+            Ok(Interval(Some(Duration::from_secs(1800))))
+        );
+        assert_eq!(
+            parse_interval("6h"),
+            Ok(Interval(Some(Duration::from_secs(21_600))))
+        );
+        assert_eq!(
+            parse_interval("1d"),
+            Ok(Interval(Some(Duration::from_secs(86_400))))
+        );
+        assert!(parse_interval("10s").is_err(), "too often");
+        assert!(parse_interval("soon").is_err());
+        assert!(parse_interval("5y").is_err());
+    }
 
     #[test]
     fn the_cli_definition_is_consistent() {

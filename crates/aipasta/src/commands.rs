@@ -10,7 +10,9 @@ use aipasta_core::VERSION;
 use aipasta_store::{Db, redact_url};
 use aipasta_web::{AppState, WebConfig};
 
-use crate::cli::{Cli, Command, Settings};
+use aipasta_web::services::model_sync::{SyncEvent, SyncSources, SyncTarget, sync_models};
+
+use crate::cli::{CatalogCommand, Cli, Command, ModelsCommand, Settings};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.chosen_command() {
@@ -23,7 +25,83 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Models(ModelsCommand::Sync { provider }) => {
+            models_sync(&cli.settings, provider).await
+        }
+        Command::Catalog(CatalogCommand::BuildSeed { from, out }) => build_seed(from, out),
     }
+}
+
+fn sync_sources(settings: &Settings) -> SyncSources {
+    SyncSources {
+        openrouter_base_url: settings.openrouter_base_url.clone(),
+        openrouter_api_key: settings.openrouter_key(),
+        huggingface_hub_url: settings.huggingface_hub_url.clone(),
+        huggingface_router_url: settings.huggingface_router_url.clone(),
+        huggingface_api_key: settings.huggingface_key(),
+        huggingface_per_task_limit: settings.huggingface_sync_limit,
+    }
+}
+
+/// `aipasta models sync`: fetch, save, and say what changed; fails when any provider failed.
+async fn models_sync(settings: &Settings, provider: &str) -> anyhow::Result<()> {
+    let target = SyncTarget::parse(provider).context("unknown provider")?;
+    let db = open_database(settings).await?;
+    db.migrate().await.context("migration failed")?;
+    aipasta_store::catalog::seed_if_empty(&db)
+        .await
+        .context("seeding failed")?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    let progress = |event: SyncEvent| match event {
+        SyncEvent::Fetching { provider } => {
+            bar.set_message(format!("{provider}: fetching the model list…"));
+        }
+        SyncEvent::Saving { provider, models } => {
+            bar.set_message(format!("{provider}: saving {models} models…"));
+        }
+        SyncEvent::Done(report) => match &report.result {
+            Ok(o) => bar.println(format!(
+                "{}: {} models fetched — {} new, {} updated, {} deprecated, {} back",
+                report.provider, report.fetched, o.inserted, o.updated, o.deprecated, o.restored
+            )),
+            Err(error) => bar.println(format!(
+                "{}: failed, catalog unchanged — {error}",
+                report.provider
+            )),
+        },
+    };
+    let client = aipasta_web::outbound_client();
+    let reports = sync_models(&db, &client, &sync_sources(settings), target, &progress).await;
+    bar.finish_and_clear();
+    db.close().await;
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.result.is_err())
+        .map(|r| r.provider)
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("the sync failed for {}", failed.join(", "))
+    }
+}
+
+/// `aipasta catalog build-seed`: the compiled-in catalog, from a captured OpenRouter list.
+fn build_seed(from: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let body = std::fs::read(from).with_context(|| format!("could not read {}", from.display()))?;
+    let mut models = aipasta_providers::catalog::parse_openrouter_models(&body)?;
+    aipasta_providers::catalog::strip_descriptions(&mut models);
+    models.sort_by(|a, b| a.slug.cmp(&b.slug));
+    // One model per line: compact in the binary, readable in a diff.
+    let lines = models
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<_>, _>>()?;
+    let json = format!("[\n{}\n]\n", lines.join(",\n"));
+    std::fs::write(out, json).with_context(|| format!("could not write {}", out.display()))?;
+    println!("Wrote {} models to {}.", models.len(), out.display());
+    Ok(())
 }
 
 /// Opens the configured database: the URL when given, else SQLite in the data directory.
@@ -70,10 +148,20 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", settings.bind))?;
     let address = listener.local_addr()?;
+    let seeded = aipasta_store::catalog::seed_if_empty(&db)
+        .await
+        .context("seeding failed")?;
+    if seeded > 0 {
+        tracing::info!(models = seeded, "seeded the model catalog");
+    }
     let config = WebConfig {
         contact_email: settings.contact_email.clone(),
+        sync: sync_sources(settings),
     };
     let state = AppState::new(db.clone(), config);
+    if let Some(every) = settings.model_sync_interval.0 {
+        tokio::spawn(periodic_sync(state.clone(), every));
+    }
     tracing::info!(
         version = VERSION,
         database = db.backend().as_str(),
@@ -84,6 +172,23 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!("shutting down: requests finished, closing the database");
     db.close().await;
     Ok(())
+}
+
+/// Syncs every provider every `every`, the first time one period after start.
+async fn periodic_sync(state: AppState, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        sync_models(
+            &state.db,
+            &state.http,
+            &state.config.sync,
+            SyncTarget::All,
+            &|_| {},
+        )
+        .await;
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -130,5 +235,11 @@ fn effective_config(settings: &Settings) -> serde_json::Value {
         "database_url": database,
         "log_format": format!("{:?}", settings.log_format).to_lowercase(),
         "contact_email": settings.contact_email,
+        "openrouter_base_url": settings.openrouter_base_url,
+        "openrouter_api_key": if settings.openrouter_key().is_some() { "set" } else { "not set" },
+        "huggingface_hub_url": settings.huggingface_hub_url,
+        "huggingface_router_url": settings.huggingface_router_url,
+        "huggingface_api_key": if settings.huggingface_key().is_some() { "set" } else { "not set" },
+        "model_sync_interval": settings.model_sync_interval.0.map(|d| format!("{}s", d.as_secs())),
     })
 }

@@ -322,3 +322,14 @@ pub async fn trending(db: &Db, since_day: i64, limit: i64) -> Result<Vec<ModelRo
     );
     Query::new(sql).bind(limit).fetch_all(db).await
 }
+
+/// The providers that have listed models, alphabetically.
+pub async fn providers(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> = Query::new(
+        "SELECT DISTINCT provider FROM models WHERE is_active = TRUE AND status <> 'deprecated' \
+         ORDER BY provider",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}

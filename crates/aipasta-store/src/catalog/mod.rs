@@ -3,10 +3,12 @@
 
 mod categories;
 mod listing;
+mod seed;
 mod sync;
 
 pub use categories::{CategoryRow, categories, seed_categories};
-pub use listing::{ModelPage, ModelQuery, SortField, SortOrder, list, search, trending};
+pub use listing::{ModelPage, ModelQuery, SortField, SortOrder, list, providers, search, trending};
+pub use seed::{SEED_JSON, seed_if_empty, seed_models};
 pub use sync::{AdminEdit, OVERRIDABLE, SyncOutcome, admin_edit, upsert_provider_models};
 
 use aipasta_core::catalog::{Capabilities, ModelStatus, ParameterRange, Pricing};

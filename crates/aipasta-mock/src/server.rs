@@ -1,0 +1,185 @@
+//! [`MockServer`]: the in-process axum server tests start on `127.0.0.1:0`, and the handle
+//! they use to script it (bodies, faults) and inspect what it received.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::middleware;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::fault::Fault;
+use crate::record::{RecordedRequest, record_request};
+use crate::state::{Inner, Shared};
+use crate::{catalog, fixtures};
+
+/// OpenRouter's model list; the OpenRouter base URL is `{url}/api/v1`.
+pub const OPENROUTER_MODELS_PATH: &str = "/api/v1/models";
+/// The Hugging Face Hub's model search; the Hub URL is `{url}`.
+pub const HF_HUB_MODELS_PATH: &str = "/api/models";
+/// An OpenAI-compatible server's model list; its base URL is `{url}/v1`.
+pub const OPENAI_MODELS_PATH: &str = "/v1/models";
+
+/// What the mock serves when it starts. Every body can be replaced while it runs.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// The whole `GET /api/v1/models` body.
+    pub openrouter_models: Bytes,
+    /// A JSON array of Hub models; each request gets it filtered by `pipeline_tag`, sorted by
+    /// `sort` and cut to `limit`.
+    pub hf_hub_models: Bytes,
+    /// The whole `GET /v1/models` body.
+    pub openai_models: Bytes,
+}
+
+impl Default for MockConfig {
+    /// The small fixtures in [`crate::fixtures`].
+    fn default() -> MockConfig {
+        MockConfig {
+            openrouter_models: Bytes::from_static(fixtures::OPENROUTER_MODELS_SMALL.as_bytes()),
+            hf_hub_models: Bytes::from_static(fixtures::HF_HUB_MODELS_SMALL.as_bytes()),
+            openai_models: Bytes::from_static(fixtures::OPENAI_MODELS_SMALL.as_bytes()),
+        }
+    }
+}
+
+/// A running mock upstream. Dropping it stops the server and ends any stall in progress.
+pub struct MockServer {
+    pub address: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl MockServer {
+    /// Starts the server on a free loopback port. Panics if no port can be bound: this is test
+    /// tooling, and a test cannot go on without its upstream.
+    pub async fn start(config: MockConfig) -> MockServer {
+        match MockServer::try_start(config).await {
+            Ok(server) => server,
+            Err(error) => panic!("the mock server could not bind 127.0.0.1:0: {error}"),
+        }
+    }
+
+    /// Starts the server on a free loopback port.
+    pub async fn try_start(config: MockConfig) -> io::Result<MockServer> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let address = listener.local_addr()?;
+        let (shutdown, mut stopping) = watch::channel(false);
+        let shared = Arc::new(Shared::new(
+            Inner {
+                openrouter_models: config.openrouter_models,
+                hf_hub_models: config.hf_hub_models,
+                openai_models: config.openai_models,
+                faults: Default::default(),
+                request_counts: Default::default(),
+                requests: Default::default(),
+            },
+            shutdown.subscribe(),
+        ));
+        let app = Router::new()
+            .merge(catalog::routes())
+            .fallback(|| async { (StatusCode::NOT_FOUND, "no such mock route") })
+            .layer(middleware::from_fn_with_state(
+                shared.clone(),
+                record_request,
+            ))
+            .with_state(shared.clone());
+        tokio::spawn(async move {
+            let stopped = async move {
+                // An error means the sender is gone, which also means stop.
+                let _ = stopping.wait_for(|stop| *stop).await;
+            };
+            // Serving only ends on shutdown or a listener failure; neither needs reporting.
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await;
+        });
+        Ok(MockServer {
+            address,
+            shared,
+            shutdown,
+        })
+    }
+
+    /// The server's root, e.g. `http://127.0.0.1:41234` (the Hugging Face Hub URL).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The OpenRouter API base URL: `{url}/api/v1`.
+    pub fn openrouter_base_url(&self) -> String {
+        format!("{}/api/v1", self.url())
+    }
+
+    /// The OpenAI-compatible base URL: `{url}/v1`.
+    pub fn openai_base_url(&self) -> String {
+        format!("{}/v1", self.url())
+    }
+
+    /// Replaces the OpenRouter models body (e.g. with a model removed or changed).
+    pub fn set_openrouter_models(&self, body: impl Into<Bytes>) {
+        self.shared.lock().openrouter_models = body.into();
+    }
+
+    /// Replaces the Hub models array.
+    pub fn set_hf_hub_models(&self, body: impl Into<Bytes>) {
+        self.shared.lock().hf_hub_models = body.into();
+    }
+
+    /// Replaces the OpenAI-compatible models body.
+    pub fn set_openai_models(&self, body: impl Into<Bytes>) {
+        self.shared.lock().openai_models = body.into();
+    }
+
+    /// Scripts (or with `None` clears) a fault on one route, by path (e.g.
+    /// [`OPENROUTER_MODELS_PATH`]). It stays until cleared.
+    pub fn set_fault(&self, path: &str, fault: Option<Fault>) {
+        let mut inner = self.shared.lock();
+        match fault {
+            Some(fault) => inner.faults.insert(path.to_owned(), fault),
+            None => inner.faults.remove(path),
+        };
+    }
+
+    /// Scripts (or clears) the same fault on all three model-list routes.
+    pub fn set_models_fault(&self, fault: Option<Fault>) {
+        for path in [
+            OPENROUTER_MODELS_PATH,
+            HF_HUB_MODELS_PATH,
+            OPENAI_MODELS_PATH,
+        ] {
+            self.set_fault(path, fault.clone());
+        }
+    }
+
+    /// How many requests arrived for this path (any method, any query).
+    pub fn request_count(&self, path: &str) -> usize {
+        self.shared
+            .lock()
+            .request_counts
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The requests that arrived for this path, oldest first (of the last 1000 requests).
+    pub fn requests(&self, path: &str) -> Vec<RecordedRequest> {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|request| request.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+    }
+}

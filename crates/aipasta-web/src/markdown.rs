@@ -1,0 +1,78 @@
+//! Untrusted markdown (model descriptions, later model output) to safe HTML: rendered with
+//! pulldown-cmark, then cleaned by ammonia's allowlist. Raw HTML in the source is escaped, never
+//! passed through; links get `rel="noopener noreferrer nofollow"`; only http(s) and mailto
+//! URLs survive.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, Options, Parser, html};
+
+static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_generic_attributes(["class"].iter().copied())
+        .add_tag_attributes("code", ["class"].iter().copied());
+    builder
+});
+
+/// Renders `source` as sanitised HTML, safe to insert into a page unescaped.
+pub fn render(source: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    // Raw HTML in the markdown is shown as text: it is either a mistake or an attack.
+    let events = Parser::new_ext(source, options).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut unsafe_html, events);
+    CLEANER.clean(&unsafe_html).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn markdown_renders() {
+        let html = render("# Title\n\nSome **bold** and `code`.\n\n- a\n- b");
+        assert!(html.contains("<h1>Title</h1>"), "{html}");
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(html.contains("<code>code</code>"));
+        assert!(html.contains("<li>a</li>"));
+    }
+
+    #[test]
+    fn hostile_input_is_inert() {
+        for attack in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[click](javascript:alert(1))",
+            "<iframe src=https://evil.example></iframe>",
+            "![x](javascript:alert(1))",
+            "<a href=\"https://evil.example\" onclick=\"steal()\">x</a>",
+            "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        ] {
+            let html = render(attack);
+            let lower = html.to_lowercase();
+            assert!(!lower.contains("<script"), "{attack} -> {html}");
+            assert!(!lower.contains("<iframe"), "{attack} -> {html}");
+            assert!(
+                !lower.contains("<img src=\"x\" onerror"),
+                "{attack} -> {html}"
+            );
+            assert!(!lower.contains("href=\"javascript:"), "{attack} -> {html}");
+            assert!(!lower.contains("src=\"javascript:"), "{attack} -> {html}");
+            assert!(!lower.contains("href=\"data:"), "{attack} -> {html}");
+            assert!(!lower.contains(" onclick="), "{attack} -> {html}");
+        }
+        let link = render("[docs](https://example.com)");
+        assert!(
+            link.contains("rel=\"noopener noreferrer nofollow\""),
+            "{link}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Work the pages, the API and the command line share, beyond one request: domain services that
+//! need both the providers and the store.
+
+pub mod model_sync;
