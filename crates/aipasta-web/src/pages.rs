@@ -40,10 +40,32 @@ pub fn render(template: &impl Template) -> Response {
 #[template(path = "home.html")]
 struct HomePage {
     chrome: Chrome,
+    model_count: i64,
+    /// "Trending" once there is traffic, "Featured" before.
+    showcase_title: &'static str,
+    showcase: Vec<crate::catalog::ModelCard>,
 }
 
-async fn home(chrome: Chrome) -> Response {
-    render(&HomePage { chrome })
+async fn home(State(state): State<AppState>, chrome: Chrome) -> Response {
+    use aipasta_store::catalog;
+    let today = aipasta_core::clock::now_ms() / 86_400_000;
+    let showcase = catalog::trending(&state.db, today - 7, 8)
+        .await
+        .unwrap_or_default();
+    let busy = showcase.iter().any(|m| m.generation_count > 0);
+    render(&HomePage {
+        chrome,
+        model_count: catalog::count_listed_models(&state.db).await.unwrap_or(0),
+        showcase_title: if busy {
+            "Trending this week"
+        } else {
+            "Featured models"
+        },
+        showcase: showcase
+            .iter()
+            .map(crate::catalog::ModelCard::from_row)
+            .collect(),
+    })
 }
 
 #[derive(Template)]

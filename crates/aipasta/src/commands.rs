@@ -60,16 +60,14 @@ async fn models_sync(settings: &Settings, provider: &str) -> anyhow::Result<()> 
         SyncEvent::Saving { provider, models } => {
             bar.set_message(format!("{provider}: saving {models} models…"));
         }
-        SyncEvent::Done(report) => match &report.result {
-            Ok(o) => bar.println(format!(
+        // Results go to stdout whether or not a terminal shows the spinner.
+        SyncEvent::Done(report) => bar.suspend(|| match &report.result {
+            Ok(o) => println!(
                 "{}: {} models fetched — {} new, {} updated, {} deprecated, {} back",
                 report.provider, report.fetched, o.inserted, o.updated, o.deprecated, o.restored
-            )),
-            Err(error) => bar.println(format!(
-                "{}: failed, catalog unchanged — {error}",
-                report.provider
-            )),
-        },
+            ),
+            Err(error) => println!("{}: failed, catalog unchanged — {error}", report.provider),
+        }),
     };
     let client = aipasta_web::outbound_client();
     let reports = sync_models(&db, &client, &sync_sources(settings), target, &progress).await;

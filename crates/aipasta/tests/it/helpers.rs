@@ -23,6 +23,16 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
+    pub async fn get_json(&self, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("JSON from {path}: {e}"));
+        (status, body)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -32,13 +42,27 @@ impl TestApp {
     }
 }
 
-/// Starts the app on `backend` with default settings.
+/// Starts the app on `backend` with default settings and an empty catalog (categories only).
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, WebConfig::default()).await
+    spawn_app_with(backend, WebConfig::default(), false).await
 }
 
-pub async fn spawn_app_with(backend: Backend, config: WebConfig) -> TestApp {
+/// Starts the app with the compiled-in seed catalog, as a fresh install has.
+pub async fn spawn_seeded_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, WebConfig::default(), true).await
+}
+
+pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> TestApp {
     let (database, db) = TestDatabase::migrated(backend).await;
+    if seed {
+        aipasta_store::catalog::seed_if_empty(&db)
+            .await
+            .expect("seed the catalog");
+    } else {
+        aipasta_store::catalog::seed_categories(&db)
+            .await
+            .expect("seed categories");
+    }
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));

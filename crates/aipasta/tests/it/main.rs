@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
 
 mod browser;
+mod catalog;
+mod catalog_sync;
 mod config;
 mod helpers;
 mod http;
