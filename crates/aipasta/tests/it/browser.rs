@@ -1,6 +1,6 @@
 //! Browser tests of the foundation: the layout in headless Chromium.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_seeded_app};
 use crate::webdriver::Browser;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,6 +73,92 @@ async fn the_layout_fits_a_360_pixel_screen() {
         .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         .await;
     assert_eq!(overflow, 0, "no horizontal scrolling at 360 px");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_filter_and_open_a_model_page() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_seeded_app(aipasta_store::Backend::Sqlite).await;
+    browser.goto(&app.url("/models")).await;
+    let cards = browser
+        .eval("return document.querySelectorAll('[data-model]').length")
+        .await;
+    assert_eq!(cards, 24);
+
+    // Typing filters the grid in place, without a page load, and the URL follows.
+    browser.eval("window.__samePage = true").await;
+    let search = browser.find("#q").await;
+    browser.type_text(&search, "claude opus").await;
+    browser
+        .wait_for(
+            "return [...document.querySelectorAll('[data-model]')].length > 0 && \
+             [...document.querySelectorAll('[data-model]')].every(c => c.dataset.model.includes('claude-opus'))",
+            10,
+        )
+        .await;
+    assert_eq!(
+        browser.eval("return window.__samePage === true").await,
+        true,
+        "no full reload"
+    );
+    let url = browser.eval("return location.search").await;
+    assert!(
+        url.as_str().is_some_and(|u| u.contains("q=claude+opus")),
+        "{url}"
+    );
+
+    // A filter narrows further: free-only leaves no paid Claude Opus.
+    let free = browser.find("#free").await;
+    browser.click(&free).await;
+    browser
+        .wait_for("return document.querySelector('.results-summary')?.textContent.includes('No models match')", 10)
+        .await;
+    browser.click(&free).await;
+    browser
+        .wait_for(
+            "return document.querySelectorAll('[data-model]').length > 0",
+            10,
+        )
+        .await;
+
+    // Open the first result.
+    let first = browser.find("[data-model] h3 a").await;
+    browser.click(&first).await;
+    browser
+        .wait_for(
+            "return location.pathname.startsWith('/models/anthropic/claude-opus')",
+            10,
+        )
+        .await;
+    let heading = browser
+        .eval("return document.querySelector('h1').textContent")
+        .await;
+    assert!(
+        heading
+            .as_str()
+            .is_some_and(|h| h.starts_with("Claude Opus")),
+        "{heading}"
+    );
+    let has_pricing = browser
+        .eval("return document.querySelector('#pricing-title') !== null")
+        .await;
+    assert_eq!(has_pricing, true);
+
+    // Load more appends the next page to the grid.
+    browser.goto(&app.url("/models?sort=name")).await;
+    let more = browser.find("[data-load-more]").await;
+    browser.click(&more).await;
+    browser
+        .wait_for(
+            "return document.querySelectorAll('[data-model]').length === 48",
+            10,
+        )
+        .await;
+
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }

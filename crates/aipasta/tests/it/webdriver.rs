@@ -168,6 +168,29 @@ impl Browser {
             .await;
     }
 
+    /// Types `text` into an input, as a person would (key events included).
+    pub async fn type_text(&self, element: &Element, text: &str) {
+        let path = format!("/element/{}/value", element.0);
+        self.command(reqwest::Method::POST, &path, Some(json!({ "text": text })))
+            .await;
+    }
+
+    /// Evaluates `script` until it returns a truthy value, or fails after `seconds`.
+    pub async fn wait_for(&self, script: &str, seconds: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let value = self.eval(script).await;
+            let truthy = !matches!(&value, Value::Null | Value::Bool(false))
+                && value != json!(0)
+                && value != json!("");
+            if truthy {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {script}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Runs `script` (a function body; `return` gives the result) in the page.
     pub async fn eval(&self, script: &str) -> Value {
         self.command(
