@@ -1,5 +1,6 @@
 //! Domain types shared by every AI Pasta crate. Nothing here performs I/O.
 
+pub mod account;
 pub mod catalog;
 pub mod clock;
 pub mod id;

@@ -17,32 +17,41 @@ use crate::fault::ErrorShape;
 use crate::server::{HF_HUB_MODELS_PATH, OPENAI_MODELS_PATH, OPENROUTER_MODELS_PATH};
 use crate::state::Shared;
 
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+/// The bodies the catalog routes serve; each can be replaced while the server runs.
+pub(crate) struct CatalogBodies {
+    pub(crate) openrouter_models: Bytes,
+    pub(crate) hf_hub_models: Bytes,
+    pub(crate) openai_models: Bytes,
+}
+
+type CatalogShared = Shared<CatalogBodies>;
+
+pub(crate) fn routes() -> Router<Arc<CatalogShared>> {
     Router::new()
         .route(OPENROUTER_MODELS_PATH, get(openrouter_models))
         .route(HF_HUB_MODELS_PATH, get(hf_hub_models))
         .route(OPENAI_MODELS_PATH, get(openai_models))
 }
 
-async fn openrouter_models(State(shared): State<Arc<Shared>>) -> Response {
+async fn openrouter_models(State(shared): State<Arc<CatalogShared>>) -> Response {
     if let Some(fault) = shared
         .play_fault(OPENROUTER_MODELS_PATH, ErrorShape::OpenRouter)
         .await
     {
         return fault;
     }
-    let body = shared.lock().openrouter_models.clone();
+    let body = shared.lock().data.openrouter_models.clone();
     json_body(body)
 }
 
-async fn openai_models(State(shared): State<Arc<Shared>>) -> Response {
+async fn openai_models(State(shared): State<Arc<CatalogShared>>) -> Response {
     if let Some(fault) = shared
         .play_fault(OPENAI_MODELS_PATH, ErrorShape::OpenAi)
         .await
     {
         return fault;
     }
-    let body = shared.lock().openai_models.clone();
+    let body = shared.lock().data.openai_models.clone();
     json_body(body)
 }
 
@@ -55,7 +64,7 @@ struct HubQuery {
 }
 
 async fn hf_hub_models(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<CatalogShared>>,
     Query(query): Query<HubQuery>,
 ) -> Response {
     if let Some(fault) = shared
@@ -64,7 +73,7 @@ async fn hf_hub_models(
     {
         return fault;
     }
-    let body = shared.lock().hf_hub_models.clone();
+    let body = shared.lock().data.hf_hub_models.clone();
     // A body a test set on purpose that is not a JSON array is served as it is.
     let Ok(models) = serde_json::from_slice::<Vec<Value>>(&body) else {
         return json_body(body);

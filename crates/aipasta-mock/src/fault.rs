@@ -34,6 +34,10 @@ pub(crate) enum ErrorShape {
     HuggingFaceHub,
     /// `{"error": {"message", "type", "param", "code"}}`
     OpenAi,
+    /// RFC 6749 §5.2: `{"error": "server_error", "error_description": "..."}`
+    OAuth,
+    /// GitHub's REST API: `{"message", "documentation_url", "status"}`
+    GitHub,
 }
 
 /// The body served for [`Fault::MalformedJson`]: valid JSON's first half.
@@ -53,6 +57,14 @@ pub(crate) fn error_response(shape: ErrorShape, status: u16) -> Response {
                 "param": null,
                 "code": null,
             }
+        }),
+        ErrorShape::OAuth => {
+            json!({"error": oauth_error_code(status), "error_description": message})
+        }
+        ErrorShape::GitHub => json!({
+            "message": message,
+            "documentation_url": "https://docs.github.com/rest",
+            "status": status.as_u16().to_string(),
         }),
     };
     (status, axum::Json(body)).into_response()
@@ -77,6 +89,16 @@ pub(crate) fn malformed_json_response() -> Response {
         .into_response()
 }
 
+/// RFC 6749's error code closest to a status.
+fn oauth_error_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "invalid_client",
+        503 => "temporarily_unavailable",
+        code if code >= 500 => "server_error",
+        _ => "invalid_request",
+    }
+}
+
 /// The messages the providers send for the statuses clients meet most.
 fn typical_message(shape: ErrorShape, status: StatusCode) -> String {
     let known = match (shape, status.as_u16()) {
@@ -91,6 +113,8 @@ fn typical_message(shape: ErrorShape, status: StatusCode) -> String {
         ),
         (ErrorShape::OpenAi, 401) => Some("Incorrect API key provided."),
         (ErrorShape::OpenAi, 429) => Some("Rate limit reached for requests"),
+        (ErrorShape::GitHub, 401) => Some("Bad credentials"),
+        (ErrorShape::GitHub, 403) => Some("API rate limit exceeded"),
         _ => None,
     };
     known

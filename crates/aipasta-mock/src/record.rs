@@ -41,8 +41,8 @@ impl RecordedRequest {
 }
 
 /// Middleware: record the request, then let the route answer.
-pub(crate) async fn record_request(
-    State(shared): State<Arc<Shared>>,
+pub(crate) async fn record_request<T: Send + 'static>(
+    State(shared): State<Arc<Shared<T>>>,
     request: Request,
     next: Next,
 ) -> Response {

@@ -12,9 +12,11 @@ use axum::middleware;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::catalog::CatalogBodies;
 use crate::fault::Fault;
 use crate::record::{RecordedRequest, record_request};
-use crate::state::{Inner, Shared};
+use crate::spawn::serve_until_stopped;
+use crate::state::Shared;
 use crate::{catalog, fixtures};
 
 /// OpenRouter's model list; the OpenRouter base URL is `{url}/api/v1`.
@@ -50,7 +52,7 @@ impl Default for MockConfig {
 /// A running mock upstream. Dropping it stops the server and ends any stall in progress.
 pub struct MockServer {
     pub address: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<Shared<CatalogBodies>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -68,15 +70,12 @@ impl MockServer {
     pub async fn try_start(config: MockConfig) -> io::Result<MockServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let address = listener.local_addr()?;
-        let (shutdown, mut stopping) = watch::channel(false);
+        let (shutdown, stopping) = watch::channel(false);
         let shared = Arc::new(Shared::new(
-            Inner {
+            CatalogBodies {
                 openrouter_models: config.openrouter_models,
                 hf_hub_models: config.hf_hub_models,
                 openai_models: config.openai_models,
-                faults: Default::default(),
-                request_counts: Default::default(),
-                requests: Default::default(),
             },
             shutdown.subscribe(),
         ));
@@ -88,16 +87,7 @@ impl MockServer {
                 record_request,
             ))
             .with_state(shared.clone());
-        tokio::spawn(async move {
-            let stopped = async move {
-                // An error means the sender is gone, which also means stop.
-                let _ = stopping.wait_for(|stop| *stop).await;
-            };
-            // Serving only ends on shutdown or a listener failure; neither needs reporting.
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(stopped)
-                .await;
-        });
+        serve_until_stopped(listener, app, stopping);
         Ok(MockServer {
             address,
             shared,
@@ -122,27 +112,23 @@ impl MockServer {
 
     /// Replaces the OpenRouter models body (e.g. with a model removed or changed).
     pub fn set_openrouter_models(&self, body: impl Into<Bytes>) {
-        self.shared.lock().openrouter_models = body.into();
+        self.shared.lock().data.openrouter_models = body.into();
     }
 
     /// Replaces the Hub models array.
     pub fn set_hf_hub_models(&self, body: impl Into<Bytes>) {
-        self.shared.lock().hf_hub_models = body.into();
+        self.shared.lock().data.hf_hub_models = body.into();
     }
 
     /// Replaces the OpenAI-compatible models body.
     pub fn set_openai_models(&self, body: impl Into<Bytes>) {
-        self.shared.lock().openai_models = body.into();
+        self.shared.lock().data.openai_models = body.into();
     }
 
     /// Scripts (or with `None` clears) a fault on one route, by path (e.g.
     /// [`OPENROUTER_MODELS_PATH`]). It stays until cleared.
     pub fn set_fault(&self, path: &str, fault: Option<Fault>) {
-        let mut inner = self.shared.lock();
-        match fault {
-            Some(fault) => inner.faults.insert(path.to_owned(), fault),
-            None => inner.faults.remove(path),
-        };
+        self.shared.set_fault(path, fault);
     }
 
     /// Scripts (or clears) the same fault on all three model-list routes.
@@ -158,23 +144,12 @@ impl MockServer {
 
     /// How many requests arrived for this path (any method, any query).
     pub fn request_count(&self, path: &str) -> usize {
-        self.shared
-            .lock()
-            .request_counts
-            .get(path)
-            .copied()
-            .unwrap_or(0)
+        self.shared.request_count(path)
     }
 
     /// The requests that arrived for this path, oldest first (of the last 1000 requests).
     pub fn requests(&self, path: &str) -> Vec<RecordedRequest> {
-        self.shared
-            .lock()
-            .requests
-            .iter()
-            .filter(|request| request.path == path)
-            .cloned()
-            .collect()
+        self.shared.requests(path)
     }
 }
 

@@ -1,27 +1,27 @@
-//! The mock's mutable state (bodies to serve, scripted faults, recorded requests), shared by the
-//! routes and the test's [`crate::MockServer`] handle.
+//! The mocks' mutable state (what to serve, scripted faults, recorded requests), shared by the
+//! routes and the test's handle ([`crate::MockServer`], [`crate::MockOAuth`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::response::Response;
 use tokio::sync::watch;
 
 use crate::fault::{self, ErrorShape, Fault};
 use crate::record::RecordedRequest;
 
-pub(crate) struct Shared {
-    inner: Mutex<Inner>,
+/// One server's state: `T` is what that server serves (catalog bodies, OAuth clients and users);
+/// faults and request records are common to every mock.
+pub(crate) struct Shared<T> {
+    inner: Mutex<Inner<T>>,
     /// Turns `true` when the server is dropped; stalls end early on it.
     shutdown: watch::Receiver<bool>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) openrouter_models: Bytes,
-    pub(crate) hf_hub_models: Bytes,
-    pub(crate) openai_models: Bytes,
+pub(crate) struct Inner<T> {
+    /// The server's own data.
+    pub(crate) data: T,
     /// Scripted faults by request path.
     pub(crate) faults: HashMap<String, Fault>,
     /// Requests per path, all of them.
@@ -34,7 +34,7 @@ pub(crate) struct Inner {
 /// How many recent requests are kept for inspection.
 pub(crate) const RECORDED_REQUESTS_KEPT: usize = 1000;
 
-impl Inner {
+impl<T> Inner<T> {
     pub(crate) fn record(&mut self, request: RecordedRequest) {
         *self.request_counts.entry(request.path.clone()).or_default() += 1;
         if self.requests.len() == RECORDED_REQUESTS_KEPT {
@@ -44,18 +44,47 @@ impl Inner {
     }
 }
 
-impl Shared {
-    pub(crate) fn new(inner: Inner, shutdown: watch::Receiver<bool>) -> Shared {
+impl<T> Shared<T> {
+    pub(crate) fn new(data: T, shutdown: watch::Receiver<bool>) -> Shared<T> {
         Shared {
-            inner: Mutex::new(inner),
+            inner: Mutex::new(Inner {
+                data,
+                faults: HashMap::new(),
+                request_counts: HashMap::new(),
+                requests: VecDeque::new(),
+            }),
             shutdown,
         }
     }
 
     /// Locks the state. Held only for a copy or an assignment, never across an `.await`; a
     /// panicking test thread cannot leave the data half-written, so poisoning is ignored.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner<T>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Scripts (or with `None` clears) a fault on one path.
+    pub(crate) fn set_fault(&self, path: &str, fault: Option<Fault>) {
+        let mut inner = self.lock();
+        match fault {
+            Some(fault) => inner.faults.insert(path.to_owned(), fault),
+            None => inner.faults.remove(path),
+        };
+    }
+
+    /// How many requests arrived for this path.
+    pub(crate) fn request_count(&self, path: &str) -> usize {
+        self.lock().request_counts.get(path).copied().unwrap_or(0)
+    }
+
+    /// The kept requests for this path, oldest first.
+    pub(crate) fn requests(&self, path: &str) -> Vec<RecordedRequest> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|request| request.path == path)
+            .cloned()
+            .collect()
     }
 
     /// Plays the fault scripted for `path`, if any. `Some` is the answer to send instead of the

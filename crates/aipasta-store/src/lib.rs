@@ -7,6 +7,7 @@
 //!   nano-dollars or exact decimal text, booleans are `BOOLEAN`, JSON is `TEXT`;
 //! - where the dialects truly differ, one function holds both versions side by side.
 
+pub mod accounts;
 pub mod catalog;
 mod db;
 mod migrate;

@@ -77,11 +77,19 @@ const NAV: &[(&str, &str)] = &[
     ("/contact", "Contact"),
 ];
 
+/// The signed-in person, as the header shows them.
+pub struct ChromeUser {
+    pub name: String,
+}
+
 /// What the base layout needs, read from the request.
 pub struct Chrome {
     pub theme: Theme,
     pub path: String,
     pub version: &'static str,
+    /// This browser's CSRF token, for forms.
+    pub csrf: String,
+    pub user: Option<ChromeUser>,
 }
 
 impl Chrome {
@@ -122,13 +130,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
 
 impl Chrome {
     pub fn from_parts(parts: &Parts) -> Chrome {
-        let theme = cookie(parts, THEME_COOKIE)
-            .and_then(Theme::parse)
+        let caller = parts
+            .extensions
+            .get::<crate::auth::Identity>()
+            .and_then(|identity| identity.0.as_ref());
+        // A signed-in person's saved theme wins over the browser's cookie.
+        let theme = caller
+            .and_then(|c| Theme::parse(&c.user.theme))
+            .filter(|t| *t != Theme::System)
+            .or_else(|| cookie(parts, THEME_COOKIE).and_then(Theme::parse))
             .unwrap_or_default();
         Chrome {
             theme,
             path: parts.uri.path().to_string(),
             version: VERSION,
+            csrf: parts
+                .extensions
+                .get::<crate::auth::csrf::CsrfToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            user: caller.map(|c| ChromeUser {
+                name: c.user.name.clone(),
+            }),
         }
     }
 }

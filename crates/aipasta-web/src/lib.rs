@@ -3,8 +3,10 @@
 //! [`router`] builds the whole application from an [`AppState`]; [`serve`] runs it on a listener
 //! until a shutdown signal. The binary and the integration tests start the app the same way.
 
+mod account;
 mod api;
 pub mod assets;
+pub mod auth;
 mod catalog;
 mod chrome;
 mod error;
@@ -12,6 +14,7 @@ mod markdown;
 mod middleware;
 mod observability;
 mod pages;
+pub mod ratelimit;
 pub mod services;
 mod state;
 
@@ -25,17 +28,24 @@ use tokio::net::TcpListener;
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, WebConfig, outbound_client};
 
+/// Every route with its access rule (see `auth::access`).
+pub fn routes() -> auth::Routes {
+    use auth::Access::Public;
+    pages::routes()
+        .merge(catalog::pages::routes())
+        .merge(api::routes())
+        .merge(auth::api::routes())
+        .merge(auth::pages::routes())
+        .merge(account::routes())
+        .merge(observability::routes())
+        .merge(auth::Routes::new().get("/static/{hash}/{name}", Public, assets::serve))
+}
+
 /// The whole application: routes and the middleware every response passes through.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(pages::router())
-        .merge(catalog::pages::router())
-        .nest("/api", api::router())
-        .merge(observability::router())
-        .route("/static/{hash}/{name}", axum::routing::get(assets::serve))
-        .fallback(pages::not_found)
-        .with_state(state);
-    middleware::wrap(routes)
+    let (routes, _rules) = routes().into_parts();
+    let routes = routes.fallback(pages::not_found);
+    middleware::wrap(routes, state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.

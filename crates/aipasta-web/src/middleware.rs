@@ -9,7 +9,7 @@ use axum::http::header::{
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{Next, from_fn};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{code_for_status, envelope};
 use crate::pages::{ErrorPage, is_api_path, render};
+use crate::state::AppState;
 
 /// No inline script or style, no eval, no framing: model output rendered on a page can never
 /// run code even if sanitising missed something.
@@ -29,7 +30,7 @@ frame-ancestors 'none'";
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn wrap(routes: Router) -> Router {
+pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
@@ -56,7 +57,18 @@ pub fn wrap(routes: Router) -> Router {
             tracing::error!("a request handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }));
-    routes.layer(layers)
+    // Innermost first: CSRF sees the request after the caller is known.
+    routes
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf::protect,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::auth::identity::resolve,
+        ))
+        .layer(layers)
+        .with_state(state)
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {

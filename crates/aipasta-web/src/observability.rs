@@ -3,16 +3,12 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::state::AppState;
 
 const REQUESTS: &str = "aipasta_http_requests_total";
 const DURATION: &str = "aipasta_http_request_duration_seconds";
@@ -38,8 +34,8 @@ pub fn install_recorder() {
     });
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(render))
+pub fn routes() -> crate::auth::Routes {
+    crate::auth::Routes::new().get("/metrics", crate::auth::Access::Public, render)
 }
 
 async fn render() -> Response {

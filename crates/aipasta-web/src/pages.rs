@@ -3,22 +3,23 @@
 use askama::Template;
 use axum::extract::{Form, Request, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Router, http::request::Parts};
 use serde::Deserialize;
 
+use crate::auth::{Access, Routes};
 use crate::chrome::{Chrome, THEME_COOKIE, Theme};
 use crate::error::{code_for_status, envelope};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/about", get(about))
-        .route("/contact", get(contact))
-        .route("/preferences/theme", post(set_theme))
+pub fn routes() -> Routes {
+    use Access::Public;
+    Routes::new()
+        .get("/", Public, home)
+        .get("/about", Public, about)
+        .get("/contact", Public, contact)
+        .post("/preferences/theme", Public, set_theme)
 }
 
 /// Renders a template, or the plain error page if the template itself fails.

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use aipasta_store::Db;
 
+use crate::auth::AuthSettings;
+use crate::ratelimit::{RateLimitSettings, RateLimiter};
 use crate::services::model_sync::SyncSources;
 
 /// Settings the web layer needs, already validated by the binary's configuration.
@@ -15,6 +17,10 @@ pub struct WebConfig {
     pub contact_email: Option<String>,
     /// Where model lists are synced from.
     pub sync: SyncSources,
+    /// Accounts: secret, cookies, admins, lifetimes.
+    pub auth: AuthSettings,
+    /// Rate limits and the sign-in lockout.
+    pub limits: RateLimitSettings,
 }
 
 /// Shared state: the database, settings and process facts.
@@ -27,16 +33,24 @@ pub struct App {
     pub started_at: Instant,
     /// The one outbound HTTP client: pooled connections, shared by every provider call.
     pub http: reqwest::Client,
+    /// Token buckets and lockouts, in memory or in Redis.
+    pub limiter: RateLimiter,
 }
 
 impl AppState {
+    /// State with in-memory rate limits.
     pub fn new(db: Db, config: WebConfig) -> AppState {
+        AppState::with_limiter(db, config, RateLimiter::in_memory())
+    }
+
+    pub fn with_limiter(db: Db, config: WebConfig, limiter: RateLimiter) -> AppState {
         crate::observability::install_recorder();
         AppState(Arc::new(App {
             db,
             config,
             started_at: Instant::now(),
             http: outbound_client(),
+            limiter,
         }))
     }
 }

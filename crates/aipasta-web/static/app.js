@@ -15,6 +15,11 @@ function applyTheme(theme) {
   }
 }
 
+/** The CSRF token the server put in the page, for our fetch calls. */
+export function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+}
+
 function rememberTheme(theme) {
   const secure = location.protocol === "https:" ? "; Secure" : "";
   document.cookie = `${THEME_COOKIE}=${theme}; Path=/; Max-Age=${ONE_YEAR_SECONDS}; SameSite=Lax${secure}`;
@@ -29,6 +34,14 @@ function setUpThemeSwitch() {
     event.preventDefault();
     rememberTheme(theme);
     applyTheme(theme);
+    // Signed in: keep the choice with the account too, so other browsers follow.
+    if (document.querySelector(".account-link")) {
+      fetch("/api/users/settings", {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+        body: JSON.stringify({ theme }),
+      }).catch(() => {});
+    }
   });
 }
 

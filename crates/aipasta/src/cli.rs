@@ -33,9 +33,25 @@ pub enum Command {
     /// Work with the model catalog.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Manage administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Maintain the compiled-in seed catalog (for developers of AI Pasta).
     #[command(subcommand, hide = true)]
     Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account, or make an existing account an admin (its password is set).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,6 +181,33 @@ pub struct Settings {
     )]
     pub huggingface_sync_limit: u32,
 
+    /// The server secret that signs tokens and encrypts stored keys (32+ random characters).
+    /// Generated into `<data-dir>/secret.key` on first start when unset.
+    #[arg(long, env = "AIPASTA_SECRET_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub secret_key: Option<Secret>,
+
+    /// Emails of accounts that are admins, comma-separated (`ADMIN_EMAILS` is read too).
+    #[arg(
+        long,
+        env = "AIPASTA_ADMIN_EMAILS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub admin_emails: Vec<String>,
+
+    /// Mark cookies Secure: set when the site is served over HTTPS (behind a proxy).
+    #[arg(
+        long,
+        env = "AIPASTA_SECURE_COOKIES",
+        default_value_t = false,
+        global = true
+    )]
+    pub secure_cookies: bool,
+
+    /// Redis URL for rate limits shared by several instances; in memory when unset.
+    #[arg(long, env = "AIPASTA_REDIS_URL", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub redis_url: Option<Secret>,
+
     /// Sync the catalog with the providers this often while serving (`30m`, `6h`, `1d`);
     /// `off` (the default) never syncs by itself.
     #[arg(long, env = "AIPASTA_MODEL_SYNC_INTERVAL", default_value = "off", value_parser = parse_interval, global = true)]
@@ -226,6 +269,23 @@ fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
 }
 
 impl Settings {
+    /// Admin emails from `AIPASTA_ADMIN_EMAILS` (or the flag) and the plan's `ADMIN_EMAILS`,
+    /// normalised.
+    pub fn admin_email_list(&self) -> Vec<String> {
+        let mut emails: Vec<String> = self.admin_emails.clone();
+        if let Ok(plan) = std::env::var("ADMIN_EMAILS") {
+            emails.extend(plan.split(',').map(str::to_owned));
+        }
+        let mut emails: Vec<String> = emails
+            .iter()
+            .filter_map(|e| aipasta_core::account::Email::parse(e).ok())
+            .map(|e| e.as_str().to_owned())
+            .collect();
+        emails.sort();
+        emails.dedup();
+        emails
+    }
+
     /// The OpenRouter key from `AIPASTA_OPENROUTER_API_KEY` (or the flag), else `OPENROUTER_API_KEY`.
     pub fn openrouter_key(&self) -> Option<String> {
         self.openrouter_api_key

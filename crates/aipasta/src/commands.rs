@@ -12,7 +12,10 @@ use aipasta_web::{AppState, WebConfig};
 
 use aipasta_web::services::model_sync::{SyncEvent, SyncSources, SyncTarget, sync_models};
 
-use crate::cli::{CatalogCommand, Cli, Command, ModelsCommand, Settings};
+use aipasta_web::auth::AuthSettings;
+use aipasta_web::ratelimit::{RateLimitSettings, RateLimiter};
+
+use crate::cli::{AdminCommand, CatalogCommand, Cli, Command, ModelsCommand, Settings};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.chosen_command() {
@@ -29,7 +32,113 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             models_sync(&cli.settings, provider).await
         }
         Command::Catalog(CatalogCommand::BuildSeed { from, out }) => build_seed(from, out),
+        Command::Admin(AdminCommand::Create {
+            email,
+            password,
+            name,
+        }) => admin_create(&cli.settings, email, password, name.as_deref()).await,
     }
+}
+
+/// The server secret: `AIPASTA_SECRET_KEY`, else `<data-dir>/secret.key`, generated on first
+/// start (readable by the owner only).
+fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.secret_key {
+        anyhow::ensure!(
+            secret.expose().len() >= 32,
+            "AIPASTA_SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)"
+        );
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("secret.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        anyhow::ensure!(
+            existing.len() >= 32,
+            "{} is too short; delete it to make a new one",
+            path.display()
+        );
+        return Ok(existing.into_bytes());
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("could not create {}", settings.data_dir.display()))?;
+    let secret = aipasta_web::auth::tokens::random_token(48);
+    write_private(&path, &secret).with_context(|| format!("could not write {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a new server secret");
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+fn auth_settings(settings: &Settings, secret: Vec<u8>) -> AuthSettings {
+    AuthSettings {
+        secret: secret.into(),
+        secure_cookies: settings.secure_cookies,
+        admin_emails: settings.admin_email_list(),
+        ..AuthSettings::default()
+    }
+}
+
+/// `aipasta admin create`: creates the account, or promotes and re-passwords an existing one.
+async fn admin_create(
+    settings: &Settings,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    use aipasta_core::account::{Email, check_password, parse_name};
+    use aipasta_store::accounts;
+    let email = Email::parse(email)?;
+    check_password(password)?;
+    let db = open_database(settings).await?;
+    db.migrate().await.context("migration failed")?;
+    let hash = aipasta_web::auth::password::hash(password.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!("could not hash the password: {e}"))?;
+    match accounts::find_user_by_email(&db, email.as_str()).await? {
+        Some(user) => {
+            accounts::set_password_hash(&db, &user.id, &hash).await?;
+            accounts::set_role(&db, &user.id, "admin").await?;
+            accounts::set_status(&db, &user.id, "active").await?;
+            println!("{} is now an admin (password updated).", email);
+        }
+        None => {
+            let default_name = email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("Admin")
+                .to_owned();
+            let new = accounts::NewUser {
+                email: email.as_str().to_owned(),
+                name: parse_name(name.unwrap_or(&default_name))?,
+                password_hash: Some(hash),
+                role: "admin".into(),
+                email_verified: true,
+                image: None,
+                identity: ("credentials".into(), email.as_str().to_owned()),
+            };
+            accounts::create_user(&db, &new).await?;
+            println!("Created the admin account {email}.");
+        }
+    }
+    db.close().await;
+    Ok(())
 }
 
 fn sync_sources(settings: &Settings) -> SyncSources {
@@ -152,11 +261,26 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if seeded > 0 {
         tracing::info!(models = seeded, "seeded the model catalog");
     }
+    let limiter = match &settings.redis_url {
+        Some(url) => RateLimiter::redis(url.expose())
+            .await
+            .map_err(|e| anyhow::anyhow!("could not connect to Redis for rate limits: {e}"))?,
+        None => RateLimiter::in_memory(),
+    };
     let config = WebConfig {
         contact_email: settings.contact_email.clone(),
         sync: sync_sources(settings),
+        auth: auth_settings(settings, load_secret(settings)?),
+        limits: RateLimitSettings::default(),
     };
-    let state = AppState::new(db.clone(), config);
+    if aipasta_store::accounts::count_admins(&db).await? == 0 && config.auth.admin_emails.is_empty()
+    {
+        tracing::warn!(
+            "no admin account exists yet: create one with `aipasta admin create --email you@example.com --password '<a long password>'`, or list admins in AIPASTA_ADMIN_EMAILS"
+        );
+    }
+    let state = AppState::with_limiter(db.clone(), config, limiter);
+    tokio::spawn(expire_sessions(state.clone()));
     if let Some(every) = settings.model_sync_interval.0 {
         tokio::spawn(periodic_sync(state.clone(), every));
     }
@@ -170,6 +294,17 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!("shutting down: requests finished, closing the database");
     db.close().await;
     Ok(())
+}
+
+/// Removes expired sign-in sessions every hour.
+async fn expire_sessions(state: AppState) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        ticks.tick().await;
+        if let Err(error) = aipasta_store::accounts::delete_expired_sessions(&state.db).await {
+            tracing::warn!(%error, "could not remove expired sessions");
+        }
+    }
 }
 
 /// Syncs every provider every `every`, the first time one period after start.
@@ -239,5 +374,9 @@ fn effective_config(settings: &Settings) -> serde_json::Value {
         "huggingface_router_url": settings.huggingface_router_url,
         "huggingface_api_key": if settings.huggingface_key().is_some() { "set" } else { "not set" },
         "model_sync_interval": settings.model_sync_interval.0.map(|d| format!("{}s", d.as_secs())),
+        "secret_key": if settings.secret_key.is_some() { "set" } else { "generated in the data directory" },
+        "admin_emails": settings.admin_email_list(),
+        "secure_cookies": settings.secure_cookies,
+        "redis_url": settings.redis_url.as_ref().map(|u| redact_url(u.expose())),
     })
 }

@@ -1,18 +1,18 @@
 //! `GET /api/health`: liveness plus a real database round trip.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::json;
 
 use aipasta_core::VERSION;
 
+use crate::auth::{Access, Routes};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn routes() -> Routes {
+    Routes::new().get("/api/health", Access::Public, health)
 }
 
 async fn health(State(state): State<AppState>) -> Response {

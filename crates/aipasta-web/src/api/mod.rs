@@ -2,12 +2,8 @@
 
 mod health;
 
-use axum::Router;
+use crate::auth::Routes;
 
-use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
-        .merge(crate::catalog::api::router())
+pub fn routes() -> Routes {
+    health::routes().merge(crate::catalog::api::routes())
 }

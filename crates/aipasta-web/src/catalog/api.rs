@@ -1,25 +1,26 @@
 //! `/api/models...`: the catalog as JSON, in the plan's envelope.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use aipasta_core::clock::now_ms;
 use aipasta_store::catalog;
 
 use super::{model_json, model_summary_json, run_listing};
+use crate::auth::{Access, Routes};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/models", get(list))
-        .route("/models/categories", get(categories))
-        .route("/models/search", get(search))
-        .route("/models/trending", get(trending))
-        .route("/models/{*id}", get(details))
+pub fn routes() -> Routes {
+    use Access::Public;
+    Routes::new()
+        .get("/api/models", Public, list)
+        .get("/api/models/categories", Public, categories)
+        .get("/api/models/search", Public, search)
+        .get("/api/models/trending", Public, trending)
+        .get("/api/models/{*id}", Public, details)
 }
 
 /// The plan's default page size for the API.

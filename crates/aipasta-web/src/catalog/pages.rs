@@ -1,11 +1,9 @@
 //! Catalog pages: `/models` (grid, search, filters), `/models/{category}`, `/models/{id}`.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use aipasta_core::catalog::{Capability, ModelStatus, short_tokens};
 use aipasta_core::money::{Price, human_usd, per_million_label, per_thousand_label};
@@ -14,14 +12,17 @@ use rust_decimal::Decimal;
 
 use super::view::{ModelCard, provider_label};
 use super::{ListingError, run_listing};
+use crate::auth::{Access, Routes};
 use crate::chrome::Chrome;
 use crate::pages::{not_found, render};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/models", get(listing))
-        .route("/models/{*rest}", get(category_or_model))
+pub fn routes() -> Routes {
+    Routes::new().get("/models", Access::Public, listing).get(
+        "/models/{*rest}",
+        Access::Public,
+        category_or_model,
+    )
 }
 
 /// Cards per page: a full grid at every width (1, 2, 3 or 4 columns).

@@ -102,10 +102,7 @@ async fn sync_imports_every_model_exactly_and_deprecates_what_disappears() {
         );
         assert_eq!(sync.mock.request_count(OPENROUTER_MODELS_PATH), 1);
         let query = &sync.mock.requests(OPENROUTER_MODELS_PATH)[0];
-        assert_eq!(
-            query.query_param("output_modalities"),
-            Some("all")
-        );
+        assert_eq!(query.query_param("output_modalities"), Some("all"));
 
         let listed = sync
             .count("SELECT COUNT(*) FROM models WHERE provider = 'openrouter' AND status <> 'deprecated'")

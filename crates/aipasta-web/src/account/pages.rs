@@ -1,0 +1,436 @@
+//! `/dashboard/settings`: profile, preferences, password, sessions, API keys, usage, export and
+//! deletion, as plain forms (no JavaScript needed).
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use aipasta_core::money::{Nanos, human_usd};
+use aipasta_store::accounts::{self, UserRow};
+
+use super::service::{self, AccountFailure, NotificationsInput, ProfileInput, SettingsInput};
+use crate::auth::{Access, Caller, Routes};
+use crate::chrome::Chrome;
+use crate::pages::render;
+use crate::state::AppState;
+
+pub fn routes() -> Routes {
+    use Access::Account;
+    Routes::new()
+        .get("/dashboard/settings", Account, page)
+        .post("/dashboard/settings/profile", Account, save_profile)
+        .post("/dashboard/settings/preferences", Account, save_preferences)
+        .post("/dashboard/settings/password", Account, save_password)
+        .post("/dashboard/settings/api-keys", Account, create_key)
+        .post(
+            "/dashboard/settings/api-keys/{id}/revoke",
+            Account,
+            revoke_key,
+        )
+        .post(
+            "/dashboard/settings/sessions/{id}/revoke",
+            Account,
+            revoke_session,
+        )
+        .get("/dashboard/settings/export", Account, export)
+        .post("/dashboard/settings/delete", Account, delete)
+}
+
+pub struct KeyLine {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+}
+
+pub struct SessionLine {
+    pub id: String,
+    pub current: bool,
+    pub device: String,
+    pub ip: String,
+    pub last_seen: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    user: UserRow,
+    role: String,
+    notice: Option<String>,
+    error: Option<String>,
+    new_key: Option<String>,
+    keys: Vec<KeyLine>,
+    sessions: Vec<SessionLine>,
+    monthly_limit: String,
+    tokens_used: String,
+    total_cost: String,
+    has_password: bool,
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "never".into())
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+async fn render_page(
+    state: &AppState,
+    chrome: Chrome,
+    caller: &Caller,
+    notice: Option<String>,
+    error: Option<String>,
+    new_key: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let loaded = async {
+        let user = accounts::find_user_by_id(&state.db, caller.id()).await?;
+        let keys = accounts::list_api_keys(&state.db, caller.id()).await?;
+        let sessions = accounts::list_sessions(&state.db, caller.id()).await?;
+        let default_limit = accounts::monthly_token_limit_default(&state.db).await?;
+        Ok::<_, aipasta_store::DbError>((user, keys, sessions, default_limit))
+    }
+    .await;
+    let (Some(user), keys, sessions, default_limit) = (match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            tracing::error!(%error, "settings page");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let current = caller.session_id().map(str::to_owned);
+    let page = SettingsPage {
+        chrome,
+        role: caller.role.as_str().to_owned(),
+        notice,
+        error,
+        new_key,
+        keys: keys
+            .iter()
+            .map(|k| KeyLine {
+                id: k.id.clone(),
+                name: k.name.clone(),
+                prefix: format!("{}…", k.prefix),
+                scopes: serde_json::from_str::<Vec<String>>(&k.scopes)
+                    .unwrap_or_default()
+                    .join(", "),
+                created: when(Some(k.created_at)),
+                last_used: when(k.last_used_at),
+                expires: k
+                    .expires_at
+                    .map_or_else(|| "never".into(), |e| when(Some(e))),
+            })
+            .collect(),
+        sessions: sessions
+            .iter()
+            .map(|s| SessionLine {
+                id: s.id.clone(),
+                current: Some(&s.id) == current.as_ref(),
+                device: s
+                    .user_agent
+                    .clone()
+                    .unwrap_or_else(|| "Unknown browser".into())
+                    .chars()
+                    .take(80)
+                    .collect(),
+                ip: s.ip_address.clone().unwrap_or_default(),
+                last_seen: when(Some(s.last_seen_at)),
+            })
+            .collect(),
+        monthly_limit: thousands(user.monthly_token_limit.unwrap_or(default_limit)),
+        tokens_used: thousands(user.tokens_used),
+        total_cost: format!("${}", human_usd(Nanos(user.total_cost_nanos).usd())),
+        has_password: user.password_hash.is_some(),
+        user,
+    };
+    let mut response = render(&page);
+    *response.status_mut() = status;
+    response
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    done: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    let notice = query.done.as_deref().map(|done| {
+        match done {
+            "profile" => "Your profile is saved.",
+            "preferences" => "Your preferences are saved.",
+            "password" => "Your password is changed, and every other session has been signed out.",
+            "key-revoked" => "The API key is revoked; programs using it are refused from now on.",
+            "session-revoked" => "That session is signed out.",
+            _ => "Saved.",
+        }
+        .to_owned()
+    });
+    render_page(&state, chrome, &caller, notice, None, None, StatusCode::OK).await
+}
+
+fn back(done: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("/dashboard/settings?done={done}")) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+async fn outcome(
+    state: &AppState,
+    chrome: Chrome,
+    caller: &Caller,
+    result: Result<(), AccountFailure>,
+    done: &str,
+) -> Response {
+    match result {
+        Ok(()) => back(done),
+        Err(failure) => {
+            let status = match failure {
+                AccountFailure::NotFound(_) => StatusCode::NOT_FOUND,
+                AccountFailure::WrongPassword => StatusCode::FORBIDDEN,
+                AccountFailure::Internal(ref cause) => {
+                    tracing::error!(%cause, "settings");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                AccountFailure::Invalid(_) => StatusCode::BAD_REQUEST,
+            };
+            render_page(
+                state,
+                chrome,
+                caller,
+                None,
+                Some(failure.message()),
+                None,
+                status,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ProfileForm {
+    name: String,
+    image: Option<String>,
+    bio: Option<String>,
+    website: Option<String>,
+    github: Option<String>,
+    twitter: Option<String>,
+    public_profile: Option<String>,
+}
+
+async fn save_profile(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(form): Form<ProfileForm>,
+) -> Response {
+    let input = ProfileInput {
+        name: Some(form.name),
+        image: Some(form.image.unwrap_or_default()),
+        bio: Some(form.bio.unwrap_or_default()),
+        website: Some(form.website.unwrap_or_default()),
+        github: Some(form.github.unwrap_or_default()),
+        twitter: Some(form.twitter.unwrap_or_default()),
+        public_profile: Some(form.public_profile.is_some()),
+    };
+    let result = service::update_profile(&state, &caller.user, &input).await;
+    outcome(&state, chrome, &caller, result, "profile").await
+}
+
+#[derive(Deserialize)]
+struct PreferencesForm {
+    theme: String,
+    language: String,
+    notify_email: Option<String>,
+    notify_push: Option<String>,
+    notify_new_models: Option<String>,
+    notify_updates: Option<String>,
+}
+
+async fn save_preferences(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(form): Form<PreferencesForm>,
+) -> Response {
+    let input = SettingsInput {
+        theme: Some(form.theme),
+        language: Some(form.language),
+        notifications: Some(NotificationsInput {
+            email: Some(form.notify_email.is_some()),
+            push: Some(form.notify_push.is_some()),
+            new_models: Some(form.notify_new_models.is_some()),
+            updates: Some(form.notify_updates.is_some()),
+        }),
+        default_model: None,
+    };
+    let result = service::update_settings(&state, &caller.user, &input).await;
+    outcome(&state, chrome, &caller, result, "preferences").await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn save_password(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let result = service::change_password(
+        &state,
+        &caller.user,
+        caller.session_id(),
+        &form.current_password,
+        &form.new_password,
+    )
+    .await
+    .map(drop);
+    outcome(&state, chrome, &caller, result, "password").await
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    name: String,
+    scope_read: Option<String>,
+    scope_generate: Option<String>,
+    expires_in_days: Option<String>,
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(form): Form<KeyForm>,
+) -> Response {
+    let mut scopes = Vec::new();
+    if form.scope_read.is_some() {
+        scopes.push("read".to_owned());
+    }
+    if form.scope_generate.is_some() {
+        scopes.push("generate".to_owned());
+    }
+    let expires = match form.expires_in_days.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(days) => days
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AccountFailure::Invalid("Expiry must be a number of days".into())),
+    };
+    let created = match expires {
+        Ok(expires) => {
+            service::create_key(&state, &caller.user, &form.name, &scopes, expires).await
+        }
+        Err(failure) => Err(failure),
+    };
+    match created {
+        Ok((key, _)) => {
+            let notice = Some(
+                "Your new API key is below. Copy it now: it is shown only this once.".to_owned(),
+            );
+            render_page(
+                &state,
+                chrome,
+                &caller,
+                notice,
+                None,
+                Some(key),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(failure) => outcome(&state, chrome, &caller, Err(failure), "").await,
+    }
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
+    let result = service::revoke_key(&state, &caller.user, &id).await;
+    outcome(&state, chrome, &caller, result, "key-revoked").await
+}
+
+async fn revoke_session(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
+    let result = service::revoke_session(&state, &caller.user, &id).await;
+    outcome(&state, chrome, &caller, result, "session-revoked").await
+}
+
+async fn export(State(state): State<AppState>, caller: Caller) -> Response {
+    match super::api::export_response(&state, caller.id()).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    password: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(form): Form<DeleteForm>,
+) -> Response {
+    match service::delete_account(&state, &caller.user, &form.password).await {
+        Ok(()) => {
+            let auth = &state.config.auth;
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response
+                .headers_mut()
+                .insert(LOCATION, HeaderValue::from_static("/?account=deleted"));
+            crate::auth::api::respond_with_cookies(
+                response,
+                vec![
+                    auth.expired_cookie(auth.session_cookie()),
+                    auth.expired_cookie(auth.csrf_cookie()),
+                ],
+            )
+        }
+        Err(failure) => outcome(&state, chrome, &caller, Err(failure), "").await,
+    }
+}

@@ -1,0 +1,290 @@
+//! Account operations shared by the API and the settings page. Every one acts on the caller's
+//! own account; ids of sessions and keys are looked up within it, so another account's id finds
+//! nothing (404), never a "forbidden" that would confirm it exists.
+
+use aipasta_core::account::{Scope, check_password, parse_name};
+use aipasta_core::clock::now_ms;
+use aipasta_store::accounts::{self, PreferencesUpdate, ProfileUpdate, UserRow};
+use serde::Deserialize;
+
+use crate::auth::password;
+use crate::auth::tokens::new_api_key;
+use crate::state::AppState;
+
+/// A refusal with words for the person, or a failure on our side.
+#[derive(Debug)]
+pub enum AccountFailure {
+    Invalid(String),
+    NotFound(&'static str),
+    WrongPassword,
+    Internal(String),
+}
+
+impl From<aipasta_store::DbError> for AccountFailure {
+    fn from(error: aipasta_store::DbError) -> AccountFailure {
+        AccountFailure::Internal(error.to_string())
+    }
+}
+
+impl AccountFailure {
+    pub fn message(&self) -> String {
+        match self {
+            AccountFailure::Invalid(message) => message.clone(),
+            AccountFailure::NotFound(what) => format!("No {what} with that id on your account."),
+            AccountFailure::WrongPassword => "Your current password is not right.".into(),
+            AccountFailure::Internal(_) => {
+                "Something went wrong on our side; try again in a moment.".into()
+            }
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> AccountFailure {
+    AccountFailure::Invalid(message.into())
+}
+
+/// Profile fields as the API and the form send them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProfileInput {
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub bio: Option<String>,
+    pub website: Option<String>,
+    pub github: Option<String>,
+    pub twitter: Option<String>,
+    pub public_profile: Option<bool>,
+}
+
+fn check_url(field: &str, value: &Option<String>) -> Result<(), AccountFailure> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(()),
+        Some(url)
+            if (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() <= 500
+                && !url.contains(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(invalid(format!(
+            "{field} must be a web address starting with https://"
+        ))),
+    }
+}
+
+fn check_handle(field: &str, value: &Option<String>) -> Result<(), AccountFailure> {
+    match value.as_deref().map(str::trim) {
+        Some(handle) if handle.chars().count() > 100 || handle.contains(char::is_whitespace) => {
+            Err(invalid(format!(
+                "{field} must be a handle of at most 100 characters, without spaces"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    user: &UserRow,
+    input: &ProfileInput,
+) -> Result<(), AccountFailure> {
+    let name = match &input.name {
+        Some(name) => Some(parse_name(name).map_err(|e| invalid(e.to_string()))?),
+        None => None,
+    };
+    check_url("The image", &input.image)?;
+    check_url("The website", &input.website)?;
+    check_handle("GitHub", &input.github)?;
+    check_handle("Twitter", &input.twitter)?;
+    if input
+        .bio
+        .as_deref()
+        .is_some_and(|b| b.chars().count() > 1000)
+    {
+        return Err(invalid("The bio must be at most 1,000 characters"));
+    }
+    let update = ProfileUpdate {
+        name,
+        image: input.image.clone(),
+        bio: input.bio.clone(),
+        website: input.website.clone(),
+        github: input.github.clone(),
+        twitter: input.twitter.clone(),
+        public_profile: input.public_profile,
+    };
+    accounts::update_profile(&state.db, &user.id, &update).await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotificationsInput {
+    pub email: Option<bool>,
+    pub push: Option<bool>,
+    pub new_models: Option<bool>,
+    pub updates: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SettingsInput {
+    pub theme: Option<String>,
+    pub language: Option<String>,
+    pub notifications: Option<NotificationsInput>,
+    /// A model id or slug; `""` clears it.
+    pub default_model: Option<String>,
+}
+
+pub async fn update_settings(
+    state: &AppState,
+    user: &UserRow,
+    input: &SettingsInput,
+) -> Result<(), AccountFailure> {
+    if let Some(theme) = &input.theme
+        && !["light", "dark", "system"].contains(&theme.as_str())
+    {
+        return Err(invalid("theme must be light, dark or system"));
+    }
+    if let Some(language) = &input.language
+        && !(2..=10).contains(&language.len())
+    {
+        return Err(invalid(
+            "language must be a language code such as en or pt-BR",
+        ));
+    }
+    let default_model_id = match input.default_model.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(model) => match aipasta_store::catalog::find_model(&state.db, model).await? {
+            Some(found) => Some(Some(found.id)),
+            None => {
+                return Err(invalid(format!(
+                    "defaultModel: no model has the id {model:?}"
+                )));
+            }
+        },
+    };
+    let notifications = input.notifications.as_ref();
+    let update = PreferencesUpdate {
+        theme: input.theme.clone(),
+        language: input.language.clone(),
+        notify_email: notifications.and_then(|n| n.email),
+        notify_push: notifications.and_then(|n| n.push),
+        notify_new_models: notifications.and_then(|n| n.new_models),
+        notify_updates: notifications.and_then(|n| n.updates),
+        default_model_id,
+    };
+    accounts::update_preferences(&state.db, &user.id, &update).await?;
+    Ok(())
+}
+
+/// Changes the password after checking the current one, and ends every other session.
+pub async fn change_password(
+    state: &AppState,
+    user: &UserRow,
+    keep_session: Option<&str>,
+    current: &str,
+    new: &str,
+) -> Result<u64, AccountFailure> {
+    if !password::verify(current.to_owned(), user.password_hash.clone()).await {
+        return Err(AccountFailure::WrongPassword);
+    }
+    check_password(new).map_err(|e| invalid(e.to_string()))?;
+    let hash = password::hash(new.to_owned())
+        .await
+        .map_err(AccountFailure::Internal)?;
+    accounts::set_password_hash(&state.db, &user.id, &hash).await?;
+    Ok(accounts::revoke_other_sessions(&state.db, &user.id, keep_session).await?)
+}
+
+/// A new API key: (the full key, shown once; its stored row).
+pub async fn create_key(
+    state: &AppState,
+    user: &UserRow,
+    name: &str,
+    scopes: &[String],
+    expires_in_days: Option<i64>,
+) -> Result<(String, accounts::ApiKeyRow), AccountFailure> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid(
+            "Give the key a name of 1 to 100 characters, such as the program that will use it",
+        ));
+    }
+    let mut parsed = Vec::new();
+    for scope in scopes {
+        let Some(scope) = Scope::parse(scope.trim()) else {
+            return Err(invalid(format!(
+                "scopes: {scope:?} is not a scope; use read and/or generate"
+            )));
+        };
+        if !parsed.contains(&scope) {
+            parsed.push(scope);
+        }
+    }
+    if parsed.is_empty() {
+        parsed.push(Scope::Read);
+    }
+    let expires_at = match expires_in_days {
+        None => None,
+        Some(days) if (1..=3650).contains(&days) => Some(now_ms() + days * 86_400_000),
+        Some(_) => return Err(invalid("expiresInDays must be between 1 and 3650")),
+    };
+    let live = accounts::list_api_keys(&state.db, &user.id).await?;
+    if live.len() >= 50 {
+        return Err(invalid(
+            "You have 50 keys; revoke one you no longer use first",
+        ));
+    }
+    let (key, prefix, hash) = new_api_key();
+    let names: Vec<&str> = parsed.iter().map(|s| s.as_str()).collect();
+    let scopes_json = serde_json::to_string(&names).unwrap_or_else(|_| "[\"read\"]".into());
+    let row = accounts::create_api_key(
+        &state.db,
+        &user.id,
+        name,
+        &prefix,
+        &hash,
+        &scopes_json,
+        expires_at,
+    )
+    .await?;
+    Ok((key, row))
+}
+
+pub async fn revoke_key(
+    state: &AppState,
+    user: &UserRow,
+    key_id: &str,
+) -> Result<(), AccountFailure> {
+    if accounts::revoke_api_key(&state.db, &user.id, key_id).await? {
+        Ok(())
+    } else {
+        Err(AccountFailure::NotFound("API key"))
+    }
+}
+
+pub async fn revoke_session(
+    state: &AppState,
+    user: &UserRow,
+    session_id: &str,
+) -> Result<(), AccountFailure> {
+    if accounts::revoke_session(&state.db, &user.id, session_id).await? {
+        Ok(())
+    } else {
+        Err(AccountFailure::NotFound("session"))
+    }
+}
+
+/// Deletes the account after checking the password.
+pub async fn delete_account(
+    state: &AppState,
+    user: &UserRow,
+    password_text: &str,
+) -> Result<(), AccountFailure> {
+    if !password::verify(password_text.to_owned(), user.password_hash.clone()).await {
+        return Err(AccountFailure::WrongPassword);
+    }
+    accounts::delete_account(&state.db, &user.id).await?;
+    Ok(())
+}

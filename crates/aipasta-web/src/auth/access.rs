@@ -1,0 +1,230 @@
+//! Every route declares who may call it. Routes are registered through [`Routes`], which
+//! records the rule beside the handler, so a route cannot exist without one, and the test of
+//! the access matrix walks the same list.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
+
+use aipasta_core::account::{Role, Scope};
+
+use super::identity::Identity;
+use crate::error::ApiError;
+use crate::pages::is_api_path;
+use crate::state::AppState;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// Any signed-in caller. API keys are accepted: with the `read` scope for reads, with the
+    /// `generate` scope for anything that changes state.
+    User,
+    /// A person signed in with a browser session or a JWT: managing the account itself
+    /// (keys, password, deletion) is never open to an API key.
+    Account,
+    /// Moderators and admins.
+    Moderator,
+    /// Admins only.
+    Admin,
+}
+
+/// One registered route and its rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// A router that cannot hold a route without an access rule.
+pub struct Routes {
+    router: Router<AppState>,
+    rules: Vec<Rule>,
+}
+
+impl Default for Routes {
+    fn default() -> Routes {
+        Routes::new()
+    }
+}
+
+impl Routes {
+    pub fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Adds `handler` for `method` on `path`, callable by `access`.
+    pub fn route<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let method_router =
+            on(filter, handler).route_layer(from_fn(move |request: Request, next: Next| {
+                enforce(access, request, next)
+            }));
+        self.router = self.router.route(path, method_router);
+        self.rules.push(Rule {
+            method,
+            path,
+            access,
+        });
+        self
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes {
+        self.route(Method::GET, path, access, handler)
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes {
+        self.route(Method::POST, path, access, handler)
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes {
+        self.route(Method::PUT, path, access, handler)
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes {
+        self.route(Method::DELETE, path, access, handler)
+    }
+
+    pub fn merge(mut self, other: Routes) -> Routes {
+        self.router = self.router.merge(other.router);
+        self.rules.extend(other.rules);
+        self
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<Rule>) {
+        (self.router, self.rules)
+    }
+}
+
+/// Why a caller was turned away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// Nobody is signed in.
+    SignIn,
+    /// Signed in, but not allowed.
+    Forbidden(&'static str),
+}
+
+/// The decision for one caller, method and rule.
+pub fn decide(access: Access, identity: &Identity, method: &Method) -> Result<(), Denied> {
+    if access == Access::Public {
+        return Ok(());
+    }
+    let Some(caller) = &identity.0 else {
+        return Err(Denied::SignIn);
+    };
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if caller.is_api_key() {
+        if access == Access::Account {
+            return Err(Denied::Forbidden(
+                "API keys cannot manage an account; sign in instead.",
+            ));
+        }
+        let needed = if safe { Scope::Read } else { Scope::Generate };
+        if !caller.has_scope(needed) {
+            return Err(Denied::Forbidden(if safe {
+                "This API key lacks the read scope."
+            } else {
+                "This API key lacks the generate scope."
+            }));
+        }
+    }
+    match access {
+        Access::Moderator if !caller.role.at_least(Role::Moderator) => {
+            Err(Denied::Forbidden("Only moderators and admins can do this."))
+        }
+        Access::Admin if !caller.role.at_least(Role::Admin) => {
+            Err(Denied::Forbidden("Only admins can do this."))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn enforce(access: Access, request: Request, next: Next) -> Response {
+    let identity = request
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or_default();
+    match decide(access, &identity, request.method()) {
+        Ok(()) => next.run(request).await,
+        Err(denied) => {
+            let path = request.uri().path().to_owned();
+            if is_api_path(&path) {
+                return match denied {
+                    Denied::SignIn => ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "Sign in first: send a session cookie, a bearer token from /api/auth/signin, or an API key.",
+                    ),
+                    Denied::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+                }
+                .into_response();
+            }
+            match denied {
+                Denied::SignIn => {
+                    let next_path = request
+                        .uri()
+                        .path_and_query()
+                        .map_or(path.clone(), |p| p.as_str().to_owned());
+                    let target = format!(
+                        "/auth/signin?next={}",
+                        serde_urlencoded::to_string([("", next_path.as_str())])
+                            .unwrap_or_default()
+                            .trim_start_matches('=')
+                    );
+                    let mut response = StatusCode::SEE_OTHER.into_response();
+                    if let Ok(value) = HeaderValue::from_str(&target) {
+                        response.headers_mut().insert(LOCATION, value);
+                    }
+                    response
+                }
+                Denied::Forbidden(_) => StatusCode::FORBIDDEN.into_response(),
+            }
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! `/api/auth/...`: sign up, sign in, the current session, sign out; and the account logic the
+//! sign-in pages share.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use aipasta_core::account::{AccountError, Email, Role, check_password, parse_name};
+use aipasta_core::clock::now_ms;
+use aipasta_store::accounts::{self, NewUser, UserRow};
+
+use super::identity::{Caller, Identity};
+use super::tokens::{Claims, random_token, sha256_hex, sign_jwt};
+use super::{Access, Routes, password};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/api/auth/signup", Access::Public, signup)
+        .post("/api/auth/signin", Access::Public, signin)
+        .get("/api/auth/session", Access::Public, session)
+        .post("/api/auth/signout", Access::Public, signout)
+}
+
+/// Why signing up or in did not work, in words for the person.
+#[derive(Debug)]
+pub enum AuthFailure {
+    Invalid(String),
+    EmailTaken,
+    WrongCredentials,
+    Suspended,
+    Internal(String),
+}
+
+impl AuthFailure {
+    pub fn message(&self) -> String {
+        match self {
+            AuthFailure::Invalid(message) => message.clone(),
+            // Says no more than the sign-up form must: the address cannot be used here.
+            AuthFailure::EmailTaken => "An account with this email already exists. Sign in instead, or reset your password.".into(),
+            AuthFailure::WrongCredentials => "That email and password do not match an account.".into(),
+            AuthFailure::Suspended => "This account is suspended. Contact the operator of this instance.".into(),
+            AuthFailure::Internal(_) => "Something went wrong on our side; try again in a moment.".into(),
+        }
+    }
+}
+
+impl From<AccountError> for AuthFailure {
+    fn from(error: AccountError) -> AuthFailure {
+        AuthFailure::Invalid(error.to_string())
+    }
+}
+
+impl From<AuthFailure> for ApiError {
+    fn from(failure: AuthFailure) -> ApiError {
+        let message = failure.message();
+        match failure {
+            AuthFailure::Invalid(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "validation_error", message)
+            }
+            AuthFailure::EmailTaken => ApiError::new(StatusCode::CONFLICT, "email_taken", message),
+            AuthFailure::WrongCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
+            }
+            AuthFailure::Suspended => {
+                ApiError::new(StatusCode::FORBIDDEN, "account_suspended", message)
+            }
+            AuthFailure::Internal(cause) => ApiError::internal(&cause),
+        }
+    }
+}
+
+/// The role an account gets from `AIPASTA_ADMIN_EMAILS`, else what it has.
+fn configured_role(state: &AppState, email: &str, current: &str) -> String {
+    if state.config.auth.admin_emails.iter().any(|e| e == email) {
+        Role::Admin.as_str().to_owned()
+    } else {
+        current.to_owned()
+    }
+}
+
+/// Creates an account with a password.
+pub async fn register(
+    state: &AppState,
+    name: &str,
+    email: &str,
+    password_text: &str,
+) -> Result<UserRow, AuthFailure> {
+    let name = parse_name(name)?;
+    let email = Email::parse(email)?;
+    check_password(password_text)?;
+    let hash = password::hash(password_text.to_owned())
+        .await
+        .map_err(AuthFailure::Internal)?;
+    let new = NewUser {
+        email: email.as_str().to_owned(),
+        name,
+        password_hash: Some(hash),
+        role: configured_role(state, email.as_str(), Role::User.as_str()),
+        email_verified: false,
+        image: None,
+        identity: ("credentials".into(), email.as_str().to_owned()),
+    };
+    match accounts::create_user(&state.db, &new).await {
+        Ok(user) => Ok(user),
+        Err(error) if error.is_unique_violation() => Err(AuthFailure::EmailTaken),
+        Err(error) => Err(AuthFailure::Internal(error.to_string())),
+    }
+}
+
+/// Checks an email and password.
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password_text: &str,
+) -> Result<UserRow, AuthFailure> {
+    let Ok(email) = Email::parse(email) else {
+        // Same work as a real check, so a malformed email is not faster to try.
+        password::verify(password_text.to_owned(), None).await;
+        return Err(AuthFailure::WrongCredentials);
+    };
+    let user = accounts::find_user_by_email(&state.db, email.as_str())
+        .await
+        .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    if !password::verify(password_text.to_owned(), stored).await {
+        return Err(AuthFailure::WrongCredentials);
+    }
+    let Some(user) = user else {
+        return Err(AuthFailure::WrongCredentials);
+    };
+    if user.status != "active" {
+        return Err(AuthFailure::Suspended);
+    }
+    let role = configured_role(state, &user.email, &user.role);
+    if role != user.role {
+        accounts::set_role(&state.db, &user.id, &role)
+            .await
+            .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+    }
+    Ok(user)
+}
+
+/// Client facts recorded with a session.
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn from_request(headers: &HeaderMap, address: Option<SocketAddr>) -> ClientInfo {
+        ClientInfo {
+            ip: address.map(|a| a.ip().to_string()),
+            user_agent: headers
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+}
+
+/// Starts a browser session: a new session token and a new CSRF token (rotated at sign-in, so
+/// nothing planted before it survives). Answers the `Set-Cookie` values.
+pub async fn start_session(
+    state: &AppState,
+    user: &UserRow,
+    client: &ClientInfo,
+) -> Result<Vec<String>, AuthFailure> {
+    let auth = &state.config.auth;
+    let token = random_token(32);
+    let csrf = random_token(32);
+    let expires = now_ms() + auth.session_ttl.as_millis() as i64;
+    accounts::create_session(
+        &state.db,
+        &sha256_hex(&token),
+        &user.id,
+        &csrf,
+        client.ip.as_deref(),
+        client.user_agent.as_deref(),
+        expires,
+    )
+    .await
+    .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+    accounts::touch_last_login(&state.db, &user.id)
+        .await
+        .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+    Ok(vec![
+        auth.cookie(auth.session_cookie(), &token, Some(auth.session_ttl)),
+        auth.cookie(auth.csrf_cookie(), &csrf, None),
+    ])
+}
+
+/// Ends the caller's browser session (if any); answers the cookies that clear it.
+pub async fn end_session(state: &AppState, identity: &Identity) -> Vec<String> {
+    let auth = &state.config.auth;
+    if let Some(caller) = &identity.0
+        && let Some(session_id) = caller.session_id()
+        && let Err(error) = accounts::revoke_session(&state.db, caller.id(), session_id).await
+    {
+        tracing::warn!(%error, "could not end a session");
+    }
+    vec![
+        auth.expired_cookie(auth.session_cookie()),
+        auth.expired_cookie(auth.csrf_cookie()),
+    ]
+}
+
+pub fn user_json(user: &UserRow, role: &str) -> Value {
+    json!({ "id": user.id, "email": user.email, "name": user.name, "role": role, "image": user.image })
+}
+
+fn jwt_for(state: &AppState, user: &UserRow, role: &str) -> String {
+    let now = now_ms() / 1000;
+    let claims = Claims {
+        sub: user.id.clone(),
+        role: role.to_owned(),
+        iat: now,
+        exp: now + state.config.auth.jwt_ttl.as_secs() as i64,
+    };
+    sign_jwt(&claims, &state.config.auth.jwt_key())
+}
+
+fn with_cookies(mut response: Response, cookies: Vec<String>) -> Response {
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+pub fn respond_with_cookies(response: Response, cookies: Vec<String>) -> Response {
+    with_cookies(response, cookies)
+}
+
+#[derive(Deserialize)]
+struct SignupBody {
+    name: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct SigninBody {
+    email: String,
+    password: String,
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<SignupBody>,
+) -> Result<Response, ApiError> {
+    let client = ClientInfo::from_request(&headers, Some(address));
+    if let Err(refusal) = crate::auth::guard::signup_allowed(&state, &client).await {
+        return Ok(refusal.into_api_response());
+    }
+    let user = register(&state, &body.name, &body.email, &body.password).await?;
+    let cookies = start_session(&state, &user, &client).await?;
+    let token = jwt_for(&state, &user, &user.role);
+    let response = (
+        StatusCode::CREATED,
+        Json(json!({ "success": true, "user": user_json(&user, &user.role), "token": token })),
+    )
+        .into_response();
+    Ok(with_cookies(response, cookies))
+}
+
+async fn signin(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<SigninBody>,
+) -> Result<Response, ApiError> {
+    let client = ClientInfo::from_request(&headers, Some(address));
+    let user = match crate::auth::guard::guarded_authenticate(
+        &state,
+        &client,
+        &body.email,
+        &body.password,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(refusal) => return Ok(refusal.into_api_response()),
+    };
+    let role = configured_role(&state, &user.email, &user.role);
+    let cookies = start_session(&state, &user, &client).await?;
+    let token = jwt_for(&state, &user, &role);
+    let response =
+        Json(json!({ "success": true, "user": user_json(&user, &role), "token": token }))
+            .into_response();
+    Ok(with_cookies(response, cookies))
+}
+
+async fn session(identity: Identity) -> Response {
+    match identity.0 {
+        Some(caller) => Json(json!({
+            "success": true,
+            "user": user_json(&caller.user, caller.role.as_str()),
+            "via": match caller.credential {
+                super::identity::Credential::Session { .. } => "session",
+                super::identity::Credential::Bearer => "bearer",
+                super::identity::Credential::ApiKey { .. } => "api_key",
+            },
+        }))
+        .into_response(),
+        None => Json(json!({ "success": true, "user": null })).into_response(),
+    }
+}
+
+async fn signout(State(state): State<AppState>, identity: Identity) -> Response {
+    let cookies = end_session(&state, &identity).await;
+    with_cookies(Json(json!({ "success": true })).into_response(), cookies)
+}
+
+/// The caller, for handlers that need the full account row.
+pub fn caller_user(caller: &Caller) -> &UserRow {
+    &caller.user
+}

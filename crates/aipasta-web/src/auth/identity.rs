@@ -1,0 +1,197 @@
+//! Resolving the caller once per request: a bearer JWT, a personal API key, or the session
+//! cookie. The result sits in the request's extensions for the access rules and handlers.
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use aipasta_core::account::{Role, Scope};
+use aipasta_core::clock::now_ms;
+use aipasta_store::accounts::{self, UserRow};
+
+use super::tokens::{API_KEY_PREFIX, sha256_hex, verify_jwt};
+use crate::chrome::cookie;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A browser session (the row id, i.e. the token's hash).
+    Session { session_id: String },
+    /// The JWT from `/api/auth/signin`.
+    Bearer,
+    /// A personal API key and its scopes.
+    ApiKey { key_id: String, scopes: Vec<Scope> },
+}
+
+/// A signed-in, active account.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub role: Role,
+    pub credential: Credential,
+}
+
+impl Caller {
+    pub fn id(&self) -> &str {
+        &self.user.id
+    }
+
+    pub fn is_api_key(&self) -> bool {
+        matches!(self.credential, Credential::ApiKey { .. })
+    }
+
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        match &self.credential {
+            Credential::ApiKey { scopes, .. } => scopes.contains(&scope),
+            _ => true,
+        }
+    }
+
+    pub fn session_id(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Session { session_id } => Some(session_id),
+            _ => None,
+        }
+    }
+}
+
+/// The caller of this request, if any.
+#[derive(Debug, Clone, Default)]
+pub struct Identity(pub Option<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Identity {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Identity, Infallible> {
+        Ok(parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// The signed-in caller; handlers behind an access rule other than `Public` can rely on it.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
+        parts
+            .extensions
+            .get::<Identity>()
+            .and_then(|identity| identity.0.clone())
+            .ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Sign in first.",
+                )
+            })
+    }
+}
+
+fn role_of(user: &UserRow, admin_emails: &[String]) -> Role {
+    if admin_emails.iter().any(|e| e == &user.email) {
+        return Role::Admin;
+    }
+    Role::parse(&user.role).unwrap_or(Role::User)
+}
+
+/// Middleware: finds the caller. A bearer credential that does not check out is a 401 at once
+/// (a client that sends one expects it to work); a stale session cookie is just anonymous.
+pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let auth = &state.config.auth;
+    let bearer = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|v| v.trim().to_owned());
+    let caller = match bearer {
+        Some(token) => {
+            let found = if token.starts_with(API_KEY_PREFIX) {
+                match accounts::find_api_key(&state.db, &sha256_hex(&token)).await {
+                    Ok(found) => found.map(|(key, user)| {
+                        let scopes: Vec<String> =
+                            serde_json::from_str(&key.scopes).unwrap_or_default();
+                        let scopes = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+                        (
+                            user,
+                            Credential::ApiKey {
+                                key_id: key.id,
+                                scopes,
+                            },
+                        )
+                    }),
+                    Err(error) => return ApiError::from(error).into_response(),
+                }
+            } else {
+                match verify_jwt(&token, &auth.jwt_key(), now_ms() / 1000) {
+                    Some(claims) => match accounts::find_user_by_id(&state.db, &claims.sub).await {
+                        Ok(user) => user
+                            .filter(|u| u.status == "active")
+                            .map(|u| (u, Credential::Bearer)),
+                        Err(error) => return ApiError::from(error).into_response(),
+                    },
+                    None => None,
+                }
+            };
+            match found {
+                Some((user, credential)) => Some(Caller {
+                    role: role_of(&user, &auth.admin_emails),
+                    user,
+                    credential,
+                }),
+                None => {
+                    return ApiError::new(
+                        axum::http::StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        "The bearer token or API key is invalid, expired or revoked.",
+                    )
+                    .into_response();
+                }
+            }
+        }
+        None => {
+            let (parts, body) = request.into_parts();
+            let token = cookie(&parts, auth.session_cookie()).map(str::to_owned);
+            request = Request::from_parts(parts, body);
+            match token {
+                Some(token) => session_caller(&state, &token).await,
+                None => None,
+            }
+        }
+    };
+    request.extensions_mut().insert(Identity(caller));
+    next.run(request).await
+}
+
+async fn session_caller(state: &AppState, token: &str) -> Option<Caller> {
+    let hash = sha256_hex(token);
+    let (session, user) = accounts::find_session(&state.db, &hash).await.ok()??;
+    let auth = &state.config.auth;
+    let now = now_ms();
+    // Slide the expiry, at most once a minute per session, to keep reads read-only.
+    if now - session.last_seen_at > 60_000 {
+        let expires = now + auth.session_ttl.as_millis() as i64;
+        if let Err(error) = accounts::touch_session(&state.db, &hash, expires).await {
+            tracing::warn!(%error, "could not refresh a session");
+        }
+    }
+    Some(Caller {
+        role: role_of(&user, &auth.admin_emails),
+        user,
+        credential: Credential::Session {
+            session_id: session.id,
+        },
+    })
+}

@@ -1,0 +1,257 @@
+//! The sign-in pages: `/auth/signin`, `/auth/signup`, `/auth/signout`, `/auth/error`. Plain
+//! forms that work without JavaScript; errors are shown beside the form, what was typed is kept
+//! (never the password).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::header::{LOCATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::api::{ClientInfo, end_session, register, respond_with_cookies, start_session};
+use super::guard::{Refusal, guarded_authenticate, signup_allowed};
+use super::identity::Identity;
+use super::{Access, Routes};
+use crate::chrome::Chrome;
+use crate::pages::render;
+use crate::state::AppState;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/auth/signin", Access::Public, signin_page)
+        .post("/auth/signin", Access::Public, signin_submit)
+        .get("/auth/signup", Access::Public, signup_page)
+        .post("/auth/signup", Access::Public, signup_submit)
+        .get("/auth/signout", Access::Public, signout_page)
+        .post("/auth/signout", Access::Public, signout_submit)
+        .get("/auth/error", Access::Public, error_page)
+}
+
+/// Only same-site paths, so `next` cannot be used as an open redirect.
+pub fn safe_next(next: Option<&str>) -> String {
+    next.filter(|p| {
+        p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/auth/")
+    })
+    .unwrap_or("/dashboard/settings")
+    .to_owned()
+}
+
+fn redirect(to: &str, cookies: Vec<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    respond_with_cookies(response, cookies)
+}
+
+#[derive(Template)]
+#[template(path = "auth_signin.html")]
+struct SigninPage {
+    chrome: Chrome,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "auth_signup.html")]
+struct SignupPage {
+    chrome: Chrome,
+    name: String,
+    email: String,
+    next: String,
+    error: Option<String>,
+    min_password: usize,
+}
+
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn signin_page(
+    chrome: Chrome,
+    identity: Identity,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(query.next.as_deref());
+    if identity.0.is_some() {
+        return redirect(&next, Vec::new());
+    }
+    render(&SigninPage {
+        chrome,
+        email: String::new(),
+        next,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct SigninForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+fn with_refusal(mut response: Response, refusal: &Refusal) -> Response {
+    *response.status_mut() = refusal.status();
+    if let Some(after) = refusal.retry_after()
+        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+async fn signin_submit(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    chrome: Chrome,
+    Form(form): Form<SigninForm>,
+) -> Response {
+    let client = ClientInfo::from_request(&headers, Some(address));
+    let next = safe_next(form.next.as_deref());
+    match guarded_authenticate(&state, &client, &form.email, &form.password).await {
+        Ok(user) => match start_session(&state, &user, &client).await {
+            Ok(cookies) => redirect(&next, cookies),
+            Err(failure) => {
+                let page = SigninPage {
+                    chrome,
+                    email: form.email,
+                    next,
+                    error: Some(failure.message()),
+                };
+                let mut response = render(&page);
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response
+            }
+        },
+        Err(refusal) => {
+            let page = SigninPage {
+                chrome,
+                email: form.email.trim().to_owned(),
+                next,
+                error: Some(refusal.message()),
+            };
+            with_refusal(render(&page), &refusal)
+        }
+    }
+}
+
+async fn signup_page(
+    chrome: Chrome,
+    identity: Identity,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(query.next.as_deref());
+    if identity.0.is_some() {
+        return redirect(&next, Vec::new());
+    }
+    render(&SignupPage {
+        chrome,
+        name: String::new(),
+        email: String::new(),
+        next,
+        error: None,
+        min_password: aipasta_core::account::MIN_PASSWORD_CHARS,
+    })
+}
+
+#[derive(Deserialize)]
+struct SignupForm {
+    name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    chrome: Chrome,
+    Form(form): Form<SignupForm>,
+) -> Response {
+    let client = ClientInfo::from_request(&headers, Some(address));
+    let next = safe_next(form.next.as_deref());
+    let outcome = match signup_allowed(&state, &client).await {
+        Ok(()) => register(&state, &form.name, &form.email, &form.password)
+            .await
+            .map_err(Refusal::Failed),
+        Err(refusal) => Err(refusal),
+    };
+    let refusal = match outcome {
+        Ok(user) => match start_session(&state, &user, &client).await {
+            Ok(cookies) => return redirect(&next, cookies),
+            Err(failure) => Refusal::Failed(failure),
+        },
+        Err(refusal) => refusal,
+    };
+    let page = SignupPage {
+        chrome,
+        name: form.name.trim().to_owned(),
+        email: form.email.trim().to_owned(),
+        next,
+        error: Some(refusal.message()),
+        min_password: aipasta_core::account::MIN_PASSWORD_CHARS,
+    };
+    with_refusal(render(&page), &refusal)
+}
+
+#[derive(Template)]
+#[template(path = "auth_signout.html")]
+struct SignoutPage {
+    chrome: Chrome,
+    signed_in: bool,
+}
+
+async fn signout_page(chrome: Chrome, identity: Identity) -> Response {
+    render(&SignoutPage {
+        chrome,
+        signed_in: identity.0.is_some(),
+    })
+}
+
+async fn signout_submit(State(state): State<AppState>, identity: Identity) -> Response {
+    let cookies = end_session(&state, &identity).await;
+    redirect("/auth/signin?signedout=1", cookies)
+}
+
+#[derive(Template)]
+#[template(path = "auth_error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorQuery {
+    error: Option<String>,
+}
+
+async fn error_page(chrome: Chrome, Query(query): Query<ErrorQuery>) -> Response {
+    let message = match query.error.as_deref() {
+        Some("access_denied") => {
+            "You declined to share your account with AI Pasta, so you are not signed in."
+        }
+        Some("state") => "The sign-in took too long or was started elsewhere. Start again.",
+        Some("suspended") => "This account is suspended. Contact the operator of this instance.",
+        Some("unverified") => {
+            "The provider did not confirm your email address, so it cannot be linked to an account here."
+        }
+        Some("provider") => {
+            "The sign-in provider did not answer as expected. Try again in a moment."
+        }
+        _ => "Signing in did not work. Try again, or use another way to sign in.",
+    };
+    let mut response = render(&ErrorPage {
+        chrome,
+        message: message.to_owned(),
+    });
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+}

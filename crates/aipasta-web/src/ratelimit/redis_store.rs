@@ -1,0 +1,223 @@
+//! The Redis backend: buckets and failure counts shared by every instance, updated atomically
+//! by Lua scripts on Redis's clock. Every call is bounded by a short timeout; when Redis cannot
+//! answer, checks fail open (see `RedisStore::run`) and the login guard falls back to memory.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
+
+use super::bucket::{Decision, MAX_WAIT_MS, retry_after_from_ms};
+use super::login::{LoginDecision, LoginGuardSettings, decide, millis};
+use super::memory::MemoryStore;
+use super::{Limit, RateLimitError};
+
+/// Every key we write starts with this, so the limiter can share a Redis with other data.
+pub(crate) const PREFIX: &str = "aipasta:rl:";
+
+/// The longest a request waits on Redis before the limiter gives up and fails open. Short: a
+/// slow limiter must not become a slow site.
+const OP_TIMEOUT: Duration = Duration::from_millis(250);
+/// Per connection attempt (startup and reconnects).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// A command without an answer marks the connection dead, so the manager reconnects.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Startup's whole budget: the probe, its PING and the manager's connection.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(3);
+/// Reconnect attempts per burst, and the cap on the pause between them (the pauses start at
+/// 1 s and double, plus jitter). Kept small so a Redis that comes back is used again within
+/// seconds; the first command after a burst gives up starts a new one.
+const RECONNECT_RETRIES: usize = 3;
+const RECONNECT_MAX_DELAY_MS: u64 = 2_000;
+/// At most one warning per this many ms while Redis is failing: an outage must not flood logs.
+const WARN_EVERY_MS: u64 = 60_000;
+
+static BUCKET: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("bucket.lua")));
+static LOGIN_FAILED: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("login_failed.lua")));
+
+fn bucket_key(key: &str) -> String {
+    format!("{PREFIX}bucket:{key}")
+}
+
+fn failures_key(key: &str) -> String {
+    format!("{PREFIX}fail:{key}")
+}
+
+fn lock_key(key: &str) -> String {
+    format!("{PREFIX}lock:{key}")
+}
+
+pub(crate) struct RedisStore {
+    /// Cheap to clone; reconnects by itself after a dropped connection.
+    conn: ConnectionManager,
+    /// Failed sign-ins are mirrored here so that, while Redis is down, this instance still slows
+    /// and locks brute force using what it saw itself.
+    fallback: MemoryStore,
+    /// When the last warning was logged, in `fallback`'s milliseconds + 1 (0: never).
+    warned_at: AtomicU64,
+}
+
+impl RedisStore {
+    /// Connects and checks the server answers a PING. The URL is redacted in errors.
+    pub async fn connect(url: &str) -> Result<RedisStore, RateLimitError> {
+        let shown = aipasta_store::redact_url(url);
+        let client = Client::open(url).map_err(|error| RateLimitError::InvalidUrl {
+            url: shown.clone(),
+            reason: error.to_string(),
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT)
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_factor(2)
+            .set_max_delay(RECONNECT_MAX_DELAY_MS);
+        let probe_config = AsyncConnectionConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT);
+        let connect = async {
+            // One plain attempt first: a wrong address fails now, not after the manager's
+            // reconnect back-off (seconds).
+            let mut probe = client
+                .get_multiplexed_async_connection_with_config(&probe_config)
+                .await?;
+            redis::cmd("PING").query_async::<String>(&mut probe).await?;
+            drop(probe);
+            ConnectionManager::new_with_config(client, config).await
+        };
+        let reason = match tokio::time::timeout(STARTUP_TIMEOUT, connect).await {
+            Ok(Ok(conn)) => {
+                return Ok(RedisStore {
+                    conn,
+                    fallback: MemoryStore::new(),
+                    warned_at: AtomicU64::new(0),
+                });
+            }
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => format!("no answer within {} s", STARTUP_TIMEOUT.as_secs()),
+        };
+        Err(RateLimitError::Unreachable { url: shown, reason })
+    }
+
+    /// Runs one Redis call within `OP_TIMEOUT`. `None` means Redis failed or was too slow; the
+    /// caller then fails open. Why open: the limiter protects the site, and refusing everyone
+    /// during a Redis outage would be an outage of its own. Brute force stays covered by the
+    /// login guard's in-memory fallback.
+    async fn run<T>(
+        &self,
+        operation: &str,
+        call: impl Future<Output = RedisResult<T>>,
+    ) -> Option<T> {
+        let error: Box<dyn Display> = match tokio::time::timeout(OP_TIMEOUT, call).await {
+            Ok(Ok(value)) => return Some(value),
+            Ok(Err(error)) => Box::new(error),
+            Err(_) => Box::new(format!("no answer within {} ms", OP_TIMEOUT.as_millis())),
+        };
+        metrics::counter!("aipasta_ratelimit_redis_errors_total").increment(1);
+        self.warn(operation, &*error);
+        None
+    }
+
+    /// Logs a warning unless one was logged in the last minute.
+    fn warn(&self, operation: &str, error: &dyn Display) {
+        let now = self.fallback.now_ms().saturating_add(1);
+        let last = self.warned_at.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= WARN_EVERY_MS;
+        // Only the thread that wins the swap logs, so a burst of failures logs once.
+        if due
+            && self
+                .warned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                %error,
+                operation,
+                "rate limiting: Redis unavailable; limits fail open and the sign-in guard uses \
+                 this instance's memory (this warning repeats at most once a minute)"
+            );
+        }
+    }
+
+    pub async fn check(&self, key: &str, limit: Limit, cost: u32) -> Decision {
+        let mut conn = self.conn.clone();
+        let mut call = BUCKET.key(bucket_key(key));
+        call.arg(limit.capacity)
+            .arg(limit.rate())
+            .arg(cost)
+            .arg(MAX_WAIT_MS);
+        let answer = self
+            .run("check", call.invoke_async::<(i64, i64, i64)>(&mut conn))
+            .await;
+        match answer {
+            Some((1, remaining, _)) => Decision::Allowed {
+                remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
+            },
+            Some((_, _, wait_ms)) => Decision::Limited {
+                retry_after: retry_after_from_ms(u64::try_from(wait_ms).unwrap_or(0)),
+            },
+            // Failing open: we do not know what is left, so report a full bucket.
+            None => Decision::Allowed {
+                remaining: limit.capacity,
+            },
+        }
+    }
+
+    pub async fn login_check(&self, key: &str, settings: &LoginGuardSettings) -> LoginDecision {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        pipe.cmd("PTTL")
+            .arg(lock_key(key))
+            .cmd("GET")
+            .arg(failures_key(key));
+        let answer = self
+            .run(
+                "login_check",
+                pipe.query_async::<(i64, Option<u32>)>(&mut conn),
+            )
+            .await;
+        match answer {
+            // -1: a lock without expiry, which we never write; honour it for one `lock_for`.
+            Some((-1, _)) => decide(0, Some(millis(settings.lock_for)), settings),
+            Some((lock_ms, failures)) => {
+                decide(failures.unwrap_or(0), u64::try_from(lock_ms).ok(), settings)
+            }
+            None => self.fallback.login_check(key, settings),
+        }
+    }
+
+    pub async fn login_failed(&self, key: &str, settings: &LoginGuardSettings) {
+        self.fallback.login_failed(key, settings);
+        let mut conn = self.conn.clone();
+        let mut call = LOGIN_FAILED.key(failures_key(key));
+        call.key(lock_key(key))
+            .arg(millis(settings.window))
+            .arg(settings.lock_after)
+            .arg(millis(settings.lock_for));
+        self.run("login_failed", call.invoke_async::<i64>(&mut conn))
+            .await;
+    }
+
+    pub async fn login_succeeded(&self, key: &str) {
+        self.fallback.forget_login(key);
+        self.delete("login_succeeded", &[failures_key(key), lock_key(key)])
+            .await;
+    }
+
+    pub async fn reset(&self, key: &str) {
+        self.fallback.reset(key);
+        let keys = [bucket_key(key), failures_key(key), lock_key(key)];
+        self.delete("reset", &keys).await;
+    }
+
+    async fn delete(&self, operation: &str, keys: &[String]) {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(keys);
+        self.run(operation, cmd.query_async::<i64>(&mut conn)).await;
+    }
+}

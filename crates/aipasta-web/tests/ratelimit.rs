@@ -1,0 +1,484 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Rate limiting on every backend: memory always, Redis at `AIPASTA_TEST_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`; required when `CI` or that variable is set, skipped otherwise).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use aipasta_web::ratelimit::{Decision, Limit, LoginDecision, LoginGuardSettings, RateLimiter};
+use redis::ConnectionAddr;
+use tokio::io::copy_bidirectional;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+fn redis_url() -> String {
+    std::env::var("AIPASTA_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_string())
+}
+
+/// CI runs Redis; a developer who set the URL wants it used. Either way, no silent skipping.
+fn redis_required() -> bool {
+    let set = |name| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    set("CI") || set("AIPASTA_TEST_REDIS_URL")
+}
+
+async fn redis_limiter() -> Option<RateLimiter> {
+    match RateLimiter::redis(&redis_url()).await {
+        Ok(limiter) => Some(limiter),
+        Err(error) if redis_required() => {
+            panic!("Redis is required here (CI or AIPASTA_TEST_REDIS_URL is set): {error}")
+        }
+        Err(error) => {
+            eprintln!("SKIPPED redis: {error}");
+            None
+        }
+    }
+}
+
+/// Every backend to run a behaviour on.
+async fn limiters() -> Vec<RateLimiter> {
+    let mut limiters = vec![RateLimiter::in_memory()];
+    limiters.extend(redis_limiter().await);
+    limiters
+}
+
+/// A key no other test (or earlier run) uses.
+fn unique(name: &str) -> String {
+    format!("test-{}:{name}", uuid::Uuid::new_v4().simple())
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn guard(lock_for: Duration) -> LoginGuardSettings {
+    LoginGuardSettings {
+        window: Duration::from_secs(60),
+        slow_after: 2,
+        lock_after: 4,
+        lock_for,
+        first_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(150),
+    }
+}
+
+#[tokio::test]
+async fn a_bucket_allows_its_capacity_then_refuses_with_retry_after() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let key = unique("capacity");
+        let limit = Limit::per_minute(3); // one token every 20 s
+        for remaining in [2, 1, 0] {
+            assert_eq!(
+                limiter.check(&key, limit, 1).await,
+                Decision::Allowed { remaining },
+                "{backend}"
+            );
+        }
+        assert_eq!(
+            limiter.check(&key, limit, 1).await,
+            Decision::Limited {
+                retry_after: secs(20)
+            },
+            "{backend}"
+        );
+        // A cost the bucket can never hold is refused, not allowed.
+        assert!(
+            !limiter.check(&key, limit, 4).await.is_allowed(),
+            "{backend}"
+        );
+        limiter.reset(&key).await;
+    }
+}
+
+#[tokio::test]
+async fn costs_and_keys_are_counted_separately() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let (a, b) = (unique("a"), unique("b"));
+        let limit = Limit::per_hour(10);
+        assert_eq!(
+            limiter.check(&a, limit, 7).await,
+            Decision::Allowed { remaining: 3 },
+            "{backend}"
+        );
+        assert!(!limiter.check(&a, limit, 4).await.is_allowed(), "{backend}");
+        // The refusal took nothing: the 3 left are still there.
+        assert_eq!(
+            limiter.check(&a, limit, 3).await,
+            Decision::Allowed { remaining: 0 },
+            "{backend}"
+        );
+        assert_eq!(
+            limiter.check(&b, limit, 1).await,
+            Decision::Allowed { remaining: 9 },
+            "{backend}"
+        );
+        limiter.reset(&a).await;
+        limiter.reset(&b).await;
+    }
+}
+
+#[tokio::test]
+async fn tokens_refill_after_waiting() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let key = unique("refill");
+        let limit = Limit::new(2, 20.0); // a token every 50 ms
+        assert!(
+            limiter.check(&key, limit, 2).await.is_allowed(),
+            "{backend}"
+        );
+        let refused = limiter.check(&key, limit, 1).await;
+        assert_eq!(
+            refused.retry_after(),
+            Some(secs(1)),
+            "{backend}: rounded up"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            limiter.check(&key, limit, 2).await.is_allowed(),
+            "{backend}"
+        );
+        limiter.reset(&key).await;
+    }
+}
+
+#[tokio::test]
+async fn reset_forgets_the_bucket() {
+    for limiter in limiters().await {
+        let key = unique("reset");
+        let limit = Limit::per_hour(1);
+        assert!(limiter.check(&key, limit, 1).await.is_allowed());
+        assert!(!limiter.check(&key, limit, 1).await.is_allowed());
+        limiter.reset(&key).await;
+        assert!(
+            limiter.check(&key, limit, 1).await.is_allowed(),
+            "{}",
+            limiter.backend_name()
+        );
+        limiter.reset(&key).await;
+    }
+}
+
+#[tokio::test]
+async fn the_login_guard_slows_then_locks_and_the_lock_expires() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let key = unique("login");
+        let settings = guard(Duration::from_millis(300));
+        let check = || limiter.login_check(&key, &settings);
+
+        assert_eq!(check().await, LoginDecision::Allowed, "{backend}");
+        limiter.login_failed(&key, &settings).await;
+        assert_eq!(check().await, LoginDecision::Allowed, "{backend}");
+        limiter.login_failed(&key, &settings).await;
+        assert_eq!(
+            check().await,
+            LoginDecision::Delay(Duration::from_millis(100)),
+            "{backend}"
+        );
+        limiter.login_failed(&key, &settings).await;
+        assert_eq!(
+            check().await,
+            LoginDecision::Delay(Duration::from_millis(150)),
+            "{backend}: capped"
+        );
+        limiter.login_failed(&key, &settings).await;
+        assert_eq!(
+            check().await,
+            LoginDecision::Locked {
+                retry_after: secs(1)
+            },
+            "{backend}: 300 ms rounds up"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // The lock replaced the count: the key starts afresh.
+        assert_eq!(check().await, LoginDecision::Allowed, "{backend}");
+        limiter.login_failed(&key, &settings).await;
+        assert_eq!(check().await, LoginDecision::Allowed, "{backend}");
+        limiter.reset(&key).await;
+    }
+}
+
+#[tokio::test]
+async fn a_success_clears_the_failures_and_keys_are_independent() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let (account, ip) = (unique("account"), unique("ip"));
+        let settings = guard(Duration::from_secs(60));
+        for _ in 0..3 {
+            limiter.login_failed(&account, &settings).await;
+            limiter.login_failed(&ip, &settings).await;
+        }
+        assert!(
+            matches!(
+                limiter.login_check(&account, &settings).await,
+                LoginDecision::Delay(_)
+            ),
+            "{backend}"
+        );
+        limiter.login_succeeded(&account).await;
+        assert_eq!(
+            limiter.login_check(&account, &settings).await,
+            LoginDecision::Allowed,
+            "{backend}"
+        );
+        assert!(
+            matches!(
+                limiter.login_check(&ip, &settings).await,
+                LoginDecision::Delay(_)
+            ),
+            "{backend}: the IP's failures stay"
+        );
+        limiter.reset(&ip).await;
+        limiter.reset(&account).await;
+    }
+}
+
+#[tokio::test]
+async fn failures_are_forgotten_when_their_window_ends() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let key = unique("window");
+        let settings = LoginGuardSettings {
+            window: Duration::from_millis(300),
+            ..guard(Duration::from_secs(60))
+        };
+        limiter.login_failed(&key, &settings).await;
+        limiter.login_failed(&key, &settings).await;
+        assert!(
+            matches!(
+                limiter.login_check(&key, &settings).await,
+                LoginDecision::Delay(_)
+            ),
+            "{backend}"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            limiter.login_check(&key, &settings).await,
+            LoginDecision::Allowed,
+            "{backend}"
+        );
+        limiter.reset(&key).await;
+    }
+}
+
+#[tokio::test]
+async fn two_redis_instances_share_one_bucket_and_one_lock() {
+    let Some(first) = redis_limiter().await else {
+        return;
+    };
+    let second = RateLimiter::redis(&redis_url()).await.unwrap();
+    let key = unique("shared");
+    let limit = Limit::per_hour(4);
+    assert!(first.check(&key, limit, 2).await.is_allowed());
+    assert_eq!(
+        second.check(&key, limit, 2).await,
+        Decision::Allowed { remaining: 0 }
+    );
+    assert!(!first.check(&key, limit, 1).await.is_allowed());
+    assert!(!second.check(&key, limit, 1).await.is_allowed());
+
+    let settings = guard(Duration::from_secs(60));
+    for limiter in [&first, &second, &first, &second] {
+        limiter.login_failed(&key, &settings).await;
+    }
+    assert!(matches!(
+        second.login_check(&key, &settings).await,
+        LoginDecision::Locked { .. }
+    ));
+    first.login_succeeded(&key).await;
+    assert_eq!(
+        second.login_check(&key, &settings).await,
+        LoginDecision::Allowed
+    );
+    first.reset(&key).await;
+}
+
+#[tokio::test]
+async fn redis_keys_are_prefixed_expire_when_idle_and_are_removed_by_reset() {
+    let Some(limiter) = redis_limiter().await else {
+        return;
+    };
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let key = unique("ttl");
+    let pttl = |name: String| {
+        let mut raw = raw.clone();
+        async move {
+            redis::cmd("PTTL")
+                .arg(name)
+                .query_async::<i64>(&mut raw)
+                .await
+                .unwrap()
+        }
+    };
+
+    // 2 of 10 tokens at 1 per second: full again in 2 s, then the key is useless.
+    limiter.check(&key, Limit::new(10, 1.0), 2).await;
+    let ttl = pttl(format!("aipasta:rl:bucket:{key}")).await;
+    assert!((1..=3_000).contains(&ttl), "bucket TTL {ttl} ms");
+
+    let settings = guard(Duration::from_secs(30));
+    limiter.login_failed(&key, &settings).await;
+    let ttl = pttl(format!("aipasta:rl:fail:{key}")).await;
+    assert!((1..=60_000).contains(&ttl), "failure counter TTL {ttl} ms");
+    for _ in 0..3 {
+        limiter.login_failed(&key, &settings).await;
+    }
+    let ttl = pttl(format!("aipasta:rl:lock:{key}")).await;
+    assert!((1..=30_000).contains(&ttl), "lock TTL {ttl} ms");
+
+    limiter.reset(&key).await;
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("aipasta:rl:*{key}"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A TCP proxy to Redis that can be switched off, so a test can take Redis away from one
+/// limiter without touching the server other tests use.
+struct Proxy {
+    url: String,
+    task: JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(redis_url: &str) -> Proxy {
+        let info = redis::Client::open(redis_url)
+            .unwrap()
+            .get_connection_info()
+            .clone();
+        let ConnectionAddr::Tcp(host, port) = &info.addr else {
+            panic!("the outage test needs a plain TCP Redis URL");
+        };
+        let target = tokio::net::lookup_host((host.as_str(), *port))
+            .await
+            .unwrap()
+            .next()
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = listener.local_addr().unwrap();
+        let task = tokio::spawn(Proxy::accept(listener, target));
+        let credentials = match (&info.redis.username, &info.redis.password) {
+            (user, Some(password)) => format!("{}:{password}@", user.as_deref().unwrap_or("")),
+            _ => String::new(),
+        };
+        let url = format!("redis://{credentials}{local}/{}", info.redis.db);
+        Proxy { url, task }
+    }
+
+    async fn accept(listener: TcpListener, target: SocketAddr) {
+        // Connections live in the set, so stopping this task closes them all.
+        let mut connections = JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            connections.spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    }
+
+    /// Closes the port and every connection through it.
+    async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+#[tokio::test]
+async fn a_redis_outage_fails_open_quickly_and_the_login_guard_falls_back_to_memory() {
+    if redis_limiter().await.is_none() {
+        return;
+    }
+    let proxy = Proxy::start(&redis_url()).await;
+    let limiter = RateLimiter::redis(&proxy.url).await.unwrap();
+    let key = unique("outage");
+    let limit = Limit::per_hour(1);
+    let settings = guard(Duration::from_secs(60));
+    assert!(limiter.check(&key, limit, 1).await.is_allowed());
+    assert!(!limiter.check(&key, limit, 1).await.is_allowed());
+    // Failures seen while Redis is up also count for the fallback.
+    limiter.login_failed(&key, &settings).await;
+    limiter.login_failed(&key, &settings).await;
+
+    proxy.stop().await; // Redis's address is now a closed port.
+
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let decision = limiter.check(&key, limit, 1).await;
+        let took = started.elapsed();
+        assert!(decision.is_allowed(), "attempt {attempt}: fails open");
+        assert!(
+            took < Duration::from_secs(1),
+            "attempt {attempt} took {took:?}"
+        );
+    }
+    let started = Instant::now();
+    assert!(matches!(
+        limiter.login_check(&key, &settings).await,
+        LoginDecision::Delay(_)
+    ));
+    limiter.login_failed(&key, &settings).await;
+    limiter.login_failed(&key, &settings).await;
+    assert!(matches!(
+        limiter.login_check(&key, &settings).await,
+        LoginDecision::Locked { .. }
+    ));
+    limiter.login_succeeded(&key).await;
+    assert_eq!(
+        limiter.login_check(&key, &settings).await,
+        LoginDecision::Allowed
+    );
+    // Six calls, each bounded by the 250 ms timeout.
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // Clean up through a limiter that can still reach Redis.
+    RateLimiter::redis(&redis_url())
+        .await
+        .unwrap()
+        .reset(&key)
+        .await;
+}
+
+#[tokio::test]
+async fn a_redis_url_at_a_closed_port_is_refused_at_startup_quickly() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }; // dropped: nothing listens there now
+    let started = Instant::now();
+    let error = RateLimiter::redis(&format!("redis://:hunter2@127.0.0.1:{port}"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(error.contains("could not reach Redis"), "{error}");
+    assert!(!error.contains("hunter2"), "the password leaked: {error}");
+
+    let error = RateLimiter::redis("not a url")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("invalid Redis URL"), "{error}");
+}
+
+#[tokio::test]
+async fn from_url_picks_the_backend() {
+    let memory = RateLimiter::from_url(None).await.unwrap();
+    assert_eq!(memory.backend_name(), "memory");
+    if redis_limiter().await.is_some() {
+        let url = redis_url();
+        let redis = RateLimiter::from_url(Some(&url)).await.unwrap();
+        assert_eq!(redis.backend_name(), "redis");
+    }
+}
