@@ -9,12 +9,16 @@ use aipasta_web::ratelimit::{Decision, Limit, LoginDecision, LoginGuardSettings,
 use redis::ConnectionAddr;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 fn redis_url() -> String {
-    std::env::var("AIPASTA_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_string())
+    std::env::var("AIPASTA_TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| DEFAULT_REDIS_URL.to_string())
 }
 
 /// CI runs Redis; a developer who set the URL wants it used. Either way, no silent skipping.
@@ -345,6 +349,7 @@ async fn redis_keys_are_prefixed_expire_when_idle_and_are_removed_by_reset() {
 struct Proxy {
     url: String,
     task: JoinHandle<()>,
+    frozen: watch::Sender<bool>,
 }
 
 impl Proxy {
@@ -354,7 +359,7 @@ impl Proxy {
             .get_connection_info()
             .clone();
         let ConnectionAddr::Tcp(host, port) = &info.addr else {
-            panic!("the outage test needs a plain TCP Redis URL");
+            panic!("the outage tests need a plain TCP Redis URL");
         };
         let target = tokio::net::lookup_host((host.as_str(), *port))
             .await
@@ -363,25 +368,40 @@ impl Proxy {
             .unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let local = listener.local_addr().unwrap();
-        let task = tokio::spawn(Proxy::accept(listener, target));
+        let (frozen, _) = watch::channel(false);
+        let task = tokio::spawn(Proxy::accept(listener, target, frozen.subscribe()));
         let credentials = match (&info.redis.username, &info.redis.password) {
             (user, Some(password)) => format!("{}:{password}@", user.as_deref().unwrap_or("")),
             _ => String::new(),
         };
         let url = format!("redis://{credentials}{local}/{}", info.redis.db);
-        Proxy { url, task }
+        Proxy { url, task, frozen }
     }
 
-    async fn accept(listener: TcpListener, target: SocketAddr) {
+    async fn accept(listener: TcpListener, target: SocketAddr, frozen: watch::Receiver<bool>) {
         // Connections live in the set, so stopping this task closes them all.
         let mut connections = JoinSet::new();
         while let Ok((mut inbound, _)) = listener.accept().await {
+            let mut frozen = frozen.clone();
             connections.spawn(async move {
-                if let Ok(mut outbound) = TcpStream::connect(target).await {
-                    let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
+                let Ok(mut outbound) = TcpStream::connect(target).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    // The guard `wait_for` returns is not `Send`; drop it inside.
+                    _ = async { drop(frozen.wait_for(|frozen| *frozen).await) } => {
+                        // A black hole: the sockets stay open and nothing ever answers.
+                        std::future::pending::<()>().await;
+                    }
                 }
             });
         }
+    }
+
+    /// Keeps every connection open but stops forwarding: Redis hangs instead of failing.
+    fn freeze(&self) {
+        self.frozen.send_replace(true);
     }
 
     /// Closes the port and every connection through it.
@@ -391,27 +411,17 @@ impl Proxy {
     }
 }
 
-#[tokio::test]
-async fn a_redis_outage_fails_open_quickly_and_the_login_guard_falls_back_to_memory() {
-    if redis_limiter().await.is_none() {
-        return;
-    }
-    let proxy = Proxy::start(&redis_url()).await;
-    let limiter = RateLimiter::redis(&proxy.url).await.unwrap();
-    let key = unique("outage");
+/// Checks a limiter whose Redis is gone: every call answers within a second, limits fail open,
+/// and the login guard still slows and locks from this process's memory.
+async fn assert_degrades_gracefully(
+    limiter: &RateLimiter,
+    key: &str,
+    settings: &LoginGuardSettings,
+) {
     let limit = Limit::per_hour(1);
-    let settings = guard(Duration::from_secs(60));
-    assert!(limiter.check(&key, limit, 1).await.is_allowed());
-    assert!(!limiter.check(&key, limit, 1).await.is_allowed());
-    // Failures seen while Redis is up also count for the fallback.
-    limiter.login_failed(&key, &settings).await;
-    limiter.login_failed(&key, &settings).await;
-
-    proxy.stop().await; // Redis's address is now a closed port.
-
     for attempt in 0..3 {
         let started = Instant::now();
-        let decision = limiter.check(&key, limit, 1).await;
+        let decision = limiter.check(key, limit, 1).await;
         let took = started.elapsed();
         assert!(decision.is_allowed(), "attempt {attempt}: fails open");
         assert!(
@@ -421,29 +431,76 @@ async fn a_redis_outage_fails_open_quickly_and_the_login_guard_falls_back_to_mem
     }
     let started = Instant::now();
     assert!(matches!(
-        limiter.login_check(&key, &settings).await,
+        limiter.login_check(key, settings).await,
         LoginDecision::Delay(_)
     ));
-    limiter.login_failed(&key, &settings).await;
-    limiter.login_failed(&key, &settings).await;
+    limiter.login_failed(key, settings).await;
+    limiter.login_failed(key, settings).await;
     assert!(matches!(
-        limiter.login_check(&key, &settings).await,
+        limiter.login_check(key, settings).await,
         LoginDecision::Locked { .. }
     ));
-    limiter.login_succeeded(&key).await;
+    limiter.login_succeeded(key).await;
     assert_eq!(
-        limiter.login_check(&key, &settings).await,
+        limiter.login_check(key, settings).await,
         LoginDecision::Allowed
     );
     // Six calls, each bounded by the 250 ms timeout.
-    assert!(started.elapsed() < Duration::from_secs(3));
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "the login calls took {took:?}"
+    );
+}
 
-    // Clean up through a limiter that can still reach Redis.
+/// A limiter through a fresh proxy, with a bucket emptied and two failures counted while
+/// Redis was still reachable.
+async fn limiter_behind_proxy(key: &str, settings: &LoginGuardSettings) -> (Proxy, RateLimiter) {
+    let proxy = Proxy::start(&redis_url()).await;
+    let limiter = RateLimiter::redis(&proxy.url).await.unwrap();
+    let limit = Limit::per_hour(1);
+    assert!(limiter.check(key, limit, 1).await.is_allowed());
+    assert!(!limiter.check(key, limit, 1).await.is_allowed());
+    // Failures seen while Redis is up also count for the fallback.
+    limiter.login_failed(key, settings).await;
+    limiter.login_failed(key, settings).await;
+    (proxy, limiter)
+}
+
+/// Removes what a test left in Redis, through a limiter that can still reach it.
+async fn clean_up(key: &str) {
     RateLimiter::redis(&redis_url())
         .await
         .unwrap()
-        .reset(&key)
+        .reset(key)
         .await;
+}
+
+#[tokio::test]
+async fn a_redis_at_a_closed_port_fails_open_quickly() {
+    if redis_limiter().await.is_none() {
+        return;
+    }
+    let key = unique("outage");
+    let settings = guard(Duration::from_secs(60));
+    let (proxy, limiter) = limiter_behind_proxy(&key, &settings).await;
+    proxy.stop().await; // Redis's address is now a closed port.
+    assert_degrades_gracefully(&limiter, &key, &settings).await;
+    clean_up(&key).await;
+}
+
+#[tokio::test]
+async fn a_redis_that_stops_answering_fails_open_within_the_timeout() {
+    if redis_limiter().await.is_none() {
+        return;
+    }
+    let key = unique("hang");
+    let settings = guard(Duration::from_secs(60));
+    let (proxy, limiter) = limiter_behind_proxy(&key, &settings).await;
+    proxy.freeze();
+    assert_degrades_gracefully(&limiter, &key, &settings).await;
+    proxy.stop().await;
+    clean_up(&key).await;
 }
 
 #[tokio::test]

@@ -84,12 +84,8 @@ fn main() {
 // The database
 
 enum Holder {
-    /// Deletes the temporary directory when dropped.
     Sqlite(TestDatabase),
-    Postgres {
-        server_url: String,
-        name: String,
-    },
+    Postgres { server_url: String, name: String },
 }
 
 struct BenchDatabase {
@@ -136,18 +132,24 @@ impl BenchDatabase {
 
     async fn remove(self) {
         self.db.close().await;
-        if let Holder::Postgres { server_url, name } = self.holder {
-            match Db::connect(&server_url).await {
-                Ok(admin) => {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    if let Err(e) = Query::new(sql).execute(&admin).await {
-                        eprintln!("warning: could not drop {name}: {e}");
-                    }
-                    admin.close().await;
-                }
-                Err(e) => eprintln!("warning: could not drop {name}: {e}"),
-            }
+        match self.holder {
+            // Dropping it deletes the temporary directory.
+            Holder::Sqlite(test_db) => drop(test_db),
+            Holder::Postgres { server_url, name } => drop_postgres(&server_url, &name).await,
         }
+    }
+}
+
+async fn drop_postgres(server_url: &str, name: &str) {
+    match Db::connect(server_url).await {
+        Ok(admin) => {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(e) = Query::new(sql).execute(&admin).await {
+                eprintln!("warning: could not drop {name}: {e}");
+            }
+            admin.close().await;
+        }
+        Err(e) => eprintln!("warning: could not drop {name}: {e}"),
     }
 }
 
@@ -597,7 +599,7 @@ impl Table {
                 format!("goal {}", row.goal)
             };
             println!(
-                "{:<36} {:>10}   {:<14} {verdict}",
+                "{:<40} {:>10}   {:<14} {verdict}",
                 row.figure, row.value, goal
             );
         }
@@ -739,13 +741,39 @@ const DEVELOPERS: [&str; 60] = [
     "Cerebras",
 ];
 
+/// Families anyone may publish under (fine-tunes carry the base model's name).
 const FAMILIES: &[&str] = &[
-    "Llama", "Gemma", "Phi", "Qwen", "Mistral", "Mixtral", "Claude", "GPT", "Gemini", "Command",
-    "Jamba", "Granite", "Nemotron", "Hermes", "Dolphin", "Yi", "GLM", "Kimi", "Ernie", "Hunyuan",
-    "Solar", "Arctic", "Sonar", "Grok", "Titan", "Nova", "Atlas", "Orion", "Falcon", "Lyra",
-    "Vega", "Aurora", "Zephyr", "Cascade", "Echo", "Helix", "Quartz", "Sable", "Tempest", "Nebula",
-    "Pulse", "Onyx", "Cobalt", "Ember", "Fable", "Glint", "Harbor", "Iris", "Juno", "Kestrel",
-    "Lumina", "Mosaic", "Opal", "Prism", "Raven", "Sierra", "Tundra", "Vortex",
+    "Llama", "Gemma", "Qwen", "Mistral", "Mixtral", "Hermes", "Dolphin", "Ernie", "Hunyuan",
+    "Solar", "Atlas", "Orion", "Falcon", "Lyra", "Vega", "Aurora", "Zephyr", "Cascade", "Echo",
+    "Helix", "Quartz", "Sable", "Tempest", "Nebula", "Pulse", "Onyx", "Cobalt", "Ember", "Fable",
+    "Glint", "Harbor", "Iris", "Juno", "Kestrel", "Lumina", "Mosaic", "Opal", "Prism", "Raven",
+    "Sierra", "Tundra", "Vortex",
+];
+
+const OWN_FAMILIES: &[(&str, &[&str])] = &[
+    ("OpenAI", &["GPT", "o4"]),
+    (
+        "Anthropic",
+        &["Claude Opus", "Claude Sonnet", "Claude Haiku"],
+    ),
+    ("Google", &["Gemini", "Gemma"]),
+    ("Meta", &["Llama"]),
+    ("Mistral", &["Mistral", "Mixtral", "Ministral"]),
+    ("Qwen", &["Qwen"]),
+    ("DeepSeek", &["DeepSeek"]),
+    ("Cohere", &["Command"]),
+    ("xAI", &["Grok"]),
+    ("Microsoft", &["Phi"]),
+    ("Amazon", &["Nova", "Titan"]),
+    ("NVIDIA", &["Nemotron"]),
+    ("IBM", &["Granite"]),
+    ("AI21", &["Jamba"]),
+    ("Perplexity", &["Sonar"]),
+    ("Nous Research", &["Hermes"]),
+    ("Zhipu", &["GLM"]),
+    ("Moonshot", &["Kimi"]),
+    ("01.AI", &["Yi"]),
+    ("Snowflake", &["Arctic"]),
 ];
 
 const CATEGORY_WEIGHTS: &[(&str, u32)] = &[
@@ -944,8 +972,18 @@ fn generate(count: usize) -> Vec<ModelFacts> {
         );
     }
     let mut rng = Rng::new(0x5eed_ca7a_1090);
-    let families: Vec<Vec<&str>> = (0..DEVELOPERS.len())
-        .map(|_| (0..2 + rng.below(4)).map(|_| rng.pick(FAMILIES)).collect())
+    // Known developers keep their own families; everyone also publishes a few more (fine-tunes
+    // of popular families, house brands), so a family name matches one to a few percent.
+    let families: Vec<Vec<&str>> = DEVELOPERS
+        .iter()
+        .map(|developer| {
+            let own = OWN_FAMILIES
+                .iter()
+                .filter(|(d, _)| d == developer)
+                .flat_map(|(_, families)| families.iter().copied());
+            let more: Vec<&str> = (0..1 + rng.below(4)).map(|_| rng.pick(FAMILIES)).collect();
+            own.chain(more).collect()
+        })
         .collect();
     let mut ids = HashSet::with_capacity(count);
     let mut models = Vec::with_capacity(count);

@@ -39,7 +39,7 @@ mod tests {
     #[test]
     fn the_rfc_7636_example_matches() {
         // RFC 7636 Appendix B.
-        let verifier = "dBjftJeZ4CVP-mJ92K9X7Ym5VhxFgH-qQ4dzjRlt5lE";
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert_eq!(s256_challenge(verifier), challenge);
         assert!(verifier_matches(verifier, challenge));

@@ -19,6 +19,8 @@ async fn sign_in(oauth: &MockOAuth, extra: &[(&str, &str)]) -> String {
         ("scope", "read:user user:email"),
         ("state", "gh-state"),
     ];
+    // A parameter in `extra` replaces the default: OAuth refuses repeated parameters.
+    query.retain(|(name, _)| !extra.iter().any(|(other, _)| other == name));
     query.extend_from_slice(extra);
     let response = get(&oauth.url(), GITHUB_AUTHORIZE_PATH, &query).await;
     let (target, params) = redirect_target(&response);
@@ -186,24 +188,25 @@ async fn pkce_is_optional_but_checked_when_used() {
     ];
     let code = sign_in(&oauth, &extra).await;
     let wrong = pkce('q');
-    let form = |verifier: &'static str| {
-        vec![
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code_verifier", verifier),
-        ]
-    };
-    let mut bad = form(Box::leak(wrong.verifier.into_boxed_str()));
-    bad.push(("code", code.as_str()));
+    let form = [
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code.as_str()),
+        ("code_verifier", wrong.verifier.as_str()),
+    ];
     assert_eq!(
-        exchange(&oauth, &bad).await["error"],
+        exchange(&oauth, &form).await["error"],
         "bad_verification_code"
     );
 
     let code = sign_in(&oauth, &extra).await;
-    let mut good = form(Box::leak(pair.verifier.into_boxed_str()));
-    good.push(("code", code.as_str()));
-    assert!(exchange(&oauth, &good).await.get("access_token").is_some());
+    let form = [
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code.as_str()),
+        ("code_verifier", pair.verifier.as_str()),
+    ];
+    assert!(exchange(&oauth, &form).await.get("access_token").is_some());
     let posted = oauth.posted_forms(GITHUB_TOKEN_PATH);
     assert!(posted[1].iter().any(|(k, _)| k == "code_verifier"));
 }

@@ -25,6 +25,8 @@ async fn sign_in(url: &str, pkce: &Pkce, extra: &[(&str, &str)]) -> String {
         ("code_challenge", pkce.challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
+    // A parameter in `extra` replaces the default: OAuth refuses repeated parameters.
+    query.retain(|(name, _)| !extra.iter().any(|(other, _)| other == name));
     query.extend_from_slice(extra);
     let response = get(url, OIDC_AUTHORIZE_PATH, &query).await;
     let (target, params) = redirect_target(&response);

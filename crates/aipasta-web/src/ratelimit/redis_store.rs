@@ -58,8 +58,7 @@ pub(crate) struct RedisStore {
     /// Failed sign-ins are mirrored here so that, while Redis is down, this instance still slows
     /// and locks brute force using what it saw itself.
     fallback: MemoryStore,
-    /// When the last warning was logged, in `fallback`'s milliseconds + 1 (0: never).
-    warned_at: AtomicU64,
+    warnings: Throttle,
 }
 
 impl RedisStore {
@@ -94,7 +93,7 @@ impl RedisStore {
                 return Ok(RedisStore {
                     conn,
                     fallback: MemoryStore::new(),
-                    warned_at: AtomicU64::new(0),
+                    warnings: Throttle::new(WARN_EVERY_MS),
                 });
             }
             Ok(Err(error)) => error.to_string(),
@@ -124,16 +123,7 @@ impl RedisStore {
 
     /// Logs a warning unless one was logged in the last minute.
     fn warn(&self, operation: &str, error: &dyn Display) {
-        let now = self.fallback.now_ms().saturating_add(1);
-        let last = self.warned_at.load(Ordering::Relaxed);
-        let due = last == 0 || now.saturating_sub(last) >= WARN_EVERY_MS;
-        // Only the thread that wins the swap logs, so a burst of failures logs once.
-        if due
-            && self
-                .warned_at
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if self.warnings.allow(self.fallback.now_ms()) {
             tracing::warn!(
                 %error,
                 operation,
@@ -219,5 +209,57 @@ impl RedisStore {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(keys);
         self.run(operation, cmd.query_async::<i64>(&mut conn)).await;
+    }
+}
+
+/// Lets one event through per interval, however many threads ask at once.
+struct Throttle {
+    every_ms: u64,
+    /// When the last event was let through, in ms + 1 (0: never).
+    last: AtomicU64,
+}
+
+impl Throttle {
+    fn new(every_ms: u64) -> Throttle {
+        Throttle {
+            every_ms,
+            last: AtomicU64::new(0),
+        }
+    }
+
+    fn allow(&self, now_ms: u64) -> bool {
+        let now = now_ms.saturating_add(1);
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= self.every_ms;
+        // Only the caller that wins the swap is let through, so a burst yields one event.
+        due && self
+            .last
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Throttle, bucket_key, failures_key, lock_key};
+
+    #[test]
+    fn the_throttle_lets_one_through_per_interval() {
+        let throttle = Throttle::new(60_000);
+        assert!(throttle.allow(0));
+        assert!(!throttle.allow(0));
+        assert!(!throttle.allow(59_999));
+        assert!(throttle.allow(60_000));
+        assert!(!throttle.allow(60_001));
+    }
+
+    #[test]
+    fn every_key_is_prefixed() {
+        for key in [bucket_key("k"), failures_key("k"), lock_key("k")] {
+            assert!(
+                key.starts_with("aipasta:rl:") && key.ends_with(":k"),
+                "{key}"
+            );
+        }
     }
 }

@@ -89,3 +89,67 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
         _shutdown: shutdown,
     }
 }
+
+/// A signed-up account and its JWT.
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Signs up `email` through the API; answers the account and its bearer token.
+    pub async fn sign_up(&self, name: &str, email: &str) -> TestUser {
+        let password = "pasta al dente 42".to_owned();
+        let response = self
+            .client
+            .post(self.url("/api/auth/signup"))
+            .json(&serde_json::json!({ "name": name, "email": email, "password": password }))
+            .send()
+            .await
+            .expect("sign up");
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::CREATED,
+            "sign up {email}"
+        );
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            email: email.trim().to_lowercase(),
+            password,
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// A request with the user's bearer token.
+    pub fn as_user(
+        &self,
+        user: &TestUser,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&user.token)
+    }
+}
+
+/// A browser-like client: keeps cookies, follows no redirects.
+pub fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The CSRF token a page embeds (`<meta name="csrf-token">`).
+pub fn csrf_from(html: &str) -> String {
+    html.split(r#"<meta name="csrf-token" content=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf meta tag")
+        .to_owned()
+}

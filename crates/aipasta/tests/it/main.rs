@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
 
+mod access;
+mod accounts;
 mod browser;
 mod catalog;
 mod catalog_sync;

@@ -1,0 +1,190 @@
+//! The access matrix: every route the router has, called by every kind of caller. Routes are
+//! registered through `aipasta_web::auth::Routes`, which cannot hold a route without a rule, so
+//! a new route is in this walk the day it is added.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use aipasta_web::auth::Access;
+
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+const CSRF: &str = "matrix-csrf-token-0123456789abcdefghijklmnop";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Anonymous,
+    User,
+    Moderator,
+    Admin,
+    ReadKey,
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{*rest}", "anything/here")
+        .replace("{*id}", "nobody/nothing")
+        .replace("{id}", "00000000-0000-7000-8000-000000000000")
+        .replace("{hash}", "0000000000000000")
+        .replace("{name}", "app.css")
+}
+
+fn expected_allowed(access: Access, who: Who, method: &Method) -> bool {
+    let read = *method == Method::GET;
+    match (access, who) {
+        (Access::Public, _) => true,
+        (_, Who::Anonymous) => false,
+        (Access::User, Who::ReadKey) => read,
+        (Access::Account, Who::ReadKey) => false,
+        (Access::User | Access::Account, _) => true,
+        (Access::Moderator, Who::Moderator | Who::Admin) => true,
+        (Access::Moderator, _) => false,
+        (Access::Admin, Who::Admin) => true,
+        (Access::Admin, _) => false,
+    }
+}
+
+async fn request(
+    app: &TestApp,
+    who: Who,
+    users: &[(Who, TestUser)],
+    key: &str,
+    method: &Method,
+    path: &str,
+) -> reqwest::Response {
+    // A browser's double-submit CSRF pair, so what is measured is access, not forgery checks.
+    let mut builder = app
+        .client
+        .request(method.clone(), app.url(path))
+        .header("cookie", format!("aipasta_csrf={CSRF}"))
+        .header("x-csrf-token", CSRF);
+    match who {
+        Who::Anonymous => {}
+        Who::ReadKey => builder = builder.bearer_auth(key),
+        _ => {
+            let user = users
+                .iter()
+                .find(|(w, _)| *w == who)
+                .map(|(_, u)| u)
+                .expect("user");
+            builder = builder.bearer_auth(&user.token);
+        }
+    }
+    if matches!(*method, Method::POST | Method::PUT | Method::DELETE) {
+        builder = builder.json(&json!({}));
+    }
+    builder
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+#[tokio::test]
+async fn every_route_enforces_its_access_rule_for_every_caller() {
+    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+    let user = app.sign_up("User", "user@example.com").await;
+    let moderator = app.sign_up("Mod", "mod@example.com").await;
+    let admin = app.sign_up("Admin", "admin@example.com").await;
+    aipasta_store::accounts::set_role(&app.db, &moderator.id, "moderator")
+        .await
+        .unwrap();
+    aipasta_store::accounts::set_role(&app.db, &admin.id, "admin")
+        .await
+        .unwrap();
+    let key: serde_json::Value = app
+        .as_user(&user, Method::POST, "/api/users/api-keys")
+        .json(&json!({ "name": "reader", "scopes": ["read"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["data"]["key"].as_str().unwrap().to_owned();
+    let users = [
+        (Who::User, user),
+        (Who::Moderator, moderator),
+        (Who::Admin, admin),
+    ];
+
+    let routes = aipasta_web::routes();
+    let rules = routes.rules();
+    assert!(
+        rules.len() > 30,
+        "the walk covers the whole router ({} rules)",
+        rules.len()
+    );
+    let mut checked = 0;
+    for rule in rules {
+        // Deleting the account would remove the caller for the rest of the walk; its access is
+        // the same as every other `Account` route, which the walk covers.
+        if rule.path == "/api/users/account" || rule.path == "/dashboard/settings/delete" {
+            continue;
+        }
+        let path = concrete(rule.path);
+        for who in [
+            Who::Anonymous,
+            Who::User,
+            Who::Moderator,
+            Who::Admin,
+            Who::ReadKey,
+        ] {
+            let response = request(&app, who, &users, &key, &rule.method, &path).await;
+            let status = response.status();
+            let allowed = expected_allowed(rule.access, who, &rule.method);
+            let denied = status == StatusCode::UNAUTHORIZED
+                || status == StatusCode::FORBIDDEN
+                || (status == StatusCode::SEE_OTHER
+                    && response
+                        .headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .is_some_and(|l| l.starts_with("/auth/signin?next=")));
+            assert_eq!(
+                !denied, allowed,
+                "{} {} ({:?}) as {who:?}: status {status}",
+                rule.method, rule.path, rule.access
+            );
+            if !allowed && who == Who::Anonymous && path.starts_with("/api/") {
+                assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{} {}",
+                    rule.method,
+                    rule.path
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "{checked} checks");
+}
+
+#[tokio::test]
+async fn ids_of_other_accounts_answer_404_not_403() {
+    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+    let ada = app.sign_up("Ada", "ada@example.com").await;
+    let eve = app.sign_up("Eve", "eve@example.com").await;
+    let sessions = aipasta_store::accounts::list_sessions(&app.db, &ada.id)
+        .await
+        .unwrap();
+    let ada_session = &sessions[0].id;
+    let response = app
+        .as_user(
+            &eve,
+            Method::DELETE,
+            &format!("/api/users/sessions/{ada_session}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        aipasta_store::accounts::list_sessions(&app.db, &ada.id)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "untouched"
+    );
+    let _ = ada;
+}

@@ -1,0 +1,716 @@
+//! Accounts end to end, on every backend: sign-up and sign-in, sessions and CSRF, bearer tokens,
+//! API keys and scopes, suspension, password change, export, deletion and brute-force lockout.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use aipasta_store::accounts;
+
+use crate::helpers::{backends, browser_client, csrf_from, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn sign_up_sign_in_session_and_sign_out_through_the_api() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "  Ada@Example.COM ").await;
+        assert_eq!(ada.email, "ada@example.com");
+
+        let signin = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "ADA@example.com", "password": ada.password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            signin.status(),
+            StatusCode::OK,
+            "{backend:?}: emails are normalised"
+        );
+        let body: Value = signin.json().await.unwrap();
+        assert_eq!(body["success"], true);
+        assert_eq!(body["user"]["email"], "ada@example.com");
+        assert_eq!(body["user"]["role"], "user");
+        let token = body["token"].as_str().unwrap();
+
+        let (_, anonymous) = app.get_json("/api/auth/session").await;
+        assert!(anonymous["user"].is_null());
+        let session: Value = app
+            .client
+            .get(app.url("/api/auth/session"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(session["user"]["id"], ada.id.as_str());
+
+        // A taken email, a weak password and a bad email are clear 4xx answers.
+        let again = app.client.post(app.url("/api/auth/signup"))
+            .json(&json!({ "name": "Other", "email": "ada@example.com", "password": "another long phrase" }))
+            .send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["error"]["code"], "email_taken");
+        for (email, password, code) in [
+            ("bob@example.com", "short", "validation_error"),
+            ("bob@example.com", "password123", "validation_error"),
+            ("not-an-email", "a long enough phrase", "validation_error"),
+        ] {
+            let response = app
+                .client
+                .post(app.url("/api/auth/signup"))
+                .json(&json!({ "name": "Bob", "email": email, "password": password }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::BAD_REQUEST,
+                "{email} / {password}"
+            );
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], code);
+        }
+        let wrong = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "ada@example.com", "password": "not the password" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        let unknown = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "nobody@example.com", "password": "not the password" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            unknown.status(),
+            StatusCode::UNAUTHORIZED,
+            "unknown and wrong look the same"
+        );
+        let stored = accounts::find_user_by_email(&app.db, "ada@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.password_hash.unwrap().starts_with("$argon2id$"));
+    }
+}
+
+#[tokio::test]
+async fn browser_sessions_need_csrf_tokens_and_rotate_at_sign_in() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        let browser = browser_client();
+
+        let page = browser
+            .get(app.url("/auth/signin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let before = csrf_from(&page);
+        let forged = browser
+            .post(app.url("/auth/signin"))
+            .form(&[
+                ("email", ada.email.as_str()),
+                ("password", ada.password.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            forged.status(),
+            StatusCode::FORBIDDEN,
+            "{backend:?}: no token, no sign-in"
+        );
+
+        let signed_in = browser
+            .post(app.url("/auth/signin"))
+            .form(&[
+                ("email", ada.email.as_str()),
+                ("password", ada.password.as_str()),
+                ("csrf_token", before.as_str()),
+                ("next", "/models"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+        assert_eq!(signed_in.headers()["location"], "/models");
+        let cookies: Vec<String> = signed_in
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let session_cookie = cookies
+            .iter()
+            .find(|c| c.starts_with("aipasta_session="))
+            .expect("session cookie");
+        assert!(
+            session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"),
+            "{session_cookie}"
+        );
+
+        let settings = browser
+            .get(app.url("/dashboard/settings"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(settings.status(), StatusCode::OK);
+        let html = settings.text().await.unwrap();
+        assert!(html.contains("ada@example.com"));
+        let after = csrf_from(&html);
+        assert_ne!(before, after, "the CSRF token is rotated at sign-in");
+
+        // The JSON API with the session cookie: refused without the token, accepted with it.
+        let body = json!({ "theme": "dark" });
+        let refused = browser
+            .put(app.url("/api/users/settings"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let refused: Value = refused.json().await.unwrap();
+        assert_eq!(refused["error"]["code"], "csrf_failed");
+        let stale = browser
+            .put(app.url("/api/users/settings"))
+            .header("x-csrf-token", &before)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            stale.status(),
+            StatusCode::FORBIDDEN,
+            "the pre-sign-in token no longer works"
+        );
+        let accepted = browser
+            .put(app.url("/api/users/settings"))
+            .header("x-csrf-token", &after)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), StatusCode::OK);
+        let cross_site = browser
+            .put(app.url("/api/users/settings"))
+            .header("x-csrf-token", &after)
+            .header("origin", "https://evil.example")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            cross_site.status(),
+            StatusCode::FORBIDDEN,
+            "another origin is refused"
+        );
+        let user = accounts::find_user_by_id(&app.db, &ada.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.theme, "dark");
+
+        // The saved theme is what the pages render.
+        let home = browser
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(home.contains(r#"data-theme="dark""#));
+
+        // Sign out ends this browser's session on the server (sign-up made another one).
+        let before_out = accounts::list_sessions(&app.db, &ada.id)
+            .await
+            .unwrap()
+            .len();
+        let out = browser
+            .post(app.url("/auth/signout"))
+            .form(&[("csrf_token", after.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            accounts::list_sessions(&app.db, &ada.id)
+                .await
+                .unwrap()
+                .len(),
+            before_out - 1
+        );
+        let settings = browser
+            .get(app.url("/dashboard/settings"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            settings.status(),
+            StatusCode::SEE_OTHER,
+            "signed out: back to sign-in"
+        );
+        assert!(
+            settings.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/auth/signin?next=")
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_keys_are_shown_once_scoped_revocable_and_private() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        let eve = app.sign_up("Eve", "eve@example.com").await;
+
+        let created = app
+            .as_user(&ada, Method::POST, "/api/users/api-keys")
+            .json(&json!({ "name": "script", "scopes": ["read"], "expiresInDays": 30 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "{backend:?}");
+        let created: Value = created.json().await.unwrap();
+        let key = created["data"]["key"].as_str().unwrap().to_owned();
+        let key_id = created["data"]["id"].as_str().unwrap().to_owned();
+        assert!(key.starts_with(created["data"]["prefix"].as_str().unwrap()));
+
+        let listed: Value = app
+            .as_user(&ada, Method::GET, "/api/users/api-keys")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+        assert!(
+            listed["data"][0]["key"].is_null(),
+            "the full key is never listed"
+        );
+        let stored: Vec<(String,)> = aipasta_store::Query::new("SELECT key_hash FROM api_keys")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        assert_ne!(stored[0].0, key, "only a hash is stored");
+
+        let with_key = |method: Method, path: &str| {
+            app.client.request(method, app.url(path)).bearer_auth(&key)
+        };
+        let profile = with_key(Method::GET, "/api/users/profile")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(profile.status(), StatusCode::OK, "read scope reads");
+        let manage = with_key(Method::GET, "/api/users/api-keys")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            manage.status(),
+            StatusCode::FORBIDDEN,
+            "keys cannot manage the account"
+        );
+        let write = with_key(Method::PUT, "/api/users/profile")
+            .json(&json!({ "name": "Mallory" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(write.status(), StatusCode::FORBIDDEN);
+
+        // Another account cannot see or revoke it: 404, as if it did not exist.
+        let theirs = app
+            .as_user(
+                &eve,
+                Method::DELETE,
+                &format!("/api/users/api-keys/{key_id}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            with_key(Method::GET, "/api/users/profile")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+
+        let revoked = app
+            .as_user(
+                &ada,
+                Method::DELETE,
+                &format!("/api/users/api-keys/{key_id}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), StatusCode::OK);
+        let after = with_key(Method::GET, "/api/users/profile")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            after.status(),
+            StatusCode::UNAUTHORIZED,
+            "a revoked key stops working at once"
+        );
+
+        let bad_scope = app
+            .as_user(&ada, Method::POST, "/api/users/api-keys")
+            .json(&json!({ "name": "x", "scopes": ["root"] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_scope.status(), StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn suspension_stops_sessions_tokens_and_keys_at_once() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        let key: Value = app
+            .as_user(&ada, Method::POST, "/api/users/api-keys")
+            .json(&json!({ "name": "k", "scopes": ["read", "generate"] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = key["data"]["key"].as_str().unwrap().to_owned();
+        let browser = browser_client();
+        let page = browser
+            .get(app.url("/auth/signin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_from(&page);
+        browser
+            .post(app.url("/auth/signin"))
+            .form(&[
+                ("email", "ada@example.com"),
+                ("password", ada.password.as_str()),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            browser
+                .get(app.url("/api/users/profile"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+
+        accounts::set_status(&app.db, &ada.id, "suspended")
+            .await
+            .unwrap();
+
+        assert_eq!(
+            browser
+                .get(app.url("/api/users/profile"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: session"
+        );
+        assert_eq!(
+            app.as_user(&ada, Method::GET, "/api/users/profile")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::UNAUTHORIZED,
+            "JWT"
+        );
+        assert_eq!(
+            app.client
+                .get(app.url("/api/users/profile"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::UNAUTHORIZED,
+            "API key"
+        );
+        let signin = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "ada@example.com", "password": ada.password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signin.status(), StatusCode::FORBIDDEN);
+        let body: Value = signin.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "account_suspended");
+    }
+}
+
+#[tokio::test]
+async fn password_change_ends_other_sessions_and_export_and_deletion_work() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        // A second browser session (sign-up made the first).
+        let other = browser_client();
+        let page = other
+            .get(app.url("/auth/signin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_from(&page);
+        other
+            .post(app.url("/auth/signin"))
+            .form(&[
+                ("email", "ada@example.com"),
+                ("password", ada.password.as_str()),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            accounts::list_sessions(&app.db, &ada.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        let wrong = app.as_user(&ada, Method::POST, "/api/users/password")
+            .json(&json!({ "currentPassword": "nope nope nope", "newPassword": "a brand new phrase" })).send().await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+        let changed = app
+            .as_user(&ada, Method::POST, "/api/users/password")
+            .json(&json!({ "currentPassword": ada.password, "newPassword": "a brand new phrase" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), StatusCode::OK, "{backend:?}");
+        assert!(
+            accounts::list_sessions(&app.db, &ada.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "every other session ended"
+        );
+        assert_eq!(
+            other
+                .get(app.url("/api/users/profile"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+
+        let updated = app.as_user(&ada, Method::PUT, "/api/users/profile")
+            .json(&json!({ "name": "Ada L.", "bio": "Engines.", "website": "https://ada.example", "preferences": { "theme": "light" } }))
+            .send().await.unwrap();
+        assert_eq!(updated.status(), StatusCode::OK);
+        let bad_site = app
+            .as_user(&ada, Method::PUT, "/api/users/profile")
+            .json(&json!({ "website": "javascript:alert(1)" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_site.status(), StatusCode::BAD_REQUEST);
+
+        let export = app
+            .as_user(&ada, Method::GET, "/api/users/export")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(export.status(), StatusCode::OK);
+        assert!(
+            export.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("attachment")
+        );
+        let export: Value = export.json().await.unwrap();
+        assert_eq!(export["profile"]["name"], "Ada L.");
+        assert_eq!(export["settings"]["theme"], "light");
+        for section in [
+            "generations",
+            "favorites",
+            "presets",
+            "apiKeys",
+            "identities",
+        ] {
+            assert!(export[section].is_array(), "{section}");
+        }
+
+        let refused = app
+            .as_user(&ada, Method::DELETE, "/api/users/account")
+            .json(&json!({ "password": "wrong wrong" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let deleted = app
+            .as_user(&ada, Method::DELETE, "/api/users/account")
+            .json(&json!({ "password": "a brand new phrase" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deleted.status(), StatusCode::OK);
+        assert!(
+            accounts::find_user_by_id(&app.db, &ada.id)
+                .await
+                .unwrap()
+                .is_none(),
+            "erased"
+        );
+        let signin = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "ada@example.com", "password": "a brand new phrase" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signin.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_account_with_a_clear_429() {
+    let mut config = aipasta_web::WebConfig::default();
+    config.limits.login_guard.slow_after = 100;
+    config.limits.login_guard.lock_after = 4;
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
+    let ada = app.sign_up("Ada", "ada@example.com").await;
+    let attempt = |password: &'static str| {
+        app.client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "ada@example.com", "password": password }))
+            .send()
+    };
+    for _ in 0..4 {
+        assert_eq!(
+            attempt("guess guess guess").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = attempt("guess guess guess").await.unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    let body: Value = locked.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("try again")
+    );
+    let _ = ada;
+    let right = app
+        .client
+        .post(app.url("/api/auth/signin"))
+        .json(&json!({ "email": "ada@example.com", "password": "pasta al dente 42" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        right.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits out the lock"
+    );
+}
+
+#[tokio::test]
+async fn admin_emails_make_admins_and_admin_create_works_from_the_command_line() {
+    let mut config = aipasta_web::WebConfig::default();
+    config.auth.admin_emails = vec!["boss@example.com".into()];
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
+    let boss = app.sign_up("Boss", "Boss@Example.com").await;
+    let session: Value = app
+        .as_user(&boss, Method::GET, "/api/auth/session")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["user"]["role"], "admin");
+
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().display().to_string();
+    let run = |args: Vec<String>| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aipasta"))
+            .args(args)
+            .env_remove("AIPASTA_DATABASE_URL")
+            .env("AIPASTA_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let args = |password: &str| -> Vec<String> {
+        [
+            "admin",
+            "create",
+            "--email",
+            "root@example.com",
+            "--password",
+            password,
+            "--data-dir",
+            &data_dir,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let weak = run(args("short"));
+    assert!(!weak.status.success(), "the password policy applies");
+    let created = run(args("a long admin phrase"));
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(String::from_utf8_lossy(&created.stdout).contains("Created the admin account"));
+    let again = run(args("another admin phrase"));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("is now an admin"));
+    let db = aipasta_store::Db::open_sqlite_in(dir.path()).await.unwrap();
+    let root = accounts::find_user_by_email(&db, "root@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(root.role, "admin");
+}
