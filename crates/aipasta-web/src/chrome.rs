@@ -45,9 +45,8 @@ impl Theme {
 pub const THEME_COOKIE: &str = "theme";
 
 /// A named cookie's value from a request's `Cookie` headers.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -138,7 +137,7 @@ impl Chrome {
         let theme = caller
             .and_then(|c| Theme::parse(&c.user.theme))
             .filter(|t| *t != Theme::System)
-            .or_else(|| cookie(parts, THEME_COOKIE).and_then(Theme::parse))
+            .or_else(|| cookie(&parts.headers, THEME_COOKIE).and_then(Theme::parse))
             .unwrap_or_default();
         Chrome {
             theme,

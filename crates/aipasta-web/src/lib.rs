@@ -36,6 +36,7 @@ pub fn routes() -> auth::Routes {
         .merge(api::routes())
         .merge(auth::api::routes())
         .merge(auth::pages::routes())
+        .merge(auth::oauth::routes())
         .merge(account::routes())
         .merge(observability::routes())
         .merge(auth::Routes::new().get("/static/{hash}/{name}", Public, assets::serve))

@@ -208,6 +208,66 @@ pub struct Settings {
     #[arg(long, env = "AIPASTA_REDIS_URL", hide_env_values = true, value_parser = parse_secret, global = true)]
     pub redis_url: Option<Secret>,
 
+    /// The site's public address, e.g. `https://pasta.example.com` (for OAuth callbacks).
+    #[arg(long, env = "AIPASTA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// GitHub OAuth app: client id (turns on "Sign in with GitHub").
+    #[arg(long, env = "AIPASTA_GITHUB_CLIENT_ID", global = true)]
+    pub github_client_id: Option<String>,
+    /// GitHub OAuth app: client secret.
+    #[arg(long, env = "AIPASTA_GITHUB_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub github_client_secret: Option<Secret>,
+    /// GitHub's web address (for GitHub Enterprise).
+    #[arg(
+        long,
+        env = "AIPASTA_GITHUB_URL",
+        default_value = "https://github.com",
+        global = true
+    )]
+    pub github_url: String,
+    /// GitHub's API address (for GitHub Enterprise).
+    #[arg(
+        long,
+        env = "AIPASTA_GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        global = true
+    )]
+    pub github_api_url: String,
+
+    /// Google OAuth client id (turns on "Sign in with Google").
+    #[arg(long, env = "AIPASTA_GOOGLE_CLIENT_ID", global = true)]
+    pub google_client_id: Option<String>,
+    /// Google OAuth client secret.
+    #[arg(long, env = "AIPASTA_GOOGLE_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub google_client_secret: Option<Secret>,
+    /// Google's OpenID Connect issuer.
+    #[arg(
+        long,
+        env = "AIPASTA_GOOGLE_ISSUER",
+        default_value = "https://accounts.google.com",
+        global = true
+    )]
+    pub google_issuer: String,
+
+    /// Any OpenID Connect provider: client id.
+    #[arg(long, env = "AIPASTA_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    /// Any OpenID Connect provider: client secret.
+    #[arg(long, env = "AIPASTA_OIDC_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub oidc_client_secret: Option<Secret>,
+    /// Any OpenID Connect provider: issuer URL (its discovery document is read from there).
+    #[arg(long, env = "AIPASTA_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    /// Any OpenID Connect provider: the name on the sign-in button.
+    #[arg(
+        long,
+        env = "AIPASTA_OIDC_NAME",
+        default_value = "Single sign-on",
+        global = true
+    )]
+    pub oidc_name: String,
+
     /// Sync the catalog with the providers this often while serving (`30m`, `6h`, `1d`);
     /// `off` (the default) never syncs by itself.
     #[arg(long, env = "AIPASTA_MODEL_SYNC_INTERVAL", default_value = "off", value_parser = parse_interval, global = true)]

@@ -86,10 +86,59 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 }
 
 fn auth_settings(settings: &Settings, secret: Vec<u8>) -> AuthSettings {
+    use aipasta_web::auth::oauth::{OAuthProvider, ProviderKind};
+    let mut oauth = Vec::new();
+    let mut add = |key: &str,
+                   label: &str,
+                   id: &Option<String>,
+                   secret: &Option<crate::cli::Secret>,
+                   kind: ProviderKind| {
+        if let (Some(id), Some(secret)) = (id, secret) {
+            oauth.push(OAuthProvider {
+                key: key.to_owned(),
+                label: label.to_owned(),
+                client_id: id.clone(),
+                client_secret: secret.expose().to_owned(),
+                kind,
+            });
+        }
+    };
+    add(
+        "github",
+        "GitHub",
+        &settings.github_client_id,
+        &settings.github_client_secret,
+        ProviderKind::GitHub {
+            web_url: settings.github_url.clone(),
+            api_url: settings.github_api_url.clone(),
+        },
+    );
+    add(
+        "google",
+        "Google",
+        &settings.google_client_id,
+        &settings.google_client_secret,
+        ProviderKind::Oidc {
+            issuer: settings.google_issuer.clone(),
+        },
+    );
+    if let Some(issuer) = &settings.oidc_issuer {
+        add(
+            "oidc",
+            &settings.oidc_name,
+            &settings.oidc_client_id,
+            &settings.oidc_client_secret,
+            ProviderKind::Oidc {
+                issuer: issuer.clone(),
+            },
+        );
+    }
     AuthSettings {
         secret: secret.into(),
         secure_cookies: settings.secure_cookies,
         admin_emails: settings.admin_email_list(),
+        public_url: settings.public_url.clone(),
+        oauth,
         ..AuthSettings::default()
     }
 }
@@ -377,6 +426,8 @@ fn effective_config(settings: &Settings) -> serde_json::Value {
         "secret_key": if settings.secret_key.is_some() { "set" } else { "generated in the data directory" },
         "admin_emails": settings.admin_email_list(),
         "secure_cookies": settings.secure_cookies,
+        "public_url": settings.public_url,
+        "sign_in_providers": auth_settings(settings, Vec::new()).oauth.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
         "redis_url": settings.redis_url.as_ref().map(|u| redact_url(u.expose())),
     })
 }

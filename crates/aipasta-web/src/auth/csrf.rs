@@ -45,10 +45,10 @@ fn refuse(is_api: bool, message: &'static str) -> Response {
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let auth = &state.config.auth;
     let (mut parts, body) = request.into_parts();
-    let existing = cookie(&parts, auth.csrf_cookie())
+    let existing = cookie(&parts.headers, auth.csrf_cookie())
         .map(str::to_owned)
         .filter(|t| t.len() >= 32);
-    let has_session = cookie(&parts, auth.session_cookie()).is_some();
+    let has_session = cookie(&parts.headers, auth.session_cookie()).is_some();
     let token = existing.clone().unwrap_or_else(|| random_token(32));
     parts.extensions.insert(CsrfToken(token.clone()));
     let is_api = is_api_path(parts.uri.path());

@@ -163,7 +163,7 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         }
         None => {
             let (parts, body) = request.into_parts();
-            let token = cookie(&parts, auth.session_cookie()).map(str::to_owned);
+            let token = cookie(&parts.headers, auth.session_cookie()).map(str::to_owned);
             request = Request::from_parts(parts, body);
             match token {
                 Some(token) => session_caller(&state, &token).await,

@@ -6,6 +6,7 @@ pub mod api;
 pub mod csrf;
 pub mod guard;
 pub mod identity;
+pub mod oauth;
 pub mod pages;
 pub mod password;
 pub mod tokens;
@@ -29,6 +30,11 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
     /// How long a JWT from `/api/auth/signin` is valid.
     pub jwt_ttl: Duration,
+    /// The site's public address (`https://pasta.example.com`), for OAuth callbacks; the
+    /// request's host when unset.
+    pub public_url: Option<String>,
+    /// Sign-in providers that are turned on.
+    pub oauth: Vec<oauth::OAuthProvider>,
 }
 
 impl std::fmt::Debug for AuthSettings {
@@ -39,6 +45,8 @@ impl std::fmt::Debug for AuthSettings {
             .field("admin_emails", &self.admin_emails)
             .field("session_ttl", &self.session_ttl)
             .field("jwt_ttl", &self.jwt_ttl)
+            .field("public_url", &self.public_url)
+            .field("oauth", &self.oauth)
             .finish()
     }
 }
@@ -52,6 +60,8 @@ impl Default for AuthSettings {
             admin_emails: Vec::new(),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             jwt_ttl: Duration::from_secs(3600),
+            public_url: None,
+            oauth: Vec::new(),
         }
     }
 }

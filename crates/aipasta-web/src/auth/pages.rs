@@ -54,6 +54,18 @@ struct SigninPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// Configured sign-in providers: (key, label).
+    providers: Vec<(String, String)>,
+}
+
+fn providers(state: &AppState) -> Vec<(String, String)> {
+    state
+        .config
+        .auth
+        .oauth
+        .iter()
+        .map(|p| (p.key.clone(), p.label.clone()))
+        .collect()
 }
 
 #[derive(Template)]
@@ -73,6 +85,7 @@ struct NextQuery {
 }
 
 async fn signin_page(
+    State(state): State<AppState>,
     chrome: Chrome,
     identity: Identity,
     Query(query): Query<NextQuery>,
@@ -86,6 +99,7 @@ async fn signin_page(
         email: String::new(),
         next,
         error: None,
+        providers: providers(&state),
     })
 }
 
@@ -124,6 +138,7 @@ async fn signin_submit(
                     email: form.email,
                     next,
                     error: Some(failure.message()),
+                    providers: providers(&state),
                 };
                 let mut response = render(&page);
                 *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -136,6 +151,7 @@ async fn signin_submit(
                 email: form.email.trim().to_owned(),
                 next,
                 error: Some(refusal.message()),
+                providers: providers(&state),
             };
             with_refusal(render(&page), &refusal)
         }

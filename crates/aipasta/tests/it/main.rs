@@ -11,4 +11,5 @@ mod catalog_sync;
 mod config;
 mod helpers;
 mod http;
+mod oauth;
 mod webdriver;
