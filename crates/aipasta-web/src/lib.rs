@@ -4,6 +4,7 @@
 //! until a shutdown signal. The binary and the integration tests start the app the same way.
 
 mod account;
+mod admin;
 mod api;
 pub mod assets;
 pub mod auth;
@@ -38,6 +39,7 @@ pub fn routes() -> auth::Routes {
         .merge(auth::pages::routes())
         .merge(auth::oauth::routes())
         .merge(account::routes())
+        .merge(admin::routes())
         .merge(observability::routes())
         .merge(auth::Routes::new().get("/static/{hash}/{name}", Public, assets::serve))
 }

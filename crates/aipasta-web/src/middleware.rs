@@ -59,6 +59,7 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
         }));
     // Innermost first: CSRF sees the request after the caller is known.
     routes
+        .layer(from_fn_with_state(state.clone(), api_rate_limit))
         .layer(from_fn_with_state(
             state.clone(),
             crate::auth::csrf::protect,
@@ -69,6 +70,45 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(layers)
         .with_state(state)
+}
+
+/// The API's general rate limit: a token bucket per account when signed in, per IP otherwise.
+/// Health checks are exempt, so monitoring never trips it.
+async fn api_rate_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if !is_api_path(path) || path == "/api/health" {
+        return next.run(request).await;
+    }
+    let identity = request
+        .extensions()
+        .get::<crate::auth::Identity>()
+        .cloned()
+        .unwrap_or_default();
+    let (key, limit) = match &identity.0 {
+        Some(caller) => (
+            format!("api:user:{}", caller.id()),
+            state.config.limits.api_per_account,
+        ),
+        None => {
+            let ip = request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into());
+            (format!("api:ip:{ip}"), state.config.limits.api_per_ip)
+        }
+    };
+    match state.limiter.check(&key, limit, 1).await {
+        crate::ratelimit::Decision::Allowed { .. } => next.run(request).await,
+        crate::ratelimit::Decision::Limited { retry_after } => crate::ratelimit::too_many_requests(
+            retry_after,
+            "Too many requests. Slow down and try again after the time in the Retry-After header.",
+        ),
+    }
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {

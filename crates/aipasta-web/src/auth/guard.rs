@@ -12,7 +12,7 @@ use aipasta_store::accounts::UserRow;
 
 use super::api::{AuthFailure, ClientInfo, authenticate};
 use crate::error::ApiError;
-use crate::ratelimit::{Decision, LoginDecision, too_many_requests};
+use crate::ratelimit::{Decision, LoginDecision, keys, too_many_requests};
 use crate::state::AppState;
 
 /// Why a guarded sign-in or sign-up did not go ahead.
@@ -72,13 +72,20 @@ fn refusal(retry_after: Duration, message: &str) -> Refusal {
     }
 }
 
+fn client_ip(client: &ClientInfo) -> std::net::IpAddr {
+    client
+        .ip
+        .as_deref()
+        .and_then(|ip| ip.parse().ok())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 /// Refused when this IP has signed up too often.
 pub async fn signup_allowed(state: &AppState, client: &ClientInfo) -> Result<(), Refusal> {
-    let ip = client.ip.as_deref().unwrap_or("unknown");
     let limit = state.config.limits.signup_per_ip;
     match state
         .limiter
-        .check(&format!("signup:ip:{ip}"), limit, 1)
+        .check(&keys::ip(keys::SIGN_UP, client_ip(client)), limit, 1)
         .await
     {
         Decision::Allowed { .. } => Ok(()),
@@ -98,12 +105,13 @@ pub async fn guarded_authenticate(
     password: &str,
 ) -> Result<UserRow, Refusal> {
     let limits = &state.config.limits;
-    let ip_key = format!("signin:ip:{}", client.ip.as_deref().unwrap_or("unknown"));
-    let account_key = format!(
-        "signin:account:{}",
-        Email::parse(email)
+    // Hashed account keys (no plain emails in Redis) and IPv6 clients grouped by /64.
+    let ip_key = keys::ip(keys::SIGN_IN, client_ip(client));
+    let account_key = keys::account(
+        keys::SIGN_IN,
+        &Email::parse(email)
             .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|_| email.trim().to_lowercase())
+            .unwrap_or_else(|_| email.trim().to_lowercase()),
     );
     for (key, limit) in [
         (&ip_key, limits.signin_per_ip),
@@ -116,19 +124,26 @@ pub async fn guarded_authenticate(
             ));
         }
     }
-    for key in [&ip_key, &account_key] {
-        match state.limiter.login_check(key, &limits.login_guard).await {
-            LoginDecision::Allowed => {}
-            LoginDecision::Delay(delay) => tokio::time::sleep(delay).await,
-            LoginDecision::Locked { retry_after } => {
-                return Err(refusal(
-                    retry_after,
-                    &format!(
-                        "Too many failed sign-ins. Sign-in is paused for this account or address; try again in {} minute(s).",
-                        retry_after.as_secs().div_ceil(60).max(1)
-                    ),
-                ));
-            }
+    // The stricter of the address's and the account's state, waited once.
+    let by_ip = state
+        .limiter
+        .login_check(&ip_key, &limits.login_guard)
+        .await;
+    let by_account = state
+        .limiter
+        .login_check(&account_key, &limits.login_guard)
+        .await;
+    match by_ip.stricter(by_account) {
+        LoginDecision::Allowed => {}
+        LoginDecision::Delay(delay) => tokio::time::sleep(delay).await,
+        LoginDecision::Locked { retry_after } => {
+            return Err(refusal(
+                retry_after,
+                &format!(
+                    "Too many failed sign-ins. Sign-in is paused for this account or address; try again {}.",
+                    crate::ratelimit::wait_phrase(retry_after)
+                ),
+            ));
         }
     }
     match authenticate(state, email, password).await {

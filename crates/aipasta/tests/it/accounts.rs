@@ -714,3 +714,133 @@ async fn admin_emails_make_admins_and_admin_create_works_from_the_command_line()
         .unwrap();
     assert_eq!(root.role, "admin");
 }
+
+#[tokio::test]
+async fn the_api_is_rate_limited_per_account_with_retry_after() {
+    let mut config = aipasta_web::WebConfig::default();
+    config.limits.api_per_account = aipasta_web::ratelimit::Limit::per_minute(3);
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
+    let ada = app.sign_up("Ada", "ada@example.com").await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.as_user(&ada, Method::GET, "/api/users/profile")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let limited = app
+        .as_user(&ada, Method::GET, "/api/users/profile")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(
+        app.get("/api/health").await.status(),
+        StatusCode::OK,
+        "health checks are exempt"
+    );
+}
+
+#[tokio::test]
+async fn admins_manage_users_limits_and_settings() {
+    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+    let admin = app.sign_up("Admin", "admin@example.com").await;
+    accounts::set_role(&app.db, &admin.id, "admin")
+        .await
+        .unwrap();
+    let ada = app.sign_up("Ada", "ada@example.com").await;
+
+    let (_, before) = {
+        let r = app
+            .as_user(&ada, Method::GET, "/api/users/settings")
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(
+        before["data"]["usage"]["monthlyLimit"], 10_000,
+        "the plan's default"
+    );
+    let set = app
+        .as_user(&admin, Method::PUT, "/api/admin/settings")
+        .json(&json!({ "monthlyTokenLimit": 50_000 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let after: Value = app
+        .as_user(&ada, Method::GET, "/api/users/settings")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["data"]["usage"]["monthlyLimit"], 50_000);
+
+    let changed = app
+        .as_user(&admin, Method::PUT, &format!("/api/admin/users/{}", ada.id))
+        .json(&json!({ "monthlyLimit": 1_000_000, "subscription": "pro" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let mine: Value = app
+        .as_user(&ada, Method::GET, "/api/users/profile")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["data"]["usage"]["monthlyLimit"], 1_000_000);
+    assert_eq!(mine["data"]["usage"]["subscription"], "pro");
+
+    let suspended = app
+        .as_user(&admin, Method::PUT, &format!("/api/admin/users/{}", ada.id))
+        .json(&json!({ "status": "suspended" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(suspended.status(), StatusCode::OK);
+    assert_eq!(
+        app.as_user(&ada, Method::GET, "/api/users/profile")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let bad = app
+        .as_user(&admin, Method::PUT, &format!("/api/admin/users/{}", ada.id))
+        .json(&json!({ "role": "emperor" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let self_demote = app
+        .as_user(
+            &admin,
+            Method::PUT,
+            &format!("/api/admin/users/{}", admin.id),
+        )
+        .json(&json!({ "role": "user" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(self_demote.status(), StatusCode::BAD_REQUEST);
+}

@@ -241,3 +241,71 @@ async fn hugging_face_hub_models_join_the_catalog() {
         .unwrap();
     assert!(slug.starts_with("hf/"), "{slug}");
 }
+
+#[tokio::test]
+async fn admins_sync_and_edit_the_catalog_through_the_api() {
+    let mock = MockServer::start(MockConfig::default()).await;
+    let mut config = aipasta_web::WebConfig::default();
+    config.sync.openrouter_base_url = mock.openrouter_base_url();
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, config, false).await;
+    let admin = app.sign_up("Admin", "admin@example.com").await;
+    aipasta_store::accounts::set_role(&app.db, &admin.id, "admin")
+        .await
+        .unwrap();
+    let user = app.sign_up("User", "user@example.com").await;
+
+    let refused = app
+        .as_user(&user, reqwest::Method::POST, "/api/admin/models/sync")
+        .json(&serde_json::json!({ "provider": "openrouter" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    let synced = app
+        .as_user(&admin, reqwest::Method::POST, "/api/admin/models/sync")
+        .json(&serde_json::json!({ "provider": "openrouter" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(synced.status(), reqwest::StatusCode::OK);
+    let body: Value = synced.json().await.unwrap();
+    assert!(body["data"][0]["inserted"].as_i64().unwrap() > 0, "{body}");
+
+    let (_, list) = app.get_json("/api/models?limit=1").await;
+    let id = list["data"][0]["id"].as_str().unwrap().to_owned();
+    let edited = app
+        .as_user(
+            &admin,
+            reqwest::Method::PUT,
+            &format!("/api/admin/models/{}", id.replace('/', "%2F")),
+        )
+        .json(&serde_json::json!({ "displayName": "House Pick", "featured": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), reqwest::StatusCode::OK);
+    let again = app
+        .as_user(&admin, reqwest::Method::POST, "/api/admin/models/sync")
+        .json(&serde_json::json!({ "provider": "openrouter" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::OK);
+    let (_, model) = app.get_json(&format!("/api/models/{id}")).await;
+    assert_eq!(
+        model["data"]["displayName"], "House Pick",
+        "the hand edit survives the sync"
+    );
+
+    mock.set_models_fault(Some(Fault::Status(502)));
+    let failed = app
+        .as_user(&admin, reqwest::Method::POST, "/api/admin/models/sync")
+        .json(&serde_json::json!({ "provider": "openrouter" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), reqwest::StatusCode::BAD_GATEWAY);
+    let body: Value = failed.json().await.unwrap();
+    assert_eq!(body["data"][0]["changed"], false);
+    assert!(body["data"][0]["error"].as_str().unwrap().contains("502"));
+}

@@ -49,7 +49,7 @@ async fn health_is_503_with_the_same_shape_when_the_database_is_gone() {
 #[tokio::test]
 async fn unknown_api_routes_and_api_errors_answer_json_envelopes() {
     let app = spawn_app(aipasta_store::Backend::Sqlite).await;
-    for path in ["/api", "/api/nope", "/api/models/does-not-exist/anything"] {
+    for path in ["/api", "/api/nope", "/api/nothing/here/either"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         let content_type = response.headers()["content-type"]
@@ -152,10 +152,34 @@ async fn pages_render_in_the_layout_with_navigation_and_theme() {
 #[tokio::test]
 async fn the_theme_form_works_without_javascript() {
     let app = spawn_app(aipasta_store::Backend::Sqlite).await;
-    let response = app
-        .client
+    let browser = crate::helpers::browser_client();
+    let page = browser
+        .get(app.url("/about"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    let csrf = crate::helpers::csrf_from(&page);
+    let forged = browser
         .post(app.url("/preferences/theme"))
         .form(&[("theme", "light"), ("return_to", "/about")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "the form needs its CSRF token"
+    );
+    let response = browser
+        .post(app.url("/preferences/theme"))
+        .form(&[
+            ("theme", "light"),
+            ("return_to", "/about"),
+            ("csrf_token", &csrf),
+        ])
         .send()
         .await
         .expect("POST");
@@ -165,19 +189,21 @@ async fn the_theme_form_works_without_javascript() {
     assert!(cookie.starts_with("theme=light;"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
 
-    let open_redirect = app
-        .client
+    let open_redirect = browser
         .post(app.url("/preferences/theme"))
-        .form(&[("theme", "dark"), ("return_to", "//evil.example/")])
+        .form(&[
+            ("theme", "dark"),
+            ("return_to", "//evil.example/"),
+            ("csrf_token", &csrf),
+        ])
         .send()
         .await
         .expect("POST");
     assert_eq!(open_redirect.headers()["location"], "/");
 
-    let bad = app
-        .client
+    let bad = browser
         .post(app.url("/preferences/theme"))
-        .form(&[("theme", "neon")])
+        .form(&[("theme", "neon"), ("csrf_token", &csrf)])
         .send()
         .await
         .expect("POST");

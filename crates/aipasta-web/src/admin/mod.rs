@@ -1,0 +1,11 @@
+//! The admin API: users (role, status, limits), system settings, and the catalog (sync and
+//! hand edits). The admin pages come with the admin issue; these endpoints are what they call.
+
+mod catalog;
+mod users;
+
+use crate::auth::Routes;
+
+pub fn routes() -> Routes {
+    users::routes().merge(catalog::routes())
+}

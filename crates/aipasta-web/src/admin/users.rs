@@ -1,0 +1,200 @@
+//! `/api/admin/users` and `/api/admin/settings`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use aipasta_core::account::{Role, Subscription, UserStatus};
+use aipasta_store::Query as Sql;
+use aipasta_store::accounts::{self, UserRow};
+
+use crate::auth::{Access, Caller, Routes};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/admin/users", Access::Admin, list)
+        .put("/api/admin/users/{id}", Access::Admin, update)
+        .get("/api/admin/settings", Access::Admin, settings)
+        .put("/api/admin/settings", Access::Admin, put_settings)
+}
+
+fn user_json(user: &UserRow) -> Value {
+    json!({
+        "id": user.id, "email": user.email, "name": user.name, "role": user.role,
+        "status": user.status, "subscription": user.subscription,
+        "monthlyLimit": user.monthly_token_limit, "tokensUsed": user.tokens_used,
+        "totalGenerations": user.total_generations, "createdAt": user.created_at,
+        "lastLogin": user.last_login_at,
+    })
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    let page = query.page.unwrap_or(1);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "`limit` must be between 1 and 100",
+        ));
+    }
+    if page < 1 {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "`page` must be 1 or more",
+        ));
+    }
+    let total: i64 = Sql::new("SELECT COUNT(*) FROM users")
+        .fetch_scalar(&state.db)
+        .await?;
+    let users: Vec<UserRow> = Sql::new(format!(
+        "SELECT {} FROM users u ORDER BY u.created_at DESC LIMIT $1 OFFSET $2",
+        accounts::USER_COLUMNS
+    ))
+    .bind(limit)
+    .bind((page - 1) * limit)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(json!({
+        "success": true,
+        "data": users.iter().map(user_json).collect::<Vec<_>>(),
+        "pagination": { "current": page, "pages": (total + limit - 1) / limit, "total": total },
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserChange {
+    role: Option<String>,
+    status: Option<String>,
+    subscription: Option<String>,
+    /// A number, or `null` for the system default.
+    #[serde(default, deserialize_with = "serde_with_null::deserialize")]
+    monthly_limit: Option<Option<i64>>,
+}
+
+/// Distinguishes an absent field from an explicit `null`.
+mod serde_with_null {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<i64>>, D::Error> {
+        Option::<i64>::deserialize(deserializer).map(Some)
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(change): Json<UserChange>,
+) -> Result<Response, ApiError> {
+    let Some(user) = accounts::find_user_by_id(&state.db, &id).await? else {
+        return Err(ApiError::not_found("No user has that id."));
+    };
+    if let Some(role) = &change.role {
+        let role = Role::parse(role).ok_or_else(|| {
+            ApiError::bad_request(
+                "validation_error",
+                "`role` must be user, moderator or admin",
+            )
+        })?;
+        if user.id == caller.id() && role != Role::Admin {
+            return Err(ApiError::bad_request(
+                "validation_error",
+                "You cannot remove your own admin role.",
+            ));
+        }
+        accounts::set_role(&state.db, &user.id, role.as_str()).await?;
+    }
+    if let Some(status) = &change.status {
+        let status = UserStatus::parse(status).ok_or_else(|| {
+            ApiError::bad_request(
+                "validation_error",
+                "`status` must be active, suspended or deleted",
+            )
+        })?;
+        if user.id == caller.id() && status != UserStatus::Active {
+            return Err(ApiError::bad_request(
+                "validation_error",
+                "You cannot suspend yourself.",
+            ));
+        }
+        accounts::set_status(&state.db, &user.id, status.as_str()).await?;
+    }
+    if change.subscription.is_some() || change.monthly_limit.is_some() {
+        let subscription = match &change.subscription {
+            Some(text) => Subscription::parse(text).ok_or_else(|| {
+                ApiError::bad_request(
+                    "validation_error",
+                    "`subscription` must be free, pro or enterprise",
+                )
+            })?,
+            None => Subscription::parse(&user.subscription).unwrap_or(Subscription::Free),
+        };
+        let limit = match change.monthly_limit {
+            Some(Some(n)) if n < 0 => {
+                return Err(ApiError::bad_request(
+                    "validation_error",
+                    "`monthlyLimit` cannot be negative",
+                ));
+            }
+            Some(limit) => limit,
+            None => user.monthly_token_limit,
+        };
+        accounts::set_usage_limits(&state.db, &user.id, limit, subscription.as_str()).await?;
+    }
+    let updated = accounts::find_user_by_id(&state.db, &user.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No user has that id."))?;
+    Ok(Json(json!({ "success": true, "data": user_json(&updated) })).into_response())
+}
+
+async fn settings(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let limit = accounts::monthly_token_limit_default(&state.db).await?;
+    Ok(Json(json!({ "success": true, "data": { "monthlyTokenLimit": limit } })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SettingsChange {
+    monthly_token_limit: i64,
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(change): Json<SettingsChange>,
+) -> Result<Response, ApiError> {
+    if change.monthly_token_limit < 0 {
+        return Err(ApiError::bad_request(
+            "validation_error",
+            "`monthlyTokenLimit` cannot be negative",
+        ));
+    }
+    accounts::set_setting(
+        &state.db,
+        accounts::MONTHLY_TOKEN_LIMIT_KEY,
+        &change.monthly_token_limit.to_string(),
+        "number",
+        "ai",
+        "Tokens an account may use per month unless an admin set its own limit",
+        Some(caller.id()),
+    )
+    .await?;
+    settings(State(state)).await
+}
