@@ -162,3 +162,135 @@ async fn search_filter_and_open_a_model_page() {
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_sign_in_theme_and_api_keys_in_the_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+
+    // Sign up.
+    browser.goto(&app.url("/auth/signup")).await;
+    browser
+        .type_text(&browser.find("#name").await, "Grace")
+        .await;
+    browser
+        .type_text(&browser.find("#email").await, "grace@example.com")
+        .await;
+    browser
+        .type_text(&browser.find("#password").await, "compilers are friends")
+        .await;
+    browser
+        .click(&browser.find("button[type=submit].button-primary").await)
+        .await;
+    browser
+        .wait_for("return location.pathname === '/dashboard/settings'", 10)
+        .await;
+    browser
+        .wait_for(
+            "return document.querySelector('.account-link')?.textContent === 'Grace'",
+            5,
+        )
+        .await;
+
+    // Sign out, then back in.
+    browser
+        .click(&browser.find(".account-nav button[type=submit]").await)
+        .await;
+    browser
+        .wait_for("return location.pathname === '/auth/signin'", 10)
+        .await;
+    browser
+        .type_text(&browser.find("#email").await, "grace@example.com")
+        .await;
+    browser
+        .type_text(&browser.find("#password").await, "compilers are friends")
+        .await;
+    browser
+        .click(
+            &browser
+                .find("form button[type=submit].button-primary")
+                .await,
+        )
+        .await;
+    browser
+        .wait_for("return location.pathname === '/dashboard/settings'", 10)
+        .await;
+
+    // Change the theme preference: it is saved with the account and applied.
+    let dark = browser.find(r#"#theme option[value="dark"]"#).await;
+    browser.click(&dark).await;
+    browser
+        .click(
+            &browser
+                .find(r#"form[action="/dashboard/settings/preferences"] button"#)
+                .await,
+        )
+        .await;
+    browser
+        .wait_for("return location.search.includes('done=preferences')", 10)
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.documentElement.dataset.theme")
+            .await,
+        "dark"
+    );
+    let saved = aipasta_store::accounts::find_user_by_email(&app.db, "grace@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.theme, "dark");
+
+    // Create an API key: shown once, listed by its prefix; then revoke it.
+    browser
+        .type_text(&browser.find("#key-name").await, "notebook")
+        .await;
+    browser
+        .click(
+            &browser
+                .find(r#"form[action="/dashboard/settings/api-keys"] button"#)
+                .await,
+        )
+        .await;
+    let key = browser
+        .wait_for(
+            "return document.querySelector('[data-new-key]')?.textContent",
+            10,
+        )
+        .await;
+    let key = key.as_str().unwrap_or_default().trim().to_owned();
+    assert!(key.starts_with("ap_"), "{key}");
+    let works = app
+        .client
+        .get(app.url("/api/users/profile"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(works.status(), reqwest::StatusCode::OK);
+    browser
+        .click(&browser.find(r#"tr[data-key="notebook"] button"#).await)
+        .await;
+    browser
+        .wait_for("return location.search.includes('done=key-revoked')", 10)
+        .await;
+    let refused = app
+        .client
+        .get(app.url("/api/users/profile"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    browser
+        .click(&browser.find(".account-nav button[type=submit]").await)
+        .await;
+    browser
+        .wait_for("return location.pathname === '/auth/signin'", 10)
+        .await;
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
