@@ -7,7 +7,7 @@ use serde_json::json;
 
 use aipasta_web::auth::Access;
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{TestApp, TestUser, backends, spawn_app};
 
 const CSRF: &str = "matrix-csrf-token-0123456789abcdefghijklmnop";
 
@@ -80,7 +80,13 @@ async fn request(
 
 #[tokio::test]
 async fn every_route_enforces_its_access_rule_for_every_caller() {
-    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+    for backend in backends() {
+        walk_every_route(backend).await;
+    }
+}
+
+async fn walk_every_route(backend: aipasta_store::Backend) {
+    let app = spawn_app(backend).await;
     let user = app.sign_up("User", "user@example.com").await;
     let moderator = app.sign_up("Mod", "mod@example.com").await;
     let admin = app.sign_up("Admin", "admin@example.com").await;
@@ -141,7 +147,7 @@ async fn every_route_enforces_its_access_rule_for_every_caller() {
                         .is_some_and(|l| l.starts_with("/auth/signin?next=")));
             assert_eq!(
                 !denied, allowed,
-                "{} {} ({:?}) as {who:?}: status {status}",
+                "{backend:?}: {} {} ({:?}) as {who:?}: status {status}",
                 rule.method, rule.path, rule.access
             );
             if !allowed && who == Who::Anonymous && path.starts_with("/api/") {
@@ -161,7 +167,13 @@ async fn every_route_enforces_its_access_rule_for_every_caller() {
 
 #[tokio::test]
 async fn ids_of_other_accounts_answer_404_not_403() {
-    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+    for backend in backends() {
+        other_accounts_ids(backend).await;
+    }
+}
+
+async fn other_accounts_ids(backend: aipasta_store::Backend) {
+    let app = spawn_app(backend).await;
     let ada = app.sign_up("Ada", "ada@example.com").await;
     let eve = app.sign_up("Eve", "eve@example.com").await;
     let sessions = aipasta_store::accounts::list_sessions(&app.db, &ada.id)
