@@ -47,22 +47,47 @@ struct HomePage {
     showcase: Vec<crate::catalog::ModelCard>,
 }
 
-async fn home(State(state): State<AppState>, chrome: Chrome) -> Response {
+/// What the home page shows from the catalog. It changes slowly, so it is read from the
+/// database at most every [`HOME_TTL`] and the busiest page costs no query.
+pub struct HomeData {
+    model_count: i64,
+    showcase_title: &'static str,
+    showcase: Vec<aipasta_store::catalog::ModelRow>,
+}
+
+const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn home_data(state: &AppState) -> std::sync::Arc<HomeData> {
     use aipasta_store::catalog;
+    if let Some(cached) = state.home_cache.get(HOME_TTL) {
+        return cached;
+    }
     let today = aipasta_core::clock::now_ms() / 86_400_000;
     let showcase = catalog::trending(&state.db, today - 7, 8)
         .await
         .unwrap_or_default();
     let busy = showcase.iter().any(|m| m.generation_count > 0);
-    render(&HomePage {
-        chrome,
+    let data = std::sync::Arc::new(HomeData {
         model_count: catalog::count_listed_models(&state.db).await.unwrap_or(0),
         showcase_title: if busy {
             "Trending this week"
         } else {
             "Featured models"
         },
-        showcase: showcase
+        showcase,
+    });
+    state.home_cache.put(data.clone());
+    data
+}
+
+async fn home(State(state): State<AppState>, chrome: Chrome) -> Response {
+    let data = home_data(&state).await;
+    render(&HomePage {
+        chrome,
+        model_count: data.model_count,
+        showcase_title: data.showcase_title,
+        showcase: data
+            .showcase
             .iter()
             .map(crate::catalog::ModelCard::from_row)
             .collect(),

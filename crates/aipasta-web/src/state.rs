@@ -35,6 +35,37 @@ pub struct App {
     pub http: reqwest::Client,
     /// Token buckets and lockouts, in memory or in Redis.
     pub limiter: RateLimiter,
+    /// The home page's catalog data, refreshed every few seconds.
+    pub home_cache: Cached<crate::pages::HomeData>,
+}
+
+/// One value kept for a while: a slow-changing read shared by every request.
+pub struct Cached<T> {
+    slot: std::sync::Mutex<Option<(Instant, Arc<T>)>>,
+}
+
+impl<T> Default for Cached<T> {
+    fn default() -> Cached<T> {
+        Cached {
+            slot: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<T> Cached<T> {
+    /// The value, if it is younger than `ttl`.
+    pub fn get(&self, ttl: std::time::Duration) -> Option<Arc<T>> {
+        let slot = self.slot.lock().ok()?;
+        slot.as_ref()
+            .filter(|(at, _)| at.elapsed() < ttl)
+            .map(|(_, value)| value.clone())
+    }
+
+    pub fn put(&self, value: Arc<T>) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((Instant::now(), value));
+        }
+    }
 }
 
 impl AppState {
@@ -51,6 +82,7 @@ impl AppState {
             started_at: Instant::now(),
             http: outbound_client(),
             limiter,
+            home_cache: Cached::default(),
         }))
     }
 }
