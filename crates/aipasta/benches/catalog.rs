@@ -221,6 +221,24 @@ async fn run(db: &Db, plan: &Plan) {
         group_digits(facts.len())
     );
     table.print();
+    if let Some(load) = load_average() {
+        // Other work on the machine inflates the tails; say how busy it was.
+        println!(
+            "load average at the end: {load} ({} CPUs)",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+    }
+}
+
+/// The 1-, 5- and 15-minute load averages, where the system reports them (Linux).
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Store calls, timed one by one.
