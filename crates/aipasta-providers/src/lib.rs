@@ -1,10 +1,11 @@
 //! Provider adapters: how AI Pasta talks to OpenRouter, Hugging Face and OpenAI-compatible
-//! servers. Today: the provider kinds and the model catalog (parsing and fetching model lists);
-//! the generation engine adds generation and SSE parsing.
+//! servers: the provider kinds, the model catalog (parsing and fetching model lists) and
+//! generation (requests, answers and streams in each provider's wire format).
 
 use std::fmt;
 
 pub mod catalog;
+pub mod generate;
 
 /// The kinds of upstream AI Pasta can route a model to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
