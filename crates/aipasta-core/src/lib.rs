@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod clock;
 pub mod id;
 pub mod money;
+pub mod secret_box;
 
 /// The version of AI Pasta, as built.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
