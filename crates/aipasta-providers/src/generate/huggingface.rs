@@ -1,0 +1,481 @@
+//! Hugging Face's inference API for the tasks that are not chat: `POST
+//! {inference_url}/models/{model}` with `{"inputs", "parameters"}`. Text generation speaks
+//! TGI's format (streamed as SSE without `[DONE]`); text-to-image answers with the image's
+//! bytes; summarisation, translation and feature extraction answer with JSON.
+
+use serde_json::{Map, Value, json};
+
+use crate::generate::call::{self, Call, Decoder, Events};
+use crate::generate::errors;
+use crate::generate::openai::{self, answer_object, floats, sniff_image};
+use crate::generate::sse::SseEvent;
+use crate::generate::{
+    Completion, EventStream, GeneratedImage, GenerationRequest, ProviderError, ProviderErrorKind,
+    StreamEvent, Timeouts, Upstream, Usage, json as lenient,
+};
+
+/// Hugging Face's public inference API, used when an upstream has no `inference_url`.
+pub const DEFAULT_HF_INFERENCE_URL: &str = "https://router.huggingface.co/hf-inference";
+
+/// The inference tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HfTask {
+    TextGeneration,
+    TextToImage,
+    Summarization,
+    Translation,
+    FeatureExtraction,
+}
+
+/// `{inference_url}/models/{model}`, the model id's segments percent-encoded (its `/` kept).
+pub(crate) fn model_url(upstream: &Upstream, model: &str) -> String {
+    let base = upstream
+        .inference_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or(DEFAULT_HF_INFERENCE_URL);
+    let path = model
+        .trim()
+        .split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/");
+    openai::url(base, &format!("models/{path}"))
+}
+
+fn encode_segment(segment: &str) -> String {
+    let mut encoded = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// The JSON body for a task.
+pub(crate) fn body(task: HfTask, request: &GenerationRequest, stream: bool) -> Value {
+    let p = &request.parameters;
+    let mut parameters = Map::new();
+    let mut set = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            parameters.insert(name.to_owned(), value);
+        }
+    };
+    let mut body = Map::new();
+    body.insert("inputs".to_owned(), json!(request.prompt));
+    match task {
+        HfTask::TextGeneration => {
+            set("max_new_tokens", p.max_tokens.map(|v| json!(v)));
+            set("temperature", p.temperature.map(|v| json!(v)));
+            set("top_p", p.top_p.map(|v| json!(v)));
+            set("top_k", p.top_k.map(|v| json!(v)));
+            set("repetition_penalty", p.repetition_penalty.map(|v| json!(v)));
+            set("seed", p.seed.map(|v| json!(v)));
+            if !p.stop.is_empty() {
+                set("stop", Some(json!(p.stop)));
+            }
+            set("return_full_text", Some(json!(false)));
+            // For `finish_reason` and `generated_tokens`.
+            set("details", Some(json!(true)));
+            body.insert("parameters".to_owned(), Value::Object(parameters));
+            body.insert("stream".to_owned(), json!(stream));
+        }
+        HfTask::TextToImage => {
+            set("width", p.width.map(|v| json!(v)));
+            set("height", p.height.map(|v| json!(v)));
+            set("seed", p.seed.map(|v| json!(v)));
+            body.insert("parameters".to_owned(), Value::Object(parameters));
+        }
+        HfTask::Summarization => {
+            body.insert("parameters".to_owned(), Value::Object(parameters));
+        }
+        HfTask::Translation => {
+            let target = p
+                .target_language
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty());
+            set("tgt_lang", target.map(|t| json!(t)));
+            body.insert("parameters".to_owned(), Value::Object(parameters));
+        }
+        HfTask::FeatureExtraction => {}
+    }
+    Value::Object(body)
+}
+
+fn new_call<'a>(
+    client: &'a reqwest::Client,
+    upstream: &'a Upstream,
+    request: &'a GenerationRequest,
+    task: HfTask,
+    stream: bool,
+    timeouts: Timeouts,
+) -> Call<'a> {
+    Call {
+        client,
+        upstream,
+        model: &request.model,
+        url: model_url(upstream, &request.model),
+        body: body(task, request, stream),
+        accept: match (task, stream) {
+            (_, true) => "text/event-stream",
+            (HfTask::TextToImage, false) => "image/*, application/json;q=0.5",
+            _ => "application/json",
+        },
+        timeouts,
+        attribution: false,
+    }
+}
+
+/// A whole answer for any inference task.
+pub(crate) async fn complete(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+    task: HfTask,
+) -> Result<Completion, ProviderError> {
+    let answer = new_call(client, upstream, request, task, false, timeouts)
+        .send()
+        .await?;
+    let content_type = answer.content_type();
+    let (_, body) = answer.body(upstream).await?;
+    let model = request.model.as_str();
+    match task {
+        HfTask::TextGeneration => parse_generated_text(upstream, model, &body),
+        HfTask::TextToImage => parse_image(upstream, model, &content_type, body),
+        HfTask::Summarization => parse_text_field(upstream, model, &body, "summary_text"),
+        HfTask::Translation => parse_text_field(upstream, model, &body, "translation_text"),
+        HfTask::FeatureExtraction => parse_features(upstream, model, &body),
+    }
+}
+
+/// Streamed text generation (TGI's SSE).
+pub(crate) async fn stream_text_generation(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+) -> Result<EventStream, ProviderError> {
+    let answer = new_call(
+        client,
+        upstream,
+        request,
+        HfTask::TextGeneration,
+        true,
+        timeouts,
+    )
+    .send()
+    .await?;
+    if answer.content_type() == "application/json" {
+        // A pipeline that cannot stream answers whole.
+        let (_, body) = answer.body(upstream).await?;
+        let completion = parse_generated_text(upstream, &request.model, &body)?;
+        return Ok(call::ready_stream(openai::whole_as_events(completion)));
+    }
+    Ok(call::event_stream(
+        answer,
+        upstream,
+        TgiDecoder::new(upstream.clone()),
+    ))
+}
+
+/// Reads a JSON answer that is an object or a list whose first item is the object.
+fn first_object(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+) -> Result<Map<String, Value>, ProviderError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| errors::malformed(upstream, &format!("not JSON ({e})"), body))?;
+    match value {
+        Value::Object(_) => answer_object(upstream, model, body),
+        Value::Array(items) => match items.into_iter().next() {
+            Some(Value::Object(object)) => Ok(object),
+            Some(other) => Err(errors::malformed(
+                upstream,
+                &format!(
+                    "expected a list of objects, got a list of {}",
+                    lenient::kind(&other)
+                ),
+                body,
+            )),
+            None => Err(errors::malformed(
+                upstream,
+                "the answer is an empty list",
+                body,
+            )),
+        },
+        other => Err(errors::malformed(
+            upstream,
+            &format!(
+                "expected a JSON object or list, got {}",
+                lenient::kind(&other)
+            ),
+            body,
+        )),
+    }
+}
+
+/// `[{"generated_text", "details"?}]` or `{"generated_text"}`.
+pub(crate) fn parse_generated_text(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+) -> Result<Completion, ProviderError> {
+    let object = first_object(upstream, model, body)?;
+    let Some(text) = object.get("generated_text").and_then(Value::as_str) else {
+        return Err(errors::malformed(
+            upstream,
+            "the answer has no `generated_text`",
+            body,
+        ));
+    };
+    let details = object.get("details").and_then(Value::as_object);
+    Ok(Completion {
+        content: text.to_owned(),
+        finish_reason: details.and_then(|d| lenient::text(d, "finish_reason")),
+        usage: details.and_then(details_usage),
+        ..Completion::default()
+    })
+}
+
+/// TGI's `details.generated_tokens` as usage (the prompt's count is not reported).
+fn details_usage(details: &Map<String, Value>) -> Option<Usage> {
+    let generated = lenient::count(details.get("generated_tokens"))?;
+    Some(Usage {
+        prompt_tokens: 0,
+        completion_tokens: generated,
+        total_tokens: generated,
+        cost: None,
+    })
+}
+
+/// `[{"summary_text"}]`, `[{"translation_text"}]` (or the object alone).
+pub(crate) fn parse_text_field(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+    field: &str,
+) -> Result<Completion, ProviderError> {
+    let object = first_object(upstream, model, body)?;
+    let Some(text) = object.get(field).and_then(Value::as_str) else {
+        return Err(errors::malformed(
+            upstream,
+            &format!("the answer has no `{field}`"),
+            body,
+        ));
+    };
+    Ok(Completion {
+        content: text.trim().to_owned(),
+        finish_reason: Some("stop".to_owned()),
+        ..Completion::default()
+    })
+}
+
+/// Feature extraction: a list of numbers (one vector), a list of lists (one vector each), or
+/// deeper nesting (token-level vectors: every innermost list is one vector, in order).
+pub(crate) fn parse_features(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+) -> Result<Completion, ProviderError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| errors::malformed(upstream, &format!("not JSON ({e})"), body))?;
+    if let Value::Object(_) = value {
+        // An error object, or a shape we do not know.
+        answer_object(upstream, model, body)?;
+        return Err(errors::malformed(
+            upstream,
+            "expected a list of numbers, got an object",
+            body,
+        ));
+    }
+    let mut vectors = Vec::new();
+    if !collect_vectors(&value, &mut vectors, 0) || vectors.is_empty() {
+        return Err(errors::malformed(
+            upstream,
+            "expected a list of numbers or a list of such lists",
+            body,
+        ));
+    }
+    Ok(Completion {
+        embeddings: vectors,
+        ..Completion::default()
+    })
+}
+
+fn collect_vectors(value: &Value, out: &mut Vec<Vec<f32>>, depth: usize) -> bool {
+    let Value::Array(items) = value else {
+        return false;
+    };
+    if depth > 4 {
+        return false;
+    }
+    if items.first().is_some_and(Value::is_number) || items.is_empty() {
+        return match floats(items) {
+            Some(vector) if !vector.is_empty() => {
+                out.push(vector);
+                true
+            }
+            Some(_) => true,
+            None => false,
+        };
+    }
+    items
+        .iter()
+        .all(|item| collect_vectors(item, out, depth + 1))
+}
+
+/// Text-to-image: the image's bytes with their content type. A JSON answer is an error (or a
+/// shape we do not know).
+pub(crate) fn parse_image(
+    upstream: &Upstream,
+    model: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<Completion, ProviderError> {
+    let sniffed = sniff_image(&body);
+    let mime_type = if content_type.starts_with("image/") {
+        content_type.to_owned()
+    } else if let Some(sniffed) = sniffed {
+        sniffed.to_owned()
+    } else {
+        if content_type.contains("json") || body.first() == Some(&b'{') {
+            answer_object(upstream, model, &body)?;
+        }
+        return Err(errors::malformed(
+            upstream,
+            &format!(
+                "expected image bytes, got {}",
+                if content_type.is_empty() {
+                    "an answer with no content type"
+                } else {
+                    content_type
+                }
+            ),
+            &body,
+        ));
+    };
+    if body.is_empty() {
+        return Err(errors::malformed(upstream, "the image is empty", &body));
+    }
+    Ok(Completion {
+        finish_reason: Some("stop".to_owned()),
+        images: vec![GeneratedImage {
+            mime_type,
+            bytes: body,
+        }],
+        ..Completion::default()
+    })
+}
+
+/// Reads TGI's stream events: `{"token": {"text", "special"}, "generated_text", "details"}`.
+/// Special tokens are skipped; the event whose `generated_text` is set is the last one (TGI
+/// sends no `[DONE]`), and its `details` give the finish reason and generated tokens.
+pub(crate) struct TgiDecoder {
+    upstream: Upstream,
+    finished: Option<(Option<String>, Option<Usage>)>,
+}
+
+impl TgiDecoder {
+    pub fn new(upstream: Upstream) -> TgiDecoder {
+        TgiDecoder {
+            upstream,
+            finished: None,
+        }
+    }
+}
+
+impl Decoder for TgiDecoder {
+    fn event(&mut self, event: &SseEvent, out: &mut Events) -> bool {
+        let data = event.data.trim();
+        if data.is_empty() {
+            return false;
+        }
+        if data == "[DONE]" {
+            // Not TGI's own, but an explicit end all the same.
+            self.finished.get_or_insert((None, None));
+            self.end(out);
+            return true;
+        }
+        let chunk = match serde_json::from_str::<Value>(data) {
+            Ok(Value::Object(chunk)) => chunk,
+            Ok(other) => {
+                out.push_back(Err(errors::malformed(
+                    &self.upstream,
+                    &format!(
+                        "a stream event is {}, not a JSON object",
+                        lenient::kind(&other)
+                    ),
+                    data.as_bytes(),
+                )));
+                return true;
+            }
+            Err(e) => {
+                out.push_back(Err(errors::malformed(
+                    &self.upstream,
+                    &format!("a stream event is not JSON ({e})"),
+                    data.as_bytes(),
+                )));
+                return true;
+            }
+        };
+        if event.event.as_deref() == Some("error")
+            || chunk.get("error").is_some_and(|e| !e.is_null())
+        {
+            let said = errors::json_error_message(&chunk).unwrap_or_else(|| data.to_owned());
+            out.push_back(Err(errors::in_answer(&self.upstream, Some(&said))));
+            return true;
+        }
+        if let Some(token) = chunk.get("token").and_then(Value::as_object) {
+            let special = token
+                .get("special")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if let Some(text) = token.get("text").and_then(Value::as_str)
+                && !special
+                && !text.is_empty()
+            {
+                out.push_back(Ok(StreamEvent::Delta(text.to_owned())));
+            }
+        }
+        if chunk.get("generated_text").is_some_and(Value::is_string) {
+            let details = chunk.get("details").and_then(Value::as_object);
+            self.finished = Some((
+                details.and_then(|d| lenient::text(d, "finish_reason")),
+                details.and_then(details_usage),
+            ));
+            self.end(out);
+            return true;
+        }
+        false
+    }
+
+    fn end(&mut self, out: &mut Events) {
+        match self.finished.take() {
+            Some((finish_reason, usage)) => {
+                if let Some(usage) = usage {
+                    out.push_back(Ok(StreamEvent::Usage(usage)));
+                }
+                out.push_back(Ok(StreamEvent::Finished { finish_reason }));
+            }
+            None => out.push_back(Err(ProviderError::new(
+                ProviderErrorKind::StreamCut,
+                format!(
+                    "{} closed the stream before the answer was finished; the answer is \
+                     incomplete.",
+                    errors::display_name(&self.upstream)
+                ),
+            ))),
+        }
+    }
+
+    fn finish_seen(&self) -> bool {
+        self.finished.is_some()
+    }
+}

@@ -1,0 +1,699 @@
+//! OpenAI's wire format, spoken by OpenRouter, the Hugging Face router and OpenAI-compatible
+//! servers: chat and text completions (whole or streamed), embeddings and images.
+
+use base64::Engine as _;
+use reqwest::header::HeaderMap;
+use serde_json::{Map, Value, json};
+
+use crate::ProviderKind;
+use crate::generate::call::{self, Answer, Call, Decoder, Events};
+use crate::generate::errors;
+use crate::generate::sse::SseEvent;
+use crate::generate::{
+    Completion, EventStream, GeneratedImage, GenerationRequest, Parameters, ProviderError,
+    ProviderErrorKind, StreamEvent, Timeouts, Upstream, Usage, json as lenient,
+};
+
+/// OpenRouter's header naming the generation (the same id as the body's `id`).
+const GENERATION_ID_HEADER: &str = "x-generation-id";
+
+/// The text endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextEndpoint {
+    /// `/chat/completions` with `messages`.
+    Chat,
+    /// `/completions` with `prompt`.
+    Completion,
+}
+
+impl TextEndpoint {
+    fn path(self) -> &'static str {
+        match self {
+            TextEndpoint::Chat => "chat/completions",
+            TextEndpoint::Completion => "completions",
+        }
+    }
+}
+
+/// `{base}/{path}` with exactly one slash between.
+pub(crate) fn url(base: &str, path: &str) -> String {
+    format!("{}/{path}", base.trim().trim_end_matches('/'))
+}
+
+/// The JSON body of a chat or text completion request: the model, the input, and only the
+/// parameters that are set.
+pub(crate) fn text_body(
+    endpoint: TextEndpoint,
+    request: &GenerationRequest,
+    stream: bool,
+) -> Value {
+    let mut body = Map::new();
+    body.insert("model".to_owned(), json!(request.model));
+    match endpoint {
+        TextEndpoint::Chat => {
+            body.insert("messages".to_owned(), json!(request.messages));
+        }
+        TextEndpoint::Completion => {
+            body.insert("prompt".to_owned(), json!(request.prompt));
+        }
+    }
+    sampling(&request.parameters, &mut body);
+    if stream {
+        body.insert("stream".to_owned(), json!(true));
+        body.insert("stream_options".to_owned(), json!({"include_usage": true}));
+    }
+    Value::Object(body)
+}
+
+fn sampling(parameters: &Parameters, body: &mut Map<String, Value>) {
+    let mut set = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            body.insert(name.to_owned(), value);
+        }
+    };
+    set("temperature", parameters.temperature.map(|v| json!(v)));
+    set("max_tokens", parameters.max_tokens.map(|v| json!(v)));
+    set("top_p", parameters.top_p.map(|v| json!(v)));
+    set("top_k", parameters.top_k.map(|v| json!(v)));
+    set(
+        "frequency_penalty",
+        parameters.frequency_penalty.map(|v| json!(v)),
+    );
+    set(
+        "presence_penalty",
+        parameters.presence_penalty.map(|v| json!(v)),
+    );
+    set(
+        "repetition_penalty",
+        parameters.repetition_penalty.map(|v| json!(v)),
+    );
+    set("seed", parameters.seed.map(|v| json!(v)));
+    if !parameters.stop.is_empty() {
+        set("stop", Some(json!(parameters.stop)));
+    }
+}
+
+fn new_call<'a>(
+    client: &'a reqwest::Client,
+    upstream: &'a Upstream,
+    request: &'a GenerationRequest,
+    path: &str,
+    body: Value,
+    accept: &'static str,
+    timeouts: Timeouts,
+) -> Call<'a> {
+    Call {
+        client,
+        upstream,
+        model: &request.model,
+        url: url(&upstream.base_url, path),
+        body,
+        accept,
+        timeouts,
+        attribution: upstream.kind == ProviderKind::OpenRouter,
+    }
+}
+
+/// A whole chat or text completion.
+pub(crate) async fn complete_text(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+    endpoint: TextEndpoint,
+) -> Result<Completion, ProviderError> {
+    let body = text_body(endpoint, request, false);
+    let answer = new_call(
+        client,
+        upstream,
+        request,
+        endpoint.path(),
+        body,
+        "application/json",
+        timeouts,
+    )
+    .send()
+    .await?;
+    let (headers, body) = answer.body(upstream).await?;
+    parse_text_completion(upstream, &request.model, endpoint, &headers, &body)
+}
+
+/// A streamed chat or text completion. A server that ignores `stream: true` and answers with
+/// one JSON document is read as a whole answer and handed out as one stream.
+pub(crate) async fn stream_text(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+    endpoint: TextEndpoint,
+) -> Result<EventStream, ProviderError> {
+    let body = text_body(endpoint, request, true);
+    let answer: Answer = new_call(
+        client,
+        upstream,
+        request,
+        endpoint.path(),
+        body,
+        "text/event-stream",
+        timeouts,
+    )
+    .send()
+    .await?;
+    if answer.content_type() == "application/json" {
+        let (headers, body) = answer.body(upstream).await?;
+        let completion =
+            parse_text_completion(upstream, &request.model, endpoint, &headers, &body)?;
+        return Ok(call::ready_stream(whole_as_events(completion)));
+    }
+    let generation_id = call::header_text(answer.response.headers(), GENERATION_ID_HEADER);
+    let decoder = ChunkDecoder::new(upstream.clone(), endpoint, generation_id);
+    Ok(call::event_stream(answer, upstream, decoder))
+}
+
+/// A whole answer as the events a stream of it would have given.
+pub(crate) fn whole_as_events(completion: Completion) -> Vec<Result<StreamEvent, ProviderError>> {
+    let mut events = Vec::new();
+    if completion.provider_generation_id.is_some() || completion.model_version.is_some() {
+        events.push(Ok(StreamEvent::Meta {
+            provider_generation_id: completion.provider_generation_id,
+            model_version: completion.model_version,
+        }));
+    }
+    if !completion.content.is_empty() {
+        events.push(Ok(StreamEvent::Delta(completion.content)));
+    }
+    if let Some(usage) = completion.usage {
+        events.push(Ok(StreamEvent::Usage(usage)));
+    }
+    events.push(Ok(StreamEvent::Finished {
+        finish_reason: completion.finish_reason,
+    }));
+    events
+}
+
+/// Reads a JSON object answer; an `error` object inside a success answer is that error.
+pub(crate) fn answer_object(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+) -> Result<Map<String, Value>, ProviderError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| errors::malformed(upstream, &format!("not JSON ({e})"), body))?;
+    let Value::Object(object) = value else {
+        return Err(errors::malformed(
+            upstream,
+            &format!("expected a JSON object, got {}", lenient::kind(&value)),
+            body,
+        ));
+    };
+    if object.get("error").is_some_and(|e| !e.is_null()) {
+        return Err(error_in_success(upstream, model, &object));
+    }
+    Ok(object)
+}
+
+/// An `{"error": ...}` that came with a success status: its `code` (when it is an HTTP
+/// status) says which kind.
+pub(crate) fn error_in_success(
+    upstream: &Upstream,
+    model: &str,
+    object: &Map<String, Value>,
+) -> ProviderError {
+    let code = object
+        .get("error")
+        .and_then(|e| e.get("code"))
+        .and_then(lenient_status);
+    match code {
+        Some(code) => {
+            let body = Value::Object(object.clone()).to_string();
+            errors::status_error(upstream, model, code, &HeaderMap::new(), body.as_bytes())
+        }
+        None => {
+            let said = errors::json_error_message(object);
+            let mut error = errors::in_answer(upstream, said.as_deref());
+            error.kind = ProviderErrorKind::ServerError;
+            error
+        }
+    }
+}
+
+fn lenient_status(code: &Value) -> Option<u16> {
+    let code = match code {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    u16::try_from(code).ok().filter(|c| (400..600).contains(c))
+}
+
+/// A non-streamed chat or text completion answer.
+pub(crate) fn parse_text_completion(
+    upstream: &Upstream,
+    model: &str,
+    endpoint: TextEndpoint,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Completion, ProviderError> {
+    let object = answer_object(upstream, model, body)?;
+    let choice = first_choice(&object)
+        .ok_or_else(|| errors::malformed(upstream, "the answer has no `choices`", body))?;
+    let content = match endpoint {
+        TextEndpoint::Chat => choice
+            .get("message")
+            .and_then(|m| lenient::content(m.get("content")))
+            .or_else(|| lenient::content(choice.get("text"))),
+        TextEndpoint::Completion => lenient::content(choice.get("text")).or_else(|| {
+            choice
+                .get("message")
+                .and_then(|m| lenient::content(m.get("content")))
+        }),
+    }
+    .unwrap_or_default();
+    let finish_reason = lenient::text(choice, "finish_reason");
+    if finish_reason.as_deref() == Some("error") {
+        let said = choice
+            .get("error")
+            .and_then(Value::as_object)
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str);
+        let mut error = errors::in_answer(upstream, said);
+        error.kind = ProviderErrorKind::ServerError;
+        return Err(error);
+    }
+    Ok(Completion {
+        content,
+        finish_reason,
+        usage: lenient::usage(object.get("usage"), body),
+        provider_generation_id: lenient::text(&object, "id")
+            .or_else(|| call::header_text(headers, GENERATION_ID_HEADER)),
+        model_version: lenient::text(&object, "model"),
+        ..Completion::default()
+    })
+}
+
+/// The choice with index 0 (or the first one).
+fn first_choice(object: &Map<String, Value>) -> Option<&Map<String, Value>> {
+    let choices = object.get("choices")?.as_array()?;
+    choices
+        .iter()
+        .filter_map(Value::as_object)
+        .find(|c| c.get("index").and_then(Value::as_u64).unwrap_or(0) == 0)
+        .or_else(|| choices.iter().find_map(Value::as_object))
+}
+
+/// Reads OpenAI-style stream chunks.
+///
+/// Usage is remembered and handed out once, just before `Finished`. The answer finishes at
+/// `[DONE]`, at the end of the body after a `finish_reason`, or as soon as a `finish_reason`
+/// and the usage have both arrived (whichever placement the provider uses). An end without
+/// a finish reason or `[DONE]` is a cut.
+pub(crate) struct ChunkDecoder {
+    upstream: Upstream,
+    endpoint: TextEndpoint,
+    header_id: Option<String>,
+    id: Option<String>,
+    model: Option<String>,
+    meta_sent: (Option<String>, Option<String>),
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    done_marker: bool,
+}
+
+impl ChunkDecoder {
+    pub fn new(
+        upstream: Upstream,
+        endpoint: TextEndpoint,
+        header_id: Option<String>,
+    ) -> ChunkDecoder {
+        ChunkDecoder {
+            upstream,
+            endpoint,
+            header_id,
+            id: None,
+            model: None,
+            meta_sent: (None, None),
+            finish_reason: None,
+            usage: None,
+            done_marker: false,
+        }
+    }
+
+    fn error(&self, said: Option<&str>, out: &mut Events) -> bool {
+        out.push_back(Err(errors::in_answer(&self.upstream, said)));
+        true
+    }
+
+    fn note_meta(&mut self, chunk: &Map<String, Value>, out: &mut Events) {
+        if self.id.is_none() {
+            self.id = lenient::text(chunk, "id").or_else(|| self.header_id.clone());
+        }
+        if self.model.is_none() {
+            self.model = lenient::text(chunk, "model");
+        }
+        let now = (self.id.clone(), self.model.clone());
+        if now != self.meta_sent && (now.0.is_some() || now.1.is_some()) {
+            out.push_back(Ok(StreamEvent::Meta {
+                provider_generation_id: now.0.clone(),
+                model_version: now.1.clone(),
+            }));
+            self.meta_sent = now;
+        }
+    }
+}
+
+impl Decoder for ChunkDecoder {
+    fn event(&mut self, event: &SseEvent, out: &mut Events) -> bool {
+        let data = event.data.trim();
+        if event.event.as_deref() == Some("error") {
+            let said = serde_json::from_str::<Value>(data)
+                .ok()
+                .and_then(|v| v.as_object().and_then(errors::json_error_message))
+                .unwrap_or_else(|| data.to_owned());
+            return self.error(Some(&said), out);
+        }
+        if data.is_empty() {
+            return false;
+        }
+        if data == "[DONE]" {
+            self.done_marker = true;
+            self.end(out);
+            return true;
+        }
+        let chunk = match serde_json::from_str::<Value>(data) {
+            Ok(Value::Object(chunk)) => chunk,
+            Ok(other) => {
+                out.push_back(Err(errors::malformed(
+                    &self.upstream,
+                    &format!(
+                        "a stream event is {}, not a JSON object",
+                        lenient::kind(&other)
+                    ),
+                    data.as_bytes(),
+                )));
+                return true;
+            }
+            Err(e) => {
+                out.push_back(Err(errors::malformed(
+                    &self.upstream,
+                    &format!("a stream event is not JSON ({e})"),
+                    data.as_bytes(),
+                )));
+                return true;
+            }
+        };
+        if chunk.get("error").is_some_and(|e| !e.is_null()) {
+            let said = errors::json_error_message(&chunk);
+            return self.error(said.as_deref(), out);
+        }
+        self.note_meta(&chunk, out);
+        if let Some(usage) = lenient::usage(chunk.get("usage"), data.as_bytes()) {
+            self.usage = Some(usage);
+        }
+        if let Some(choice) = first_choice(&chunk) {
+            let delta = choice.get("delta");
+            let text = match self.endpoint {
+                TextEndpoint::Chat => delta
+                    .and_then(|d| lenient::content(d.get("content")))
+                    .or_else(|| lenient::content(choice.get("text"))),
+                TextEndpoint::Completion => lenient::content(choice.get("text"))
+                    .or_else(|| delta.and_then(|d| lenient::content(d.get("content")))),
+            };
+            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                out.push_back(Ok(StreamEvent::Delta(text)));
+            }
+            if let Some(reason) = lenient::text(choice, "finish_reason") {
+                if reason == "error" {
+                    let said = choice
+                        .get("error")
+                        .and_then(Value::as_object)
+                        .and_then(|e| e.get("message"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    return self.error(said.as_deref(), out);
+                }
+                self.finish_reason = Some(reason);
+            }
+        }
+        if self.finish_reason.is_some() && self.usage.is_some() {
+            self.end(out);
+            return true;
+        }
+        false
+    }
+
+    fn end(&mut self, out: &mut Events) {
+        if self.finish_reason.is_none() && !self.done_marker {
+            out.push_back(Err(ProviderError::new(
+                ProviderErrorKind::StreamCut,
+                format!(
+                    "{} closed the stream before the answer was finished; the answer is \
+                     incomplete.",
+                    errors::display_name(&self.upstream)
+                ),
+            )));
+            return;
+        }
+        if let Some(usage) = self.usage.take() {
+            out.push_back(Ok(StreamEvent::Usage(usage)));
+        }
+        out.push_back(Ok(StreamEvent::Finished {
+            finish_reason: self.finish_reason.clone(),
+        }));
+    }
+
+    fn finish_seen(&self) -> bool {
+        self.finish_reason.is_some()
+    }
+}
+
+// ---- embeddings ----
+
+/// Vectors for the prompt: `POST {base}/embeddings`.
+pub(crate) async fn complete_embeddings(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+) -> Result<Completion, ProviderError> {
+    let body = json!({"model": request.model, "input": request.prompt});
+    let answer = new_call(
+        client,
+        upstream,
+        request,
+        "embeddings",
+        body,
+        "application/json",
+        timeouts,
+    )
+    .send()
+    .await?;
+    let (_, body) = answer.body(upstream).await?;
+    parse_embeddings(upstream, &request.model, &body)
+}
+
+/// `{"data": [{"embedding": [...] or base64, "index"}], "model", "usage"}`.
+pub(crate) fn parse_embeddings(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+) -> Result<Completion, ProviderError> {
+    let object = answer_object(upstream, model, body)?;
+    let Some(items) = object.get("data").and_then(Value::as_array) else {
+        return Err(errors::malformed(
+            upstream,
+            "the answer has no `data` list",
+            body,
+        ));
+    };
+    let mut indexed: Vec<(u64, Vec<f32>)> = Vec::new();
+    for (position, item) in items.iter().enumerate() {
+        let index = item
+            .get("index")
+            .and_then(Value::as_u64)
+            .unwrap_or(position as u64);
+        let vector = match item.get("embedding") {
+            Some(Value::Array(numbers)) => floats(numbers),
+            Some(Value::String(encoded)) => base64_floats(encoded),
+            _ => None,
+        };
+        let Some(vector) = vector else {
+            return Err(errors::malformed(
+                upstream,
+                "an embedding is neither a list of numbers nor base64",
+                body,
+            ));
+        };
+        indexed.push((index, vector));
+    }
+    indexed.sort_by_key(|(index, _)| *index);
+    Ok(Completion {
+        usage: lenient::usage(object.get("usage"), body),
+        provider_generation_id: lenient::text(&object, "id"),
+        model_version: lenient::text(&object, "model"),
+        embeddings: indexed.into_iter().map(|(_, v)| v).collect(),
+        ..Completion::default()
+    })
+}
+
+/// A list of JSON numbers as `f32`s; `None` if any is not a number.
+pub(crate) fn floats(numbers: &[Value]) -> Option<Vec<f32>> {
+    numbers
+        .iter()
+        .map(|n| n.as_f64().map(|f| f as f32))
+        .collect()
+}
+
+/// OpenAI's `encoding_format: base64`: little-endian `f32`s.
+fn base64_floats(encoded: &str) -> Option<Vec<f32>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    if bytes.len() % 4 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+    )
+}
+
+// ---- images ----
+
+/// Images from the prompt: OpenAI's `POST {base}/images/generations` (asking for `b64_json`),
+/// or OpenRouter's `POST {base}/images`.
+pub(crate) async fn complete_images(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+) -> Result<Completion, ProviderError> {
+    let parameters = &request.parameters;
+    let mut body = Map::new();
+    body.insert("model".to_owned(), json!(request.model));
+    body.insert("prompt".to_owned(), json!(request.prompt));
+    if let (Some(width), Some(height)) = (parameters.width, parameters.height) {
+        body.insert("size".to_owned(), json!(format!("{width}x{height}")));
+    }
+    let path = if upstream.kind == ProviderKind::OpenRouter {
+        if let Some(seed) = parameters.seed {
+            body.insert("seed".to_owned(), json!(seed));
+        }
+        "images"
+    } else {
+        body.insert("n".to_owned(), json!(1));
+        body.insert("response_format".to_owned(), json!("b64_json"));
+        "images/generations"
+    };
+    let answer = new_call(
+        client,
+        upstream,
+        request,
+        path,
+        Value::Object(body),
+        "application/json",
+        timeouts,
+    )
+    .send()
+    .await?;
+    let (_, body) = answer.body(upstream).await?;
+    parse_images(upstream, &request.model, &body)
+}
+
+/// `{"data": [{"b64_json", "media_type"?}], "output_format"?, "usage"?}`.
+pub(crate) fn parse_images(
+    upstream: &Upstream,
+    model: &str,
+    body: &[u8],
+) -> Result<Completion, ProviderError> {
+    let object = answer_object(upstream, model, body)?;
+    let Some(items) = object.get("data").and_then(Value::as_array) else {
+        return Err(errors::malformed(
+            upstream,
+            "the answer has no `data` list",
+            body,
+        ));
+    };
+    let output_format = lenient::text(&object, "output_format");
+    let mut images = Vec::new();
+    let mut revised_prompt = None;
+    for item in items.iter().filter_map(Value::as_object) {
+        let Some(encoded) = lenient::text(item, "b64_json") else {
+            if item.get("url").is_some() {
+                return Err(errors::malformed(
+                    upstream,
+                    "the image came as a URL, not as data (AI Pasta asks for `b64_json` and \
+                     does not fetch links from answers)",
+                    body,
+                ));
+            }
+            continue;
+        };
+        let (declared, encoded) = split_data_url(&encoded);
+        let clean: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(clean.as_bytes())
+            .map_err(|_| {
+                errors::malformed(upstream, "an image's `b64_json` is not base64", body)
+            })?;
+        let mime_type = lenient::text(item, "media_type")
+            .or(declared)
+            .or_else(|| output_format.as_deref().map(format_mime))
+            .or_else(|| sniff_image(&bytes).map(str::to_owned))
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        if revised_prompt.is_none() {
+            revised_prompt = lenient::text(item, "revised_prompt");
+        }
+        images.push(GeneratedImage { mime_type, bytes });
+    }
+    if images.is_empty() {
+        return Err(errors::malformed(
+            upstream,
+            "the answer holds no image",
+            body,
+        ));
+    }
+    Ok(Completion {
+        content: revised_prompt.unwrap_or_default(),
+        usage: lenient::usage(object.get("usage"), body),
+        provider_generation_id: lenient::text(&object, "id"),
+        model_version: lenient::text(&object, "model"),
+        images,
+        ..Completion::default()
+    })
+}
+
+/// `data:image/png;base64,AAAA` → (`image/png`, `AAAA`); anything else is returned as is.
+fn split_data_url(text: &str) -> (Option<String>, &str) {
+    if let Some(rest) = text.strip_prefix("data:")
+        && let Some((header, data)) = rest.split_once(',')
+    {
+        let mime = header.split(';').next().unwrap_or("").trim();
+        return ((!mime.is_empty()).then(|| mime.to_owned()), data);
+    }
+    (None, text)
+}
+
+fn format_mime(format: &str) -> String {
+    match format.to_ascii_lowercase().as_str() {
+        "jpg" | "jpeg" => "image/jpeg".to_owned(),
+        "svg" => "image/svg+xml".to_owned(),
+        other => format!("image/{other}"),
+    }
+}
+
+/// The image type from its first bytes.
+pub(crate) fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"\xFF\xD8\xFF") {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
