@@ -6,6 +6,7 @@ use std::fmt;
 
 pub mod catalog;
 pub mod generate;
+pub mod net;
 
 /// The kinds of upstream AI Pasta can route a model to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
