@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::fault::ErrorShape;
-use crate::server::{HF_HUB_MODELS_PATH, OPENAI_MODELS_PATH, OPENROUTER_MODELS_PATH};
+use crate::server::{HF_HUB_MODELS_PATH, MockData, OPENAI_MODELS_PATH, OPENROUTER_MODELS_PATH};
 use crate::state::Shared;
 
 /// The bodies the catalog routes serve; each can be replaced while the server runs.
@@ -24,7 +24,7 @@ pub(crate) struct CatalogBodies {
     pub(crate) openai_models: Bytes,
 }
 
-type CatalogShared = Shared<CatalogBodies>;
+type CatalogShared = Shared<MockData>;
 
 pub(crate) fn routes() -> Router<Arc<CatalogShared>> {
     Router::new()
@@ -40,7 +40,7 @@ async fn openrouter_models(State(shared): State<Arc<CatalogShared>>) -> Response
     {
         return fault;
     }
-    let body = shared.lock().data.openrouter_models.clone();
+    let body = shared.lock().data.catalog.openrouter_models.clone();
     json_body(body)
 }
 
@@ -51,7 +51,7 @@ async fn openai_models(State(shared): State<Arc<CatalogShared>>) -> Response {
     {
         return fault;
     }
-    let body = shared.lock().data.openai_models.clone();
+    let body = shared.lock().data.catalog.openai_models.clone();
     json_body(body)
 }
 
@@ -73,7 +73,7 @@ async fn hf_hub_models(
     {
         return fault;
     }
-    let body = shared.lock().data.hf_hub_models.clone();
+    let body = shared.lock().data.catalog.hf_hub_models.clone();
     // A body a test set on purpose that is not a JSON array is served as it is.
     let Ok(models) = serde_json::from_slice::<Vec<Value>>(&body) else {
         return json_body(body);

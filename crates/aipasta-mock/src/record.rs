@@ -1,11 +1,14 @@
 //! Remembers every request the mock receives, so tests can prove a call was (or was not) made
-//! and inspect what the client sent (query, headers).
+//! and inspect what the client sent (query, headers, body).
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 
 use crate::state::Shared;
 
@@ -20,6 +23,8 @@ pub struct RecordedRequest {
     pub query_pairs: Vec<(String, String)>,
     /// Header names in lower case, values as sent (non-UTF-8 values are dropped).
     pub headers: Vec<(String, String)>,
+    /// The body as sent (empty for a `GET`).
+    pub body: Vec<u8>,
 }
 
 impl RecordedRequest {
@@ -38,14 +43,32 @@ impl RecordedRequest {
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
+
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
 }
 
-/// Middleware: record the request, then let the route answer.
+/// Bodies larger than this are refused with `413` (the mock's answers never need them).
+const MAX_RECORDED_BODY: usize = 64 * 1024 * 1024;
+
+/// Middleware: read the body, record the request, then let the route answer (with the body
+/// put back).
 pub(crate) async fn record_request<T: Send + 'static>(
     State(shared): State<Arc<Shared<T>>>,
     request: Request,
     next: Next,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_RECORDED_BODY).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large or broken",
+        )
+            .into_response();
+    };
+    let request = Request::from_parts(parts, Body::from(bytes.clone()));
     let uri = request.uri();
     let query_pairs = Query::<Vec<(String, String)>>::try_from_uri(uri)
         .map(|Query(pairs)| pairs)
@@ -65,6 +88,7 @@ pub(crate) async fn record_request<T: Send + 'static>(
                     .map(|value| (name.as_str().to_owned(), value.to_owned()))
             })
             .collect(),
+        body: bytes.to_vec(),
     };
     shared.lock().record(recorded);
     next.run(request).await

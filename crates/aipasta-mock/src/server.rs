@@ -14,6 +14,8 @@ use tokio::sync::watch;
 
 use crate::catalog::CatalogBodies;
 use crate::fault::Fault;
+use crate::generate::store::{HubTags, Scripts};
+use crate::generate::{self, HfTask, Script};
 use crate::record::{RecordedRequest, record_request};
 use crate::spawn::serve_until_stopped;
 use crate::state::Shared;
@@ -49,10 +51,17 @@ impl Default for MockConfig {
     }
 }
 
-/// A running mock upstream. Dropping it stops the server and ends any stall in progress.
+/// What the mock server serves: the catalog bodies and the generation scripts.
+pub(crate) struct MockData {
+    pub(crate) catalog: CatalogBodies,
+    pub(crate) generation: Scripts,
+}
+
+/// A running mock upstream. Dropping it stops the server and ends any stall in progress
+/// (including streams waiting between chunks, which then end abruptly).
 pub struct MockServer {
     pub address: SocketAddr,
-    shared: Arc<Shared<CatalogBodies>>,
+    shared: Arc<Shared<MockData>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -68,19 +77,30 @@ impl MockServer {
 
     /// Starts the server on a free loopback port.
     pub async fn try_start(config: MockConfig) -> io::Result<MockServer> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        MockServer::try_start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
+    }
+
+    /// Starts the server on this address (port 0 picks a free one), e.g. for the
+    /// `aipasta-mock` binary.
+    pub async fn try_start_on(address: SocketAddr, config: MockConfig) -> io::Result<MockServer> {
+        let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let (shutdown, stopping) = watch::channel(false);
+        let generation = Scripts::new(&config.hf_hub_models);
         let shared = Arc::new(Shared::new(
-            CatalogBodies {
-                openrouter_models: config.openrouter_models,
-                hf_hub_models: config.hf_hub_models,
-                openai_models: config.openai_models,
+            MockData {
+                catalog: CatalogBodies {
+                    openrouter_models: config.openrouter_models,
+                    hf_hub_models: config.hf_hub_models,
+                    openai_models: config.openai_models,
+                },
+                generation,
             },
             shutdown.subscribe(),
         ));
         let app = Router::new()
             .merge(catalog::routes())
+            .merge(generate::routes())
             .fallback(|| async { (StatusCode::NOT_FOUND, "no such mock route") })
             .layer(middleware::from_fn_with_state(
                 shared.clone(),
@@ -110,19 +130,68 @@ impl MockServer {
         format!("{}/v1", self.url())
     }
 
-    /// Replaces the OpenRouter models body (e.g. with a model removed or changed).
-    pub fn set_openrouter_models(&self, body: impl Into<Bytes>) {
-        self.shared.lock().data.openrouter_models = body.into();
+    /// The Hugging Face router's OpenAI-compatible base URL: `{url}/hf/v1`.
+    pub fn hf_router_base_url(&self) -> String {
+        format!("{}/hf/v1", self.url())
     }
 
-    /// Replaces the Hub models array.
+    /// The Hugging Face inference API base: `{url}/hf-inference`; a model's URL is
+    /// `{hf_inference_url}/models/{model}`.
+    pub fn hf_inference_url(&self) -> String {
+        format!("{}/hf-inference", self.url())
+    }
+
+    /// Replaces the OpenRouter models body (e.g. with a model removed or changed).
+    pub fn set_openrouter_models(&self, body: impl Into<Bytes>) {
+        self.shared.lock().data.catalog.openrouter_models = body.into();
+    }
+
+    /// Replaces the Hub models array (and with it each model's inference task).
     pub fn set_hf_hub_models(&self, body: impl Into<Bytes>) {
-        self.shared.lock().data.hf_hub_models = body.into();
+        let body = body.into();
+        // Parsed here, once, outside the lock, not on every inference request.
+        let tags = HubTags::parse(&body);
+        let mut inner = self.shared.lock();
+        inner.data.generation.set_hub_tags(tags);
+        inner.data.catalog.hf_hub_models = body;
     }
 
     /// Replaces the OpenAI-compatible models body.
     pub fn set_openai_models(&self, body: impl Into<Bytes>) {
-        self.shared.lock().data.openai_models = body.into();
+        self.shared.lock().data.catalog.openai_models = body.into();
+    }
+
+    /// Queues a script for the next request on `path` (e.g. [`generate::OPENROUTER_CHAT_PATH`],
+    /// or [`generate::hf_inference_path`]); each request takes the oldest, so a test can play
+    /// "429, then an answer".
+    pub fn push_script(&self, path: &str, script: Script) {
+        self.shared.lock().data.generation.push(path, script);
+    }
+
+    /// The script for `path` when its queue is empty.
+    pub fn set_default_script(&self, path: &str, script: Script) {
+        self.shared.lock().data.generation.set_default(path, script);
+    }
+
+    /// Forgets the queued scripts and the default of `path`.
+    pub fn clear_scripts(&self, path: &str) {
+        self.shared.lock().data.generation.clear(path);
+    }
+
+    /// The script for every path that has neither a queued script nor a default (initially
+    /// [`Script::default`]).
+    pub fn set_fallback_script(&self, script: Script) {
+        self.shared.lock().data.generation.set_fallback(script);
+    }
+
+    /// How many scripts are still queued for `path`.
+    pub fn queued_scripts(&self, path: &str) -> usize {
+        self.shared.lock().data.generation.queued(path)
+    }
+
+    /// Makes the inference API treat `model` as this task, whatever the Hub list says.
+    pub fn set_hf_task(&self, model: &str, task: HfTask) {
+        self.shared.lock().data.generation.set_task(model, task);
     }
 
     /// Scripts (or with `None` clears) a fault on one route, by path (e.g.

@@ -72,6 +72,11 @@ impl<T> Shared<T> {
         };
     }
 
+    /// A receiver that turns `true` when the server is dropped, for answers that wait.
+    pub(crate) fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
     /// How many requests arrived for this path.
     pub(crate) fn request_count(&self, path: &str) -> usize {
         self.lock().request_counts.get(path).copied().unwrap_or(0)
