@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod catalog;
 mod db;
 mod migrate;
+pub mod providers;
 mod query;
 #[cfg(feature = "testing")]
 pub mod testing;

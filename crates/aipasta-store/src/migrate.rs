@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_model_search.sqlite.sql"),
         postgres: include_str!("../migrations/0002_model_search.postgres.sql"),
     },
+    Migration::portable(
+        3,
+        "provider endpoints and keys",
+        include_str!("../migrations/0003_providers.sql"),
+    ),
 ];
 
 /// What a migration run did.

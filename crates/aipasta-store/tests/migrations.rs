@@ -25,6 +25,8 @@ const TABLES: &[&str] = &[
     "moderation_flags",
     "audit_log",
     "usage_daily",
+    "provider_endpoints",
+    "user_provider_keys",
 ];
 
 /// The indexes the product plan lists (by our names), plus the ones later features rely on.
@@ -59,6 +61,7 @@ const INDEXES: &[&str] = &[
     "api_keys_hash_key",
     "usage_daily_user_idx",
     "usage_daily_model_idx",
+    "provider_endpoints_name_key",
 ];
 
 async fn names(db: &Db, kind: &str) -> Vec<String> {
