@@ -402,6 +402,15 @@ const STANDARD_RANGES: &[(&str, f64, f64, f64)] = &[
     ("top_a", 0.0, 1.0, 0.0),
 ];
 
+/// The documented range of a sampling parameter by API name, for checking a request when the
+/// model lists no range of its own.
+pub fn standard_range(name: &str) -> Option<(f64, f64)> {
+    STANDARD_RANGES
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|&(_, min, max, _)| (min, max))
+}
+
 /// The ranges of the numeric parameters a model supports, with the provider's recommended
 /// defaults where it gives them (clamped into range).
 pub fn parameter_ranges(facts: &ModelFacts) -> BTreeMap<String, ParameterRange> {

@@ -10,7 +10,9 @@ pub mod assets;
 pub mod auth;
 mod catalog;
 mod chrome;
+pub mod engine;
 mod error;
+mod generations;
 mod markdown;
 mod middleware;
 mod observability;
@@ -39,6 +41,7 @@ pub fn routes() -> auth::Routes {
         .merge(auth::pages::routes())
         .merge(auth::oauth::routes())
         .merge(account::routes())
+        .merge(generations::api::routes())
         .merge(admin::routes())
         .merge(observability::routes())
         .merge(auth::Routes::new().get("/static/{hash}/{name}", Public, assets::serve))
@@ -63,8 +66,30 @@ pub async fn serve(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
+    match engine::Engine::recover(&state.db).await {
+        Ok(0) => {}
+        Ok(count) => tracing::warn!(
+            count,
+            "generations left running by a stopped server are now marked interrupted"
+        ),
+        Err(error) => tracing::error!(%error, "could not mark interrupted generations"),
+    }
+    let engine = state.engine.clone();
+    let draining = engine.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Running generations get a grace period, then end as interrupted (their text kept)
+        // so that the streams attached to them close and the server can stop.
+        tokio::spawn(async move { draining.shutdown(SHUTDOWN_GRACE).await });
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // Generations nobody was attached to, and every queued write.
+    engine.shutdown(SHUTDOWN_GRACE).await;
+    served
 }
+
+/// How long running generations may go on after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

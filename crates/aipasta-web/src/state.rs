@@ -7,6 +7,8 @@ use std::time::Instant;
 use aipasta_store::Db;
 
 use crate::auth::AuthSettings;
+use crate::engine::{Engine, EngineSettings};
+use crate::generations::ModelCache;
 use crate::ratelimit::{RateLimitSettings, RateLimiter};
 use crate::services::model_sync::SyncSources;
 
@@ -21,6 +23,8 @@ pub struct WebConfig {
     pub auth: AuthSettings,
     /// Rate limits and the sign-in lockout.
     pub limits: RateLimitSettings,
+    /// Providers, timeouts and retries of the generation engine.
+    pub engine: EngineSettings,
 }
 
 /// Shared state: the database, settings and process facts.
@@ -37,6 +41,10 @@ pub struct App {
     pub limiter: RateLimiter,
     /// The home page's catalog data, refreshed every few seconds.
     pub home_cache: Cached<crate::pages::HomeData>,
+    /// Runs and records every generation.
+    pub engine: Arc<Engine>,
+    /// Model rows for generations, reused for a few seconds.
+    pub models: ModelCache,
 }
 
 /// One value kept for a while: a slow-changing read shared by every request.
@@ -76,13 +84,17 @@ impl AppState {
 
     pub fn with_limiter(db: Db, config: WebConfig, limiter: RateLimiter) -> AppState {
         crate::observability::install_recorder();
+        let http = outbound_client();
+        let engine = Engine::start(db.clone(), http.clone(), config.engine.clone());
         AppState(Arc::new(App {
             db,
             config,
             started_at: Instant::now(),
-            http: outbound_client(),
+            http,
             limiter,
             home_cache: Cached::default(),
+            engine,
+            models: ModelCache::default(),
         }))
     }
 }

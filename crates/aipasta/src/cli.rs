@@ -172,6 +172,65 @@ pub struct Settings {
     #[arg(long, env = "AIPASTA_HUGGINGFACE_API_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
     pub huggingface_api_key: Option<Secret>,
 
+    /// Hugging Face's inference API, for text generation, images, summaries and translations.
+    #[arg(
+        long,
+        env = "AIPASTA_HUGGINGFACE_INFERENCE_URL",
+        default_value = "https://router.huggingface.co/hf-inference",
+        global = true
+    )]
+    pub huggingface_inference_url: String,
+
+    /// An OpenAI-compatible server to use (Ollama, vLLM, llama.cpp, LM Studio...), e.g.
+    /// `http://localhost:11434/v1`. Trusted as set: local addresses are fine here.
+    #[arg(long, env = "AIPASTA_OPENAI_COMPATIBLE_URL", global = true)]
+    pub openai_compatible_url: Option<String>,
+
+    /// Its API key, if it needs one.
+    #[arg(long, env = "AIPASTA_OPENAI_COMPATIBLE_API_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub openai_compatible_api_key: Option<Secret>,
+
+    /// The provider name its models carry in the catalog.
+    #[arg(
+        long,
+        env = "AIPASTA_OPENAI_COMPATIBLE_NAME",
+        default_value = "local",
+        global = true
+    )]
+    pub openai_compatible_name: String,
+
+    /// Seconds to wait for a model's first token before giving up (or retrying).
+    #[arg(
+        long,
+        env = "AIPASTA_FIRST_TOKEN_TIMEOUT",
+        default_value_t = 60,
+        global = true
+    )]
+    pub first_token_timeout: u64,
+
+    /// Seconds of silence allowed between two tokens of a streamed answer.
+    #[arg(
+        long,
+        env = "AIPASTA_TOKEN_TIMEOUT",
+        default_value_t = 60,
+        global = true
+    )]
+    pub token_timeout: u64,
+
+    /// Seconds a whole generation may take.
+    #[arg(
+        long,
+        env = "AIPASTA_GENERATION_TIMEOUT",
+        default_value_t = 600,
+        global = true
+    )]
+    pub generation_timeout: u64,
+
+    /// Attempts per model before its first token when the provider is busy or unreachable
+    /// (429, 502, 503, connection errors); 1 turns retries off.
+    #[arg(long, env = "AIPASTA_GENERATION_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10), global = true)]
+    pub generation_attempts: u32,
+
     /// How many of the most downloaded Hugging Face models to list per task when syncing.
     #[arg(
         long,

@@ -13,6 +13,7 @@ use aipasta_web::{AppState, WebConfig};
 use aipasta_web::services::model_sync::{SyncEvent, SyncSources, SyncTarget, sync_models};
 
 use aipasta_web::auth::AuthSettings;
+use aipasta_web::engine::{EngineSettings, EnvEndpoint, ProviderSettings};
 use aipasta_web::ratelimit::{RateLimitSettings, RateLimiter};
 
 use crate::cli::{AdminCommand, CatalogCommand, Cli, Command, ModelsCommand, Settings};
@@ -201,6 +202,49 @@ fn sync_sources(settings: &Settings) -> SyncSources {
     }
 }
 
+/// The generation engine's providers, time limits and retries.
+fn engine_settings(settings: &Settings) -> EngineSettings {
+    use aipasta_providers::generate::{ApiKey, Attribution, Timeouts};
+    use std::time::Duration;
+    let openai_compatible = settings
+        .openai_compatible_url
+        .iter()
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| EnvEndpoint {
+            name: settings.openai_compatible_name.trim().to_lowercase(),
+            base_url: url.trim().to_owned(),
+            api_key: settings
+                .openai_compatible_api_key
+                .as_ref()
+                .map(|k| ApiKey::new(k.expose())),
+        })
+        .collect();
+    EngineSettings {
+        providers: ProviderSettings {
+            openrouter_base_url: settings.openrouter_base_url.clone(),
+            openrouter_api_key: settings.openrouter_key().map(ApiKey::new),
+            huggingface_router_url: settings.huggingface_router_url.clone(),
+            huggingface_inference_url: settings.huggingface_inference_url.clone(),
+            huggingface_api_key: settings.huggingface_key().map(ApiKey::new),
+            openai_compatible,
+            attribution: Some(Attribution {
+                referer: settings
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| "https://github.com/aipasta/aipasta".into()),
+                title: "AI Pasta".into(),
+            }),
+        },
+        timeouts: Timeouts {
+            first_token: Duration::from_secs(settings.first_token_timeout.max(1)),
+            between_tokens: Duration::from_secs(settings.token_timeout.max(1)),
+            total: Duration::from_secs(settings.generation_timeout.max(1)),
+        },
+        max_attempts: settings.generation_attempts,
+        ..EngineSettings::default()
+    }
+}
+
 /// `aipasta models sync`: fetch, save, and say what changed; fails when any provider failed.
 async fn models_sync(settings: &Settings, provider: &str) -> anyhow::Result<()> {
     let target = SyncTarget::parse(provider).context("unknown provider")?;
@@ -321,6 +365,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         sync: sync_sources(settings),
         auth: auth_settings(settings, load_secret(settings)?),
         limits: RateLimitSettings::default(),
+        engine: engine_settings(settings),
     };
     if aipasta_store::accounts::count_admins(&db).await? == 0 && config.auth.admin_emails.is_empty()
     {

@@ -76,6 +76,8 @@ pub struct ModelRow {
     pub hugging_face_id: Option<String>,
     pub downloads: Option<i64>,
     pub generation_count: i64,
+    /// JSON array of model ids (or slugs) tried in order when this one is unavailable.
+    pub fallback_model_ids: String,
     pub status: String,
     pub is_active: bool,
     pub is_featured: bool,
@@ -97,7 +99,7 @@ m.supports_streaming, m.supports_system_prompt, m.temperature_min, m.temperature
 m.temperature_default, m.top_p_min, m.top_p_max, m.top_p_default, m.supported_parameters, \
 m.parameter_ranges, m.average_latency_ms, m.success_rate, m.uptime, m.version, m.release_date, \
 m.developer, m.license, m.documentation_url, m.source_code_url, m.paper_url, m.hugging_face_id, \
-m.downloads, m.generation_count, m.status, m.is_active, m.is_featured, m.admin_overrides, \
+m.downloads, m.generation_count, m.fallback_model_ids, m.status, m.is_active, m.is_featured, m.admin_overrides, \
 m.synced_at, m.created_at, m.updated_at";
 
 pub(crate) const MODEL_FROM: &str = "models m LEFT JOIN categories c ON c.id = m.category_id";
@@ -169,6 +171,10 @@ impl ModelRow {
             ranges.insert("top_p".into(), ParameterRange { min, max, default });
         }
         ranges
+    }
+
+    pub fn fallback_model_ids(&self) -> Vec<String> {
+        json_list(&self.fallback_model_ids)
     }
 
     pub fn admin_overrides(&self) -> Vec<String> {

@@ -14,6 +14,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The running app's state (its engine, caches), for tests that look inside.
+    pub state: AppState,
     _database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
 }
@@ -68,6 +70,7 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
         .unwrap_or_else(|e| panic!("bind: {e}"));
     let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     let state = AppState::new(db.clone(), config);
+    let app_state = state.clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let signal = async {
@@ -85,6 +88,7 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
         address,
         client,
         db,
+        state: app_state,
         _database: database,
         _shutdown: shutdown,
     }

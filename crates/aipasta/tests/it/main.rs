@@ -9,6 +9,7 @@ mod browser;
 mod catalog;
 mod catalog_sync;
 mod config;
+mod generation;
 mod helpers;
 mod http;
 mod oauth;

@@ -1,0 +1,241 @@
+//! A running generation as its subscribers see it: the text so far, then how it ended.
+//!
+//! The task that owns the upstream call appends deltas under a lock and broadcasts them; a
+//! subscriber takes a snapshot and a receiver under the same lock, so it never misses or
+//! repeats text. A subscriber that falls behind resynchronises from the text itself (every
+//! delta says where it starts), so a slow reader costs nothing but its own catching up.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use aipasta_providers::generate::Usage;
+
+/// Deltas kept for slow subscribers before they must resynchronise; small, since each open
+/// stream holds one of these.
+const BROADCAST_CAPACITY: usize = 32;
+
+/// How a generation ended, as sent to clients and recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// `success`, `error`, `timeout`, `cancelled` or `interrupted`.
+    pub status: &'static str,
+    pub content: String,
+    pub finish_reason: Option<String>,
+    pub usage: Usage,
+    /// Whether the token counts were estimated because the provider gave none.
+    pub usage_estimated: bool,
+    pub cost_nanos: i64,
+    pub duration_ms: i64,
+    pub time_to_first_token_ms: Option<i64>,
+    /// The model that answered, when a fallback did.
+    pub answered_by: Option<String>,
+    pub provider_generation_id: Option<String>,
+    pub image_count: usize,
+    pub error: Option<Failure>,
+}
+
+/// What went wrong, in the words and code clients see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+    /// The upstream's HTTP status, when there was one.
+    pub upstream_status: Option<u16>,
+}
+
+/// What a subscriber receives.
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// Text starting at byte `start` of the content.
+    Delta {
+        start: usize,
+        text: Arc<str>,
+    },
+    Usage(Usage),
+}
+
+struct State {
+    content: String,
+}
+
+/// One running (or just finished) generation.
+pub struct Live {
+    pub id: String,
+    pub user_id: String,
+    pub model_slug: String,
+    pub created_at: i64,
+    state: Mutex<State>,
+    events: broadcast::Sender<LiveEvent>,
+    outcome: watch::Sender<Option<Arc<Outcome>>>,
+    pub(crate) cancel: CancellationToken,
+}
+
+/// Everything a subscriber needs to start: the text so far and the events after it.
+pub struct Subscription {
+    pub content: String,
+    pub events: broadcast::Receiver<LiveEvent>,
+    pub outcome: watch::Receiver<Option<Arc<Outcome>>>,
+}
+
+impl Live {
+    pub fn new(id: String, user_id: String, model_slug: String, created_at: i64) -> Live {
+        Live {
+            id,
+            user_id,
+            model_slug,
+            created_at,
+            state: Mutex::new(State {
+                content: String::new(),
+            }),
+            events: broadcast::channel(BROADCAST_CAPACITY).0,
+            outcome: watch::channel(None).0,
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Held only to copy or append text; a panic elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends new text and tells the subscribers.
+    pub fn push_delta(&self, text: &str) {
+        let mut state = self.lock();
+        let start = state.content.len();
+        state.content.push_str(text);
+        // No subscriber is fine: the text is kept for whoever attaches later.
+        let _ = self.events.send(LiveEvent::Delta {
+            start,
+            text: Arc::from(text),
+        });
+    }
+
+    pub fn push_usage(&self, usage: Usage) {
+        let _ = self.events.send(LiveEvent::Usage(usage));
+    }
+
+    /// The text so far.
+    pub fn content(&self) -> String {
+        self.lock().content.clone()
+    }
+
+    pub fn subscribe(&self) -> Subscription {
+        let state = self.lock();
+        Subscription {
+            content: state.content.clone(),
+            events: self.events.subscribe(),
+            outcome: self.outcome.subscribe(),
+        }
+    }
+
+    /// The text from byte `from` on, for a subscriber that fell behind.
+    pub fn content_from(&self, from: usize) -> (String, broadcast::Receiver<LiveEvent>) {
+        let state = self.lock();
+        let rest = state.content.get(from..).unwrap_or_default().to_owned();
+        (rest, self.events.subscribe())
+    }
+
+    /// Sets the outcome; subscribers waiting on it wake up.
+    pub fn finish(&self, outcome: Outcome) {
+        self.outcome.send_replace(Some(Arc::new(outcome)));
+    }
+
+    pub fn outcome(&self) -> Option<Arc<Outcome>> {
+        self.outcome.borrow().clone()
+    }
+
+    /// Asks the task to stop; the upstream request is dropped and the partial text kept.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Waits for the outcome.
+    pub async fn wait(&self) -> Arc<Outcome> {
+        let mut outcome = self.outcome.subscribe();
+        loop {
+            if let Some(done) = outcome.borrow_and_update().clone() {
+                return done;
+            }
+            if outcome.changed().await.is_err() {
+                // The sender lives in `self`, so this cannot happen while we hold `self`.
+                return Arc::new(Outcome::interrupted(self.content()));
+            }
+        }
+    }
+}
+
+impl Outcome {
+    pub fn interrupted(content: String) -> Outcome {
+        Outcome {
+            status: "interrupted",
+            content,
+            finish_reason: None,
+            usage: Usage::default(),
+            usage_estimated: false,
+            cost_nanos: 0,
+            duration_ms: 0,
+            time_to_first_token_ms: None,
+            answered_by: None,
+            provider_generation_id: None,
+            image_count: 0,
+            error: Some(Failure {
+                code: "interrupted".into(),
+                message: "The server stopped while this generation was running.".into(),
+                upstream_status: None,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_late_subscriber_gets_the_text_so_far_then_only_new_deltas() {
+        let live = Live::new("g".into(), "u".into(), "m".into(), 0);
+        live.push_delta("Hello");
+        let mut sub = live.subscribe();
+        assert_eq!(sub.content, "Hello");
+        live.push_delta(", world");
+        match sub.events.recv().await.unwrap() {
+            LiveEvent::Delta { start, text } => {
+                assert_eq!(start, 5);
+                assert_eq!(&*text, ", world");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(live.content(), "Hello, world");
+    }
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_resynchronises_from_the_content() {
+        let live = Live::new("g".into(), "u".into(), "m".into(), 0);
+        let mut sub = live.subscribe();
+        for i in 0..(BROADCAST_CAPACITY * 2) {
+            live.push_delta(&format!("{i} "));
+        }
+        assert!(matches!(
+            sub.events.recv().await,
+            Err(broadcast::error::RecvError::Lagged(_))
+        ));
+        let (rest, _) = live.content_from(0);
+        assert_eq!(rest, live.content());
+        assert!(rest.starts_with("0 1 2 "));
+    }
+
+    #[tokio::test]
+    async fn waiting_ends_when_the_outcome_is_set() {
+        let live = Arc::new(Live::new("g".into(), "u".into(), "m".into(), 0));
+        let waiter = {
+            let live = live.clone();
+            tokio::spawn(async move { live.wait().await })
+        };
+        live.finish(Outcome::interrupted("x".into()));
+        let outcome = waiter.await.unwrap();
+        assert_eq!(outcome.status, "interrupted");
+        assert_eq!(outcome.content, "x");
+    }
+}

@@ -1,0 +1,294 @@
+//! The generation engine: every call to a model, from the playground, the API or `/v1`, runs
+//! here as a server-side task that owns the upstream request, broadcasts its deltas to
+//! whoever is attached ([`Live`]), and records the generation ([`Recorder`]). A client that
+//! disconnects does not stop it; a client that reattaches gets the text so far, then the rest.
+//!
+//! Invariants:
+//! - every generation gets a row: `pending` when it starts, its final status when it ends;
+//! - retries happen only before the first token; after it, a failure ends the generation
+//!   with what was produced kept;
+//! - no database query on the hot path other than the recorder's batched writes.
+
+pub mod cost;
+mod live;
+pub mod prepare;
+mod recorder;
+mod run;
+pub mod upstreams;
+mod usage;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use aipasta_core::clock::now_ms;
+use aipasta_core::id::new_id;
+use aipasta_providers::generate::{GenerationRequest, Timeouts, Upstream};
+use aipasta_store::catalog::ModelRow;
+use aipasta_store::generations::{GenerationRow, GenerationWrite, mark_interrupted, touch_pending};
+use aipasta_store::{Backend, Db};
+
+pub use live::{Failure, Live, LiveEvent, Outcome, Subscription};
+pub use recorder::Recorder;
+pub use upstreams::{EnvEndpoint, ProviderSettings};
+pub use usage::{Allowance, UsageMeter};
+
+/// How the engine retries and how long it waits.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub providers: ProviderSettings,
+    pub timeouts: Timeouts,
+    /// Attempts per model before the first token (1 = no retry).
+    pub max_attempts: u32,
+    /// The first backoff; it doubles each attempt.
+    pub base_backoff: Duration,
+    /// The longest single wait before a retry (`Retry-After` or a loading model's
+    /// `estimated_time` beyond it means: give up on this model, try the next).
+    pub max_retry_wait: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> EngineSettings {
+        EngineSettings {
+            providers: ProviderSettings::default(),
+            timeouts: Timeouts::default(),
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(250),
+            max_retry_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a generation came from (`generations.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Playground,
+    Api,
+    V1,
+    Compare,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Playground => "playground",
+            Source::Api => "api",
+            Source::V1 => "v1",
+            Source::Compare => "compare",
+        }
+    }
+}
+
+/// One model to try, with its endpoint.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub model: Arc<ModelRow>,
+    pub upstream: Upstream,
+}
+
+/// Everything a generation needs, already checked.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub user_id: String,
+    /// The model asked for first, then its fallbacks in order.
+    pub candidates: Vec<Candidate>,
+    pub request: GenerationRequest,
+    /// Stream from the upstream (and broadcast deltas), or ask for the whole answer at once.
+    pub stream: bool,
+    pub source: Source,
+    pub session_id: Option<String>,
+    /// As the client gave them, for the record.
+    pub system_prompt: Option<String>,
+    pub parameters_json: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// How long a finished generation stays attached in memory (so a reattach right after the
+/// end, or a read before the row is written, still finds it).
+const KEEP_FINISHED: Duration = Duration::from_secs(60);
+/// How often running generations refresh their rows, and how stale a pending row must be
+/// before a sweep (on a shared database) takes it for an orphan.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+const ORPHANED_AFTER: Duration = Duration::from_secs(120);
+
+pub struct Engine {
+    db: Db,
+    pub settings: EngineSettings,
+    http: reqwest::Client,
+    recorder: Recorder,
+    pub usage: UsageMeter,
+    running: Mutex<HashMap<String, Arc<Live>>>,
+    shutting_down: AtomicBool,
+}
+
+impl Engine {
+    /// Starts the engine's writer and its heartbeat.
+    pub fn start(db: Db, http: reqwest::Client, settings: EngineSettings) -> Arc<Engine> {
+        let engine = Arc::new(Engine {
+            recorder: Recorder::start(db.clone()),
+            db,
+            settings,
+            http,
+            usage: UsageMeter::default(),
+            running: Mutex::new(HashMap::new()),
+            shutting_down: AtomicBool::new(false),
+        });
+        tokio::spawn(heartbeat(Arc::downgrade(&engine)));
+        engine
+    }
+
+    fn running(&self) -> MutexGuard<'_, HashMap<String, Arc<Live>>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a generation; it runs whether or not anyone stays attached.
+    pub async fn start_generation(self: &Arc<Self>, plan: Plan) -> Arc<Live> {
+        let created_at = now_ms();
+        let model = plan.candidates.first().map(|c| c.model.clone());
+        let live = Arc::new(Live::new(
+            new_id(),
+            plan.user_id.clone(),
+            model.as_ref().map(|m| m.slug.clone()).unwrap_or_default(),
+            created_at,
+        ));
+        self.running().insert(live.id.clone(), live.clone());
+        self.recorder
+            .record(GenerationWrite {
+                row: pending_row(&live, &plan, created_at),
+                finished: None,
+            })
+            .await;
+        tokio::spawn(run::run(self.clone(), live.clone(), plan));
+        live
+    }
+
+    /// A generation still in memory (running, or finished in the last minute).
+    pub fn live(&self, id: &str) -> Option<Arc<Live>> {
+        self.running().get(id).cloned()
+    }
+
+    /// Waits until every recorded generation is in the database.
+    pub async fn flush(&self) {
+        self.recorder.flush().await;
+    }
+
+    /// At start-up: rows a previous process left `pending` become `interrupted`. On SQLite
+    /// (one process per file) that is every pending row; on PostgreSQL, other instances may be
+    /// running theirs, so only rows without a recent heartbeat.
+    pub async fn recover(db: &Db) -> Result<u64, aipasta_store::DbError> {
+        let stale_before = match db.backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(now_ms() - millis(ORPHANED_AFTER)),
+        };
+        mark_interrupted(db, stale_before).await
+    }
+
+    /// Stops taking part: generations still running after `grace` are ended as
+    /// `interrupted` (their partial text kept), then everything is written.
+    pub async fn shutdown(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while tokio::time::Instant::now() < deadline && self.unfinished() > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let remaining: Vec<Arc<Live>> = self.running().values().cloned().collect();
+        for live in &remaining {
+            live.cancel();
+        }
+        for live in remaining {
+            let _ = tokio::time::timeout(Duration::from_secs(2), live.wait()).await;
+        }
+        self.recorder.flush().await;
+    }
+
+    fn unfinished(&self) -> usize {
+        self.running()
+            .values()
+            .filter(|live| live.outcome().is_none())
+            .count()
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Called by the task when its generation has ended and been queued for writing.
+    fn forget_later(self: &Arc<Self>, id: String) {
+        let engine = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(KEEP_FINISHED).await;
+            if let Some(engine) = engine.upgrade() {
+                engine.running().remove(&id);
+            }
+        });
+    }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Keeps running generations' rows fresh, and ends rows orphaned by another instance.
+async fn heartbeat(engine: std::sync::Weak<Engine>) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        let ids: Vec<String> = engine
+            .running()
+            .values()
+            .filter(|live| live.outcome().is_none())
+            .map(|live| live.id.clone())
+            .collect();
+        if let Err(error) = touch_pending(&engine.db, &ids).await {
+            tracing::warn!(%error, "could not refresh running generations");
+        }
+        if engine.db.backend() == Backend::Postgres
+            && let Err(error) =
+                mark_interrupted(&engine.db, Some(now_ms() - millis(ORPHANED_AFTER))).await
+        {
+            tracing::warn!(%error, "could not sweep orphaned generations");
+        }
+    }
+}
+
+/// The row written when a generation starts.
+fn pending_row(live: &Live, plan: &Plan, created_at: i64) -> GenerationRow {
+    let first = plan.candidates.first();
+    GenerationRow {
+        id: live.id.clone(),
+        user_id: Some(plan.user_id.clone()),
+        model_id: first.map(|c| c.model.id.clone()),
+        session_id: plan.session_id.clone(),
+        source: plan.source.as_str().to_owned(),
+        prompt: plan.request.prompt.clone(),
+        system_prompt: plan.system_prompt.clone(),
+        messages: serde_json::to_string(&plan.request.messages).unwrap_or_else(|_| "[]".into()),
+        parameters: plan.parameters_json.clone(),
+        output_content: String::new(),
+        finish_reason: None,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        duration_ms: None,
+        time_to_first_token_ms: None,
+        cost_nanos: 0,
+        provider: first.map(|c| c.model.provider.clone()),
+        model_version: None,
+        provider_generation_id: None,
+        ip_address: plan.ip_address.clone(),
+        user_agent: plan.user_agent.clone(),
+        status: "pending".into(),
+        error_code: None,
+        error_message: None,
+        error_details: None,
+        visibility: "private".into(),
+        created_at,
+        updated_at: created_at,
+    }
+}

@@ -1,0 +1,384 @@
+//! Turning what a client asked for into what a provider is sent, or a clear refusal: the
+//! task from the model's capabilities and the request's shape, parameters checked against the
+//! model's supported list and ranges, and the input bounded.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use aipasta_core::catalog::standard_range;
+use aipasta_providers::generate::{ChatMessage, GenerationRequest, Parameters, Role, Task};
+use aipasta_store::catalog::ModelRow;
+
+use super::cost::estimate_tokens;
+use crate::error::ApiError;
+
+/// The system prompt code mode uses when the person gives none.
+pub const CODE_SYSTEM_PROMPT: &str = "You are an expert programmer. Answer with correct, \
+idiomatic, complete code in fenced Markdown code blocks tagged with their language, and keep \
+explanations short.";
+
+/// What the playground, the API and the `/v1` gateway ask for, in the plan's shape.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateInput {
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub messages: Option<Vec<ChatMessage>>,
+    #[serde(default, alias = "system_prompt", alias = "system")]
+    pub system_prompt: Option<String>,
+    #[serde(default)]
+    pub parameters: ParameterInput,
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default, alias = "session_id")]
+    pub session_id: Option<String>,
+}
+
+/// The parameters as clients send them: the plan's camelCase or the providers' snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterInput {
+    pub temperature: Option<f64>,
+    #[serde(alias = "max_tokens", alias = "maxNewTokens", alias = "max_new_tokens")]
+    pub max_tokens: Option<u32>,
+    #[serde(alias = "top_p")]
+    pub top_p: Option<f64>,
+    #[serde(alias = "top_k")]
+    pub top_k: Option<u32>,
+    #[serde(alias = "frequency_penalty")]
+    pub frequency_penalty: Option<f64>,
+    #[serde(alias = "presence_penalty")]
+    pub presence_penalty: Option<f64>,
+    #[serde(alias = "repetition_penalty")]
+    pub repetition_penalty: Option<f64>,
+    pub seed: Option<i64>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub stop: Vec<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    #[serde(alias = "target_language", alias = "tgtLang", alias = "tgt_lang")]
+    pub target_language: Option<String>,
+}
+
+/// `"stop": "x"` or `"stop": ["x", "y"]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+        Nothing(()),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+        OneOrMany::Nothing(()) => Vec::new(),
+    })
+}
+
+/// The playground's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Chat,
+    Text,
+    Code,
+    Image,
+    Summarize,
+    Translate,
+    Embed,
+}
+
+/// What to do with a parameter the model does not support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    /// Refuse the request, naming the parameter (the playground and the plan's API).
+    Refuse,
+    /// Leave it out (OpenAI clients send parameters every model may not know).
+    Drop,
+}
+
+/// The largest input accepted, in characters, whatever the model's context.
+pub const MAX_INPUT_CHARS: usize = 1_000_000;
+/// The most messages in one conversation.
+pub const MAX_MESSAGES: usize = 2_000;
+/// The most stop sequences (OpenAI's limit).
+pub const MAX_STOP_SEQUENCES: usize = 4;
+
+/// Checks `input` against `model` and builds the provider request.
+pub fn prepare(
+    model: &ModelRow,
+    input: &GenerateInput,
+    unsupported: Unsupported,
+) -> Result<GenerationRequest, ApiError> {
+    let task = choose_task(model, input)?;
+    let system_prompt = match (input.mode, input.system_prompt.as_deref()) {
+        (_, Some(s)) if !s.trim().is_empty() => Some(s.to_owned()),
+        (Some(Mode::Code), _) => Some(CODE_SYSTEM_PROMPT.to_owned()),
+        _ => None,
+    };
+    let mut messages = Vec::new();
+    let mut prompt = String::new();
+    if task == Task::Chat {
+        if let Some(system) = system_prompt {
+            messages.push(ChatMessage {
+                role: Role::System,
+                content: system,
+            });
+        }
+        match (&input.messages, &input.prompt) {
+            (Some(list), _) if !list.is_empty() => messages.extend(list.iter().cloned()),
+            (_, Some(text)) => messages.push(ChatMessage {
+                role: Role::User,
+                content: text.clone(),
+            }),
+            _ => return Err(missing_input()),
+        }
+        if messages.len() > MAX_MESSAGES {
+            return Err(invalid(
+                "too_many_messages",
+                format!("A conversation can hold at most {MAX_MESSAGES} messages."),
+            ));
+        }
+        if !messages
+            .iter()
+            .any(|m| m.role != Role::System && !m.content.trim().is_empty())
+        {
+            return Err(missing_input());
+        }
+    } else {
+        prompt = match (&input.prompt, &input.messages) {
+            (Some(text), _) => text.clone(),
+            (None, Some(list)) => list
+                .iter()
+                .filter(|m| m.role == Role::User)
+                .map(|m| m.content.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            (None, None) => String::new(),
+        };
+        if let (Some(system), Task::TextCompletion) = (system_prompt, task) {
+            prompt = format!("{system}\n\n{prompt}");
+        }
+        if prompt.trim().is_empty() {
+            return Err(missing_input());
+        }
+    }
+    check_input_size(model, &messages, &prompt)?;
+    let parameters = check_parameters(model, &input.parameters, unsupported)?;
+    Ok(GenerationRequest {
+        task,
+        model: model.provider_model_id.clone(),
+        messages,
+        prompt,
+        parameters,
+    })
+}
+
+fn missing_input() -> ApiError {
+    invalid(
+        "missing_input",
+        "Write a prompt (or send `messages` with at least one non-empty message).",
+    )
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+fn choose_task(model: &ModelRow, input: &GenerateInput) -> Result<Task, ApiError> {
+    let caps = model.capabilities();
+    let can_chat = caps.chat_completion;
+    let wanted = match input.mode {
+        Some(Mode::Image) => Some((
+            Task::ImageGeneration,
+            caps.image_generation,
+            "generate images",
+        )),
+        Some(Mode::Summarize) => Some((Task::Summarization, caps.summarization, "summarise")),
+        Some(Mode::Translate) => Some((Task::Translation, caps.translation, "translate")),
+        Some(Mode::Embed) => Some((Task::Embedding, caps.embedding, "compute embeddings")),
+        Some(Mode::Text) if caps.text_generation && !can_chat => {
+            Some((Task::TextCompletion, true, "complete text"))
+        }
+        Some(Mode::Chat | Mode::Code | Mode::Text) => {
+            Some((Task::Chat, can_chat || caps.text_generation, "chat"))
+        }
+        None => None,
+    };
+    if let Some((task, able, verb)) = wanted {
+        if !able {
+            return Err(invalid(
+                "unsupported_mode",
+                format!("{} cannot {verb}.", model.display_name),
+            ));
+        }
+        // A text-only model still answers a conversation, flattened into its prompt.
+        if task == Task::Chat && !can_chat {
+            return Ok(Task::TextCompletion);
+        }
+        return Ok(task);
+    }
+    let has_messages = input.messages.as_ref().is_some_and(|m| !m.is_empty());
+    Ok(if can_chat {
+        Task::Chat
+    } else if caps.text_generation {
+        Task::TextCompletion
+    } else if caps.image_generation {
+        Task::ImageGeneration
+    } else if caps.summarization {
+        Task::Summarization
+    } else if caps.translation {
+        Task::Translation
+    } else if caps.embedding && !has_messages {
+        Task::Embedding
+    } else {
+        return Err(invalid(
+            "unsupported_mode",
+            format!("{} cannot be run from here.", model.display_name),
+        ));
+    })
+}
+
+fn check_input_size(
+    model: &ModelRow,
+    messages: &[ChatMessage],
+    prompt: &str,
+) -> Result<(), ApiError> {
+    let chars: usize = prompt.chars().count()
+        + messages
+            .iter()
+            .map(|m| m.content.chars().count())
+            .sum::<usize>();
+    if chars > MAX_INPUT_CHARS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "prompt_too_long",
+            format!("The input is {chars} characters; the limit is {MAX_INPUT_CHARS}."),
+        ));
+    }
+    if let Some(context) = model.context_length.filter(|c| *c > 0) {
+        let estimated: u64 = estimate_tokens(prompt)
+            + messages
+                .iter()
+                .map(|m| estimate_tokens(&m.content))
+                .sum::<u64>();
+        if estimated > context as u64 {
+            return Err(invalid(
+                "prompt_too_long",
+                format!(
+                    "The input is about {estimated} tokens, more than {}'s context of {context} tokens. Shorten it or pick a model with a longer context.",
+                    model.display_name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_parameters(
+    model: &ModelRow,
+    input: &ParameterInput,
+    unsupported: Unsupported,
+) -> Result<Parameters, ApiError> {
+    let supported = model.supported_parameters();
+    let ranges = model.parameter_ranges();
+    // An empty list means the provider did not say: anything standard goes.
+    let supports = |name: &str| supported.is_empty() || supported.iter().any(|p| p == name);
+    let mut out = Parameters::default();
+
+    let float = |name: &'static str, value: Option<f64>| -> Result<Option<f64>, ApiError> {
+        let Some(value) = value else { return Ok(None) };
+        if !supports(name) {
+            return match unsupported {
+                Unsupported::Drop => Ok(None),
+                Unsupported::Refuse => Err(not_supported(model, name)),
+            };
+        }
+        let (min, max) = ranges
+            .get(name)
+            .map(|r| (r.min, r.max))
+            .or_else(|| standard_range(name))
+            .unwrap_or((f64::MIN, f64::MAX));
+        if !value.is_finite() || value < min || value > max {
+            return Err(invalid(
+                "parameter_out_of_range",
+                format!("`{name}` must be between {min} and {max}; it was {value}."),
+            ));
+        }
+        Ok(Some(value))
+    };
+    out.temperature = float("temperature", input.temperature)?;
+    out.top_p = float("top_p", input.top_p)?;
+    out.frequency_penalty = float("frequency_penalty", input.frequency_penalty)?;
+    out.presence_penalty = float("presence_penalty", input.presence_penalty)?;
+    out.repetition_penalty = float("repetition_penalty", input.repetition_penalty)?;
+    if let Some(top_k) = float("top_k", input.top_k.map(f64::from))? {
+        out.top_k = Some(top_k as u32);
+    }
+
+    if let Some(max_tokens) = input.max_tokens {
+        // Every model takes a length limit, listed or not.
+        let limit = model.max_tokens.filter(|m| *m > 0);
+        if max_tokens == 0 || limit.is_some_and(|limit| i64::from(max_tokens) > limit) {
+            return Err(invalid(
+                "parameter_out_of_range",
+                format!(
+                    "`max_tokens` must be between 1 and {}; it was {max_tokens}.",
+                    limit.map_or_else(|| "the model's limit".to_owned(), |l| l.to_string())
+                ),
+            ));
+        }
+        out.max_tokens = Some(max_tokens);
+    }
+    if input.seed.is_some() {
+        if supports("seed") {
+            out.seed = input.seed;
+        } else if unsupported == Unsupported::Refuse {
+            return Err(not_supported(model, "seed"));
+        }
+    }
+    if !input.stop.is_empty() {
+        if input.stop.len() > MAX_STOP_SEQUENCES || input.stop.iter().any(String::is_empty) {
+            return Err(invalid(
+                "parameter_out_of_range",
+                format!("`stop` takes 1 to {MAX_STOP_SEQUENCES} non-empty sequences."),
+            ));
+        }
+        if supports("stop") {
+            out.stop = input.stop.clone();
+        } else if unsupported == Unsupported::Refuse {
+            return Err(not_supported(model, "stop"));
+        }
+    }
+    for (name, value) in [("width", input.width), ("height", input.height)] {
+        if let Some(v) = value
+            && !(64..=4096).contains(&v)
+        {
+            return Err(invalid(
+                "parameter_out_of_range",
+                format!("`{name}` must be between 64 and 4096 pixels; it was {v}."),
+            ));
+        }
+    }
+    out.width = input.width;
+    out.height = input.height;
+    out.target_language = input
+        .target_language
+        .clone()
+        .filter(|l| !l.trim().is_empty());
+    Ok(out)
+}
+
+fn not_supported(model: &ModelRow, name: &str) -> ApiError {
+    invalid(
+        "unsupported_parameter",
+        format!(
+            "{} does not accept `{name}`. Remove it, or pick a model that supports it.",
+            model.display_name
+        ),
+    )
+}

@@ -1,0 +1,125 @@
+//! Keeps database writes off the request path: generations are queued to one writer task that
+//! records them in batches. A batch that fails is retried, never dropped; the queue is bounded,
+//! so a database that cannot keep up slows new generations down instead of losing old ones.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use aipasta_store::Db;
+use aipasta_store::generations::{GenerationWrite, write_batch};
+
+/// Writes waiting for the writer; beyond this, `record` waits.
+const QUEUE_CAPACITY: usize = 8192;
+/// The most writes recorded in one transaction.
+const MAX_BATCH: usize = 512;
+/// How long the writer waits for more writes after the first of a batch. Short: it delays
+/// only when a row becomes visible, never a response.
+const GATHER: Duration = Duration::from_millis(2);
+/// The longest wait between two attempts at a failing batch.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+enum Message {
+    Write(Box<GenerationWrite>),
+    /// Answered once everything queued before it is recorded.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle the engine queues writes through. Cloning shares the one writer.
+#[derive(Clone)]
+pub struct Recorder {
+    queue: mpsc::Sender<Message>,
+}
+
+impl Recorder {
+    /// Starts the writer task on `db`.
+    pub fn start(db: Db) -> Recorder {
+        let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(run_writer(db, inbox));
+        Recorder { queue }
+    }
+
+    /// Queues a write. Waits only when the queue is full.
+    pub async fn record(&self, write: GenerationWrite) {
+        if self
+            .queue
+            .send(Message::Write(Box::new(write)))
+            .await
+            .is_err()
+        {
+            tracing::error!("the generation writer has stopped; a generation was not recorded");
+        }
+    }
+
+    /// Waits until everything queued so far is in the database (tests, shutdown, and reads
+    /// that must see a just-finished generation).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn run_writer(db: Db, mut inbox: mpsc::Receiver<Message>) {
+    let mut batch: Vec<GenerationWrite> = Vec::with_capacity(MAX_BATCH);
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = inbox.recv().await {
+        take(first, &mut batch, &mut waiting);
+        if waiting.is_empty() {
+            let deadline = tokio::time::Instant::now() + GATHER;
+            while batch.len() < MAX_BATCH && waiting.is_empty() {
+                match tokio::time::timeout_at(deadline, inbox.recv()).await {
+                    Ok(Some(message)) => take(message, &mut batch, &mut waiting),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        while batch.len() < MAX_BATCH {
+            match inbox.try_recv() {
+                Ok(message) => take(message, &mut batch, &mut waiting),
+                Err(_) => break,
+            }
+        }
+        write_with_retries(&db, &batch).await;
+        batch.clear();
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn take(
+    message: Message,
+    batch: &mut Vec<GenerationWrite>,
+    waiting: &mut Vec<oneshot::Sender<()>>,
+) {
+    match message {
+        Message::Write(write) => batch.push(*write),
+        Message::Flush(done) => waiting.push(done),
+    }
+}
+
+async fn write_with_retries(db: &Db, batch: &[GenerationWrite]) {
+    let mut delay = Duration::from_millis(50);
+    let mut attempt = 1_u32;
+    loop {
+        match write_batch(db, batch).await {
+            Ok(()) => {
+                metrics::counter!("aipasta_generation_writes_total").increment(batch.len() as u64);
+                return;
+            }
+            Err(error) => {
+                tracing::error!(
+                    %error,
+                    attempt,
+                    writes = batch.len(),
+                    "could not record generations; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+                attempt += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Generations over HTTP: starting one (the plan's `/api/models/{id}/generate` and
+//! `/api/ai/...`), reading it, reattaching to its stream, cancelling it, and its images. The
+//! `/v1` gateway starts generations through [`begin`] too.
+
+pub mod api;
+mod models;
+pub mod sse;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use aipasta_core::money::Nanos;
+use aipasta_store::catalog::ModelRow;
+
+use crate::auth::Caller;
+use crate::auth::api::ClientInfo;
+use crate::engine::prepare::{GenerateInput, Unsupported, prepare};
+use crate::engine::{Candidate, Live, Outcome, Plan, Source};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use models::ModelCache;
+
+/// The most fallback models tried after the first.
+const MAX_FALLBACKS: usize = 3;
+
+/// Checks everything a generation needs (model, input, limit, provider) and starts it.
+pub async fn begin(
+    state: &AppState,
+    caller: &Caller,
+    model_ref: &str,
+    input: &GenerateInput,
+    source: Source,
+    unsupported: Unsupported,
+    client: &ClientInfo,
+) -> Result<Arc<Live>, ApiError> {
+    let model = state
+        .models
+        .get(&state.db, model_ref)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "model_not_found",
+                format!("No model has the id {model_ref:?}."),
+            )
+        })?;
+    check_available(&model)?;
+    let request = prepare(&model, input, unsupported)?;
+    let allowance = state
+        .engine
+        .usage
+        .allowance(&state.db, &caller.user)
+        .await?;
+    if allowance.exhausted() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "monthly_limit_reached",
+            format!(
+                "You have used {} of your {} tokens this month. The allowance renews on the 1st; an admin can raise it.",
+                allowance.used, allowance.limit
+            ),
+        ));
+    }
+    let providers = &state.engine.settings.providers;
+    let mut candidates = vec![Candidate {
+        upstream: providers.upstream_for(&model)?,
+        model: model.clone(),
+    }];
+    for fallback in model.fallback_model_ids().iter().take(MAX_FALLBACKS) {
+        // A fallback that is gone or has no key is skipped, not an error: the first model may
+        // well answer.
+        if let Ok(Some(row)) = state.models.get(&state.db, fallback).await
+            && check_available(&row).is_ok()
+            && let Ok(upstream) = providers.upstream_for(&row)
+        {
+            candidates.push(Candidate {
+                model: row,
+                upstream,
+            });
+        }
+    }
+    let plan = Plan {
+        user_id: caller.user.id.clone(),
+        candidates,
+        request,
+        stream: input.stream,
+        source,
+        session_id: input.session_id.clone().filter(|s| !s.trim().is_empty()),
+        system_prompt: input.system_prompt.clone(),
+        parameters_json: parameters_json(input),
+        ip_address: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    };
+    Ok(state.engine.start_generation(plan).await)
+}
+
+fn check_available(model: &ModelRow) -> Result<(), ApiError> {
+    if !model.is_active || model.status == "deprecated" {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "model_unavailable",
+            format!(
+                "{} is no longer offered. Pick another model.",
+                model.display_name
+            ),
+        ));
+    }
+    if model.status == "maintenance" {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model_maintenance",
+            format!(
+                "{} is under maintenance. Try again later or pick another model.",
+                model.display_name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The parameters as recorded: only those the client set.
+fn parameters_json(input: &GenerateInput) -> String {
+    let p = &input.parameters;
+    let mut map = serde_json::Map::new();
+    let mut put = |name: &str, value: Value| {
+        if !value.is_null() {
+            map.insert(name.to_owned(), value);
+        }
+    };
+    put("temperature", json!(p.temperature));
+    put("maxTokens", json!(p.max_tokens));
+    put("topP", json!(p.top_p));
+    put("topK", json!(p.top_k));
+    put("frequencyPenalty", json!(p.frequency_penalty));
+    put("presencePenalty", json!(p.presence_penalty));
+    put("repetitionPenalty", json!(p.repetition_penalty));
+    put("seed", json!(p.seed));
+    if !p.stop.is_empty() {
+        put("stop", json!(p.stop));
+    }
+    put("width", json!(p.width));
+    put("height", json!(p.height));
+    put("targetLanguage", json!(p.target_language));
+    if let Some(mode) = input.mode {
+        put("mode", json!(format!("{mode:?}").to_lowercase()));
+    }
+    Value::Object(map).to_string()
+}
+
+/// USD as a JSON number, for people and the plan's `cost` field; exact figures are in nanos.
+pub fn usd(nanos: i64) -> Value {
+    use rust_decimal::prelude::ToPrimitive;
+    Nanos(nanos)
+        .usd()
+        .to_f64()
+        .map_or(Value::Null, |f| json!(f))
+}
+
+/// The summary of a finished generation: the plan's `data` of a generate call.
+pub fn outcome_json(id: &str, model: &str, outcome: &Outcome) -> Value {
+    json!({
+        "id": id,
+        "model": model,
+        "status": outcome.status,
+        "content": outcome.content,
+        "finishReason": outcome.finish_reason,
+        "usage": {
+            "promptTokens": outcome.usage.prompt_tokens,
+            "completionTokens": outcome.usage.completion_tokens,
+            "totalTokens": outcome.usage.total_tokens.max(outcome.usage.prompt_tokens + outcome.usage.completion_tokens),
+            "estimated": outcome.usage_estimated,
+        },
+        "cost": usd(outcome.cost_nanos),
+        "costNanos": outcome.cost_nanos,
+        "duration": outcome.duration_ms,
+        "timeToFirstToken": outcome.time_to_first_token_ms,
+        "answeredBy": outcome.answered_by,
+        "images": (0..outcome.image_count)
+            .map(|i| format!("/api/generations/{id}/image?index={i}"))
+            .collect::<Vec<_>>(),
+        "error": outcome.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
+    })
+}
+
+/// The HTTP status a failed generation answers with.
+pub fn failure_status(outcome: &Outcome) -> StatusCode {
+    let Some(error) = &outcome.error else {
+        return StatusCode::OK;
+    };
+    match error.code.as_str() {
+        "upstream_timeout" => StatusCode::GATEWAY_TIMEOUT,
+        "upstream_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        "upstream_bad_request" => StatusCode::BAD_REQUEST,
+        "unsupported_task" => StatusCode::BAD_REQUEST,
+        "interrupted" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}

@@ -1,0 +1,185 @@
+//! A generation as Server-Sent Events: `start`, the text so far as one `delta` (so a
+//! reattaching client catches up), each new `delta`, `usage`, then `done` or `error`. The
+//! response only watches the generation: closing it does not stop the generation.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::engine::{Live, LiveEvent, Outcome, Subscription};
+
+use super::outcome_json;
+
+/// How often an idle stream sends a comment, so proxies keep the connection open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The SSE response attached to `live`.
+pub fn attach(live: Arc<Live>) -> Response {
+    Sse::new(events(live))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response()
+}
+
+/// The events of `live` as a stream, from its start.
+pub fn events(live: Arc<Live>) -> impl Stream<Item = Result<Event, Infallible>> + Send {
+    let subscription = live.subscribe();
+    let attached = Attached::new(live, subscription);
+    futures_util::stream::unfold(attached, |mut attached| async move {
+        attached.next().await.map(|event| (Ok(event), attached))
+    })
+}
+
+struct Attached {
+    live: Arc<Live>,
+    subscription: Subscription,
+    /// Bytes of the content already sent.
+    sent: usize,
+    queue: VecDeque<Event>,
+    ended: bool,
+}
+
+impl Attached {
+    fn new(live: Arc<Live>, subscription: Subscription) -> Attached {
+        let mut queue = VecDeque::new();
+        queue.push_back(json_event(
+            "start",
+            &json!({"id": live.id, "model": live.model_slug}),
+        ));
+        let sent = subscription.content.len();
+        if !subscription.content.is_empty() {
+            queue.push_back(delta_event(&subscription.content));
+        }
+        Attached {
+            live,
+            subscription,
+            sent,
+            queue,
+            ended: false,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                return Some(event);
+            }
+            if self.ended {
+                return None;
+            }
+            let finished = self.subscription.outcome.borrow().clone();
+            if let Some(outcome) = finished {
+                self.end(&outcome);
+                continue;
+            }
+            tokio::select! {
+                received = self.subscription.events.recv() => self.take(received),
+                // A closed channel means the generation is gone; the outcome check above ends it.
+                _ = self.subscription.outcome.changed() => {}
+            }
+        }
+    }
+
+    fn take(&mut self, received: Result<LiveEvent, RecvError>) {
+        match received {
+            Ok(LiveEvent::Delta { start, text }) => self.send_text(start, &text),
+            Ok(LiveEvent::Usage(usage)) => self.queue.push_back(json_event(
+                "usage",
+                &json!({
+                    "promptTokens": usage.prompt_tokens,
+                    "completionTokens": usage.completion_tokens,
+                    "totalTokens": usage.total_tokens,
+                }),
+            )),
+            Err(RecvError::Lagged(_)) => {
+                // Fell behind: catch up from the text itself, then follow again.
+                let (rest, events) = self.live.content_from(self.sent);
+                self.subscription.events = events;
+                if !rest.is_empty() {
+                    self.sent += rest.len();
+                    self.queue.push_back(delta_event(&rest));
+                }
+            }
+            Err(RecvError::Closed) => {}
+        }
+    }
+
+    /// Sends the part of a delta (starting at byte `start`) not sent yet.
+    fn send_text(&mut self, start: usize, text: &str) {
+        let end = start + text.len();
+        if end <= self.sent {
+            return;
+        }
+        let new = text.get(self.sent.saturating_sub(start)..).unwrap_or(text);
+        self.sent = end;
+        self.queue.push_back(delta_event(new));
+    }
+
+    fn end(&mut self, outcome: &Outcome) {
+        // Deltas still in the channel are in the outcome's content too: send what is missing.
+        while let Ok(received) = self.subscription.events.try_recv() {
+            self.take(Ok(received));
+        }
+        if outcome.content.len() > self.sent
+            && let Some(rest) = outcome.content.get(self.sent..)
+        {
+            self.queue.push_back(delta_event(rest));
+            self.sent = outcome.content.len();
+        }
+        let summary = outcome_json(&self.live.id, &self.live.model_slug, outcome);
+        match &outcome.error {
+            None => self.queue.push_back(json_event("done", &summary)),
+            Some(error) => self.queue.push_back(json_event(
+                "error",
+                &json!({
+                    "code": error.code,
+                    "message": error.message,
+                    "status": outcome.status,
+                    "generation": summary,
+                }),
+            )),
+        }
+        self.ended = true;
+    }
+}
+
+fn delta_event(text: &str) -> Event {
+    json_event("delta", &json!({ "content": text }))
+}
+
+fn json_event(name: &str, data: &serde_json::Value) -> Event {
+    Event::default().event(name).data(data.to_string())
+}
+
+/// The events of a generation that already ended, from its row: the same sequence a client
+/// attached from the start would have seen.
+pub fn replay(row: &aipasta_store::generations::GenerationRow) -> Response {
+    let mut events = vec![json_event(
+        "start",
+        &json!({"id": row.id, "model": row.model_id}),
+    )];
+    if !row.output_content.is_empty() {
+        events.push(delta_event(&row.output_content));
+    }
+    let summary = super::api::row_json(row, 0);
+    match row.error_code.as_deref() {
+        None => events.push(json_event("done", &summary)),
+        Some(code) => events.push(json_event(
+            "error",
+            &json!({
+                "code": code,
+                "message": row.error_message,
+                "status": row.status,
+                "generation": summary,
+            }),
+        )),
+    }
+    let stream = futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>));
+    Sse::new(stream).into_response()
+}
