@@ -10,6 +10,10 @@ use futures_util::stream;
 use serde::Serialize;
 use tokio::sync::watch;
 
+/// How long a cut waits after the last bytes: the server only flushes when the body pauses,
+/// and a body failing at once would take the unflushed bytes down with it.
+const FLUSH_BEFORE_CUT: Duration = Duration::from_millis(10);
+
 /// How the body ends after its last bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {
@@ -132,7 +136,11 @@ impl Player {
         }
         match self.end.take()? {
             End::Clean => None,
-            End::Cut => self.fail("scripted cut"),
+            End::Cut => {
+                // Let the server flush what was sent, so the client sees it before the cut.
+                tokio::time::sleep(FLUSH_BEFORE_CUT).await;
+                self.fail("scripted cut")
+            }
             End::Stall => {
                 until_stopped(&mut self.shutdown).await;
                 self.fail("the mock server stopped during a stall")
