@@ -487,3 +487,300 @@ fn decode_entities(text: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+    use crate::generate::test_support::{KEY, upstream};
+
+    fn refusal(kind: ProviderKind, status: u16, body: &str) -> ProviderError {
+        status_error(
+            &upstream(kind),
+            "vendor/model",
+            status,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn every_status_has_its_kind() {
+        use ProviderErrorKind::*;
+        for (status, kind) in [
+            (400, BadRequest),
+            (422, BadRequest),
+            (413, BadRequest),
+            (401, Unauthorized),
+            (402, PaymentRequired),
+            (403, Forbidden),
+            (404, ModelNotFound),
+            (408, Timeout),
+            (429, RateLimited),
+            (502, Unavailable),
+            (503, Unavailable),
+            (504, Unavailable),
+            (524, Unavailable),
+            (529, Unavailable),
+            (500, ServerError),
+            (501, ServerError),
+            (599, ServerError),
+            (302, ServerError),
+        ] {
+            assert_eq!(kind_for_status(status, false), kind, "{status}");
+        }
+        assert_eq!(kind_for_status(503, true), ModelLoading);
+        assert_eq!(kind_for_status(500, true), ServerError);
+    }
+
+    #[test]
+    fn openrouter_credits_message() {
+        let error = refusal(
+            ProviderKind::OpenRouter,
+            402,
+            r#"{"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}}"#,
+        );
+        assert_eq!(error.kind, ProviderErrorKind::PaymentRequired);
+        assert_eq!(error.status, Some(402));
+        assert_eq!(
+            error.message,
+            "OpenRouter refused the request: Insufficient credits. Add more using \
+             https://openrouter.ai/credits (402). Add credits at openrouter.ai or use another key."
+        );
+        let bare = refusal(ProviderKind::OpenRouter, 402, "");
+        assert_eq!(
+            bare.message,
+            "OpenRouter refused the request: insufficient credits (402). Add credits at \
+             openrouter.ai or use another key."
+        );
+    }
+
+    #[test]
+    fn openrouter_metadata_names_the_provider_and_its_words() {
+        let error = refusal(
+            ProviderKind::OpenRouter,
+            502,
+            r#"{"error":{"code":502,"message":"Provider returned error","metadata":{"provider_name":"Fireworks","raw":"{\"error\":{\"message\":\"model overloaded\"}}"}}}"#,
+        );
+        assert_eq!(error.kind, ProviderErrorKind::Unavailable);
+        assert!(
+            error
+                .message
+                .contains("Provider returned error [from Fireworks]: model overloaded"),
+            "{}",
+            error.message
+        );
+        let moderation = refusal(
+            ProviderKind::OpenRouter,
+            403,
+            r#"{"error":{"code":403,"message":"Input flagged","metadata":{"reasons":["violence","hate"],"flagged_input":"..."}}}"#,
+        );
+        assert!(
+            moderation
+                .message
+                .contains("Input flagged: violence, hate (403)"),
+            "{}",
+            moderation.message
+        );
+    }
+
+    #[test]
+    fn openai_errors_name_the_parameter() {
+        let error = refusal(
+            ProviderKind::OpenAiCompatible,
+            400,
+            r#"{"error":{"message":"Invalid value for 'temperature'.","type":"invalid_request_error","param":"temperature","code":null}}"#,
+        );
+        assert_eq!(
+            error.message,
+            "openai-compatible refused the request as invalid: Invalid value for \
+             'temperature' (parameter `temperature`) (400). Check the parameters sent for this \
+             model."
+        );
+    }
+
+    #[test]
+    fn hugging_face_error_lists_and_fastapi_details() {
+        let error = refusal(
+            ProviderKind::HuggingFace,
+            400,
+            r#"{"error":["Input should be a valid string","Field required"]}"#,
+        );
+        assert!(
+            error
+                .message
+                .contains("Input should be a valid string; Field required"),
+            "{}",
+            error.message
+        );
+        let detail = refusal(
+            ProviderKind::OpenAiCompatible,
+            422,
+            r#"{"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"}]}"#,
+        );
+        assert!(
+            detail.message.contains("field required"),
+            "{}",
+            detail.message
+        );
+        let plain = refusal(
+            ProviderKind::OpenAiCompatible,
+            404,
+            r#"{"detail":"Not Found"}"#,
+        );
+        assert_eq!(plain.kind, ProviderErrorKind::ModelNotFound);
+        assert!(
+            plain.message.starts_with(
+                "openai-compatible does not know the model `vendor/model`: Not Found (404)."
+            ),
+            "{}",
+            plain.message
+        );
+    }
+
+    #[test]
+    fn html_pages_become_one_short_line() {
+        let page = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title>\
+                    <style>body{color:red}</style></head><body><h1>502</h1></body></html>";
+        let error = refusal(ProviderKind::OpenRouter, 502, page);
+        assert!(
+            error.message.contains(": 502 Bad Gateway (502)"),
+            "{}",
+            error.message
+        );
+        let untitled = "<html><body><script>alert('x')</script><p>Upstream\n\n  timed   \
+                        out</p><p>try &amp; again</p></body></html>";
+        let error = refusal(ProviderKind::OpenRouter, 500, untitled);
+        assert!(
+            error
+                .message
+                .contains(": Upstream timed out try & again (500)"),
+            "{}",
+            error.message
+        );
+        assert!(!error.message.contains('<'));
+        assert!(!error.message.contains("alert"));
+    }
+
+    #[test]
+    fn long_text_is_cut_to_200_characters() {
+        let body = "é".repeat(1000);
+        let error = refusal(ProviderKind::OpenAiCompatible, 500, &body);
+        let said = error
+            .message
+            .split(": ")
+            .nth(1)
+            .and_then(|rest| rest.split(" (500)").next())
+            .unwrap();
+        assert_eq!(said.chars().count(), SNIPPET_CHARS);
+        assert!(said.ends_with('…'));
+    }
+
+    #[test]
+    fn keys_are_never_repeated() {
+        let body = format!(r#"{{"error":{{"message":"Incorrect API key provided: {KEY}"}}}}"#);
+        let error = refusal(ProviderKind::OpenAiCompatible, 401, &body);
+        assert!(!error.message.contains(KEY), "{}", error.message);
+        assert!(error.message.contains("[redacted]"), "{}", error.message);
+        let text = refusal(
+            ProviderKind::OpenAiCompatible,
+            500,
+            &format!("bad key {KEY}"),
+        );
+        assert!(!text.message.contains(KEY));
+        let answer = malformed(&upstream(ProviderKind::OpenRouter), "x", KEY.as_bytes());
+        assert!(!answer.message.contains(KEY));
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(120)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("1.5"));
+        assert_eq!(
+            retry_after(&headers, now),
+            Some(Duration::from_millis(1500))
+        );
+        // 2015-10-21 07:28:00 is 1_445_412_480 s after the epoch.
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:30 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:00:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("-3"));
+        assert_eq!(retry_after(&headers, now), None);
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_come_back() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        let error = status_error(
+            &upstream(ProviderKind::OpenRouter),
+            "m",
+            429,
+            &headers,
+            br#"{"error":{"code":429,"message":"Rate limit exceeded"}}"#,
+        );
+        assert_eq!(error.kind, ProviderErrorKind::RateLimited);
+        assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+        assert!(
+            error.message.ends_with("Try again in 7 s."),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn timeouts_name_their_limit() {
+        let up = upstream(ProviderKind::OpenRouter);
+        let first = timeout(&up, Limit::FirstToken, Duration::from_millis(300));
+        assert_eq!(first.kind, ProviderErrorKind::Timeout);
+        assert!(
+            first
+                .message
+                .contains("within 0.3 s (the first-token limit)"),
+            "{}",
+            first.message
+        );
+        let between = timeout(&up, Limit::BetweenTokens, Duration::from_secs(60));
+        assert!(
+            between
+                .message
+                .contains("60 s mid-answer (the between-token limit)"),
+            "{}",
+            between.message
+        );
+        let total = timeout(&up, Limit::Total, Duration::from_secs(600));
+        assert!(
+            total.message.contains("600 s (the total limit)"),
+            "{}",
+            total.message
+        );
+    }
+
+    #[test]
+    fn names_people_know() {
+        let mut up = upstream(ProviderKind::OpenAiCompatible);
+        up.name = "local-ollama".to_owned();
+        assert_eq!(display_name(&up), "local-ollama");
+        assert_eq!(
+            display_name(&upstream(ProviderKind::HuggingFace)),
+            "Hugging Face"
+        );
+        assert_eq!(
+            display_name(&upstream(ProviderKind::OpenRouter)),
+            "OpenRouter"
+        );
+    }
+}

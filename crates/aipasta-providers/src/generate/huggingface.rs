@@ -479,3 +479,237 @@ impl Decoder for TgiDecoder {
         self.finished.is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProviderKind;
+    use crate::generate::test_support::{decode, text, upstream};
+    use crate::generate::{Parameters, Task};
+
+    fn request(parameters: Parameters) -> GenerationRequest {
+        GenerationRequest {
+            task: Task::TextCompletion,
+            model: "meta-llama/Llama-3.1-8B".to_owned(),
+            messages: Vec::new(),
+            prompt: "Once upon".to_owned(),
+            parameters,
+        }
+    }
+
+    #[test]
+    fn model_urls() {
+        let mut up = upstream(ProviderKind::HuggingFace);
+        assert_eq!(
+            model_url(&up, "meta-llama/Llama-3.1-8B"),
+            "http://127.0.0.1:9/hf-inference/models/meta-llama/Llama-3.1-8B"
+        );
+        assert_eq!(
+            model_url(&up, "odd name/x?y"),
+            "http://127.0.0.1:9/hf-inference/models/odd%20name/x%3Fy"
+        );
+        up.inference_url = None;
+        assert_eq!(
+            model_url(&up, "gpt2"),
+            "https://router.huggingface.co/hf-inference/models/gpt2"
+        );
+    }
+
+    #[test]
+    fn text_generation_body_in_tgi_format() {
+        let parameters = Parameters {
+            temperature: Some(0.7),
+            max_tokens: Some(20),
+            top_p: Some(0.95),
+            top_k: Some(50),
+            repetition_penalty: Some(1.2),
+            seed: Some(42),
+            stop: vec!["\n\n".to_owned()],
+            frequency_penalty: Some(0.5),
+            ..Parameters::default()
+        };
+        assert_eq!(
+            body(HfTask::TextGeneration, &request(parameters), true),
+            json!({
+                "inputs": "Once upon",
+                "parameters": {
+                    "max_new_tokens": 20,
+                    "temperature": 0.7,
+                    "top_p": 0.95,
+                    "top_k": 50,
+                    "repetition_penalty": 1.2,
+                    "seed": 42,
+                    "stop": ["\n\n"],
+                    "return_full_text": false,
+                    "details": true
+                },
+                "stream": true
+            })
+        );
+        assert_eq!(
+            body(
+                HfTask::TextGeneration,
+                &request(Parameters::default()),
+                false
+            ),
+            json!({
+                "inputs": "Once upon",
+                "parameters": {"return_full_text": false, "details": true},
+                "stream": false
+            })
+        );
+    }
+
+    #[test]
+    fn other_task_bodies() {
+        let parameters = Parameters {
+            width: Some(768),
+            height: Some(512),
+            target_language: Some(" fr ".to_owned()),
+            temperature: Some(1.0),
+            ..Parameters::default()
+        };
+        let request = request(parameters);
+        assert_eq!(
+            body(HfTask::TextToImage, &request, false),
+            json!({"inputs": "Once upon", "parameters": {"width": 768, "height": 512}})
+        );
+        assert_eq!(
+            body(HfTask::Translation, &request, false),
+            json!({"inputs": "Once upon", "parameters": {"tgt_lang": "fr"}})
+        );
+        assert_eq!(
+            body(HfTask::Summarization, &request, false),
+            json!({"inputs": "Once upon", "parameters": {}})
+        );
+        assert_eq!(
+            body(HfTask::FeatureExtraction, &request, false),
+            json!({"inputs": "Once upon"})
+        );
+    }
+
+    #[test]
+    fn generated_text_shapes() {
+        let up = upstream(ProviderKind::HuggingFace);
+        let object = parse_generated_text(&up, "m", br#"{"generated_text":"hi"}"#).unwrap();
+        assert_eq!(object.content, "hi");
+        for bad in [&b"[]"[..], b"[1]", b"{}", b"nope", b"42"] {
+            let error = parse_generated_text(&up, "m", bad).unwrap_err();
+            assert_eq!(error.kind, ProviderErrorKind::Malformed, "{bad:?}");
+        }
+        let error =
+            parse_generated_text(&up, "m", br#"{"error":"CUDA out of memory"}"#).unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::ServerError);
+        assert!(error.message.contains("CUDA out of memory"));
+    }
+
+    #[test]
+    fn feature_shapes() {
+        let up = upstream(ProviderKind::HuggingFace);
+        let one = parse_features(&up, "m", b"[0.5, -1, 2e-1]").unwrap();
+        assert_eq!(one.embeddings, vec![vec![0.5, -1.0, 0.2]]);
+        let batch = parse_features(&up, "m", b"[[1, 2], [3, 4]]").unwrap();
+        assert_eq!(batch.embeddings, vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+        for bad in [
+            &b"[]"[..],
+            b"[[]]",
+            b"[\"a\"]",
+            b"[[1], \"x\"]",
+            b"{}",
+            b"1",
+        ] {
+            let error = parse_features(&up, "m", bad).unwrap_err();
+            assert_eq!(error.kind, ProviderErrorKind::Malformed, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn image_answers_that_are_not_images() {
+        let up = upstream(ProviderKind::HuggingFace);
+        let error = parse_image(
+            &up,
+            "m",
+            "application/json",
+            br#"{"error":"Model too busy"}"#.to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::ServerError);
+        let error = parse_image(&up, "m", "text/plain", b"hello".to_vec()).unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+        assert!(error.message.contains("text/plain"), "{}", error.message);
+        let error = parse_image(&up, "m", "image/png", Vec::new()).unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+    }
+
+    fn tgi_event(text: &str, special: bool, last: Option<&str>) -> String {
+        let (generated, details) = match last {
+            Some(reason) => (
+                json!("the whole text"),
+                json!({"finish_reason": reason, "generated_tokens": 3, "seed": null}),
+            ),
+            None => (Value::Null, Value::Null),
+        };
+        format!(
+            "data:{}\n\n",
+            json!({
+                "index": 1,
+                "token": {"id": 1, "text": text, "logprob": -0.1, "special": special},
+                "generated_text": generated,
+                "details": details
+            })
+        )
+    }
+
+    #[test]
+    fn tgi_stream_skips_special_tokens_and_reports_details() {
+        let body = tgi_event("Hello", false, None)
+            + &tgi_event(" world", false, None)
+            + &tgi_event("</s>", true, Some("eos_token"));
+        let events = decode(
+            TgiDecoder::new(upstream(ProviderKind::HuggingFace)),
+            body.as_bytes(),
+            5,
+        );
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::Delta("Hello".to_owned())),
+                Ok(StreamEvent::Delta(" world".to_owned())),
+                Ok(StreamEvent::Usage(Usage {
+                    prompt_tokens: 0,
+                    completion_tokens: 3,
+                    total_tokens: 3,
+                    cost: None
+                })),
+                Ok(StreamEvent::Finished {
+                    finish_reason: Some("eos_token".to_owned())
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn tgi_stream_cut_and_errors() {
+        let up = upstream(ProviderKind::HuggingFace);
+        let body = tgi_event("Hello", false, None);
+        let events = decode(TgiDecoder::new(up.clone()), body.as_bytes(), 5);
+        assert_eq!(text(&events), "Hello");
+        assert_eq!(
+            events.last().unwrap().as_ref().unwrap_err().kind,
+            ProviderErrorKind::StreamCut
+        );
+
+        let body = tgi_event("Hello", false, None)
+            + "data: {\"error\":\"Request failed during generation: Server error: CUDA OOM\",\"error_type\":\"generation\"}\n\n";
+        let events = decode(TgiDecoder::new(up.clone()), body.as_bytes(), 5);
+        let error = events.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::StreamError);
+        assert!(error.message.contains("CUDA OOM"), "{}", error.message);
+
+        let events = decode(TgiDecoder::new(up), b"data: {oops\n\n", 5);
+        assert_eq!(
+            events.last().unwrap().as_ref().unwrap_err().kind,
+            ProviderErrorKind::Malformed
+        );
+    }
+}

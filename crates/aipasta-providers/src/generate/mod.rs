@@ -155,3 +155,73 @@ pub async fn stream(
         }
     }
 }
+
+#[cfg(test)]
+mod cassette_tests;
+
+/// Helpers for the unit tests of the adapters.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::call::{Decoder, Events};
+    use super::sse::{SseItem, SseParser};
+    use super::{ApiKey, ProviderError, StreamEvent, Upstream};
+    use crate::ProviderKind;
+
+    pub const KEY: &str = "sk-test-secret-0123456789";
+
+    pub fn upstream(kind: ProviderKind) -> Upstream {
+        Upstream {
+            kind,
+            name: kind.as_str().to_owned(),
+            base_url: "http://127.0.0.1:9/v1".to_owned(),
+            inference_url: Some("http://127.0.0.1:9/hf-inference".to_owned()),
+            api_key: Some(ApiKey::new(KEY)),
+            attribution: None,
+        }
+    }
+
+    /// What a stream of `body` gives, read `chunk` bytes at a time, ending as the body ends
+    /// (as `call::event_stream` does, minus the clock).
+    pub fn decode(
+        mut decoder: impl Decoder,
+        body: &[u8],
+        chunk: usize,
+    ) -> Vec<Result<StreamEvent, ProviderError>> {
+        let mut parser = SseParser::new();
+        let mut out = Events::new();
+        let mut done = false;
+        let mut feed = |items: Vec<SseItem>, out: &mut Events, done: &mut bool| {
+            for item in items {
+                if *done {
+                    return;
+                }
+                if let SseItem::Event(event) = item {
+                    *done = decoder.event(&event, out);
+                }
+            }
+        };
+        for piece in body.chunks(chunk.max(1)) {
+            let items = parser.feed(piece).unwrap();
+            feed(items, &mut out, &mut done);
+        }
+        if !done {
+            let items = parser.finish().unwrap();
+            feed(items, &mut out, &mut done);
+        }
+        if !done {
+            decoder.end(&mut out);
+        }
+        out.into_iter().collect()
+    }
+
+    /// The text of the deltas.
+    pub fn text(events: &[Result<StreamEvent, ProviderError>]) -> String {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Ok(StreamEvent::Delta(text)) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}

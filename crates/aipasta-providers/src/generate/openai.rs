@@ -697,3 +697,474 @@ pub(crate) fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aipasta_core::money::Nanos;
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+    use crate::generate::test_support::{decode, text, upstream};
+    use crate::generate::{ChatMessage, Role, Task};
+
+    fn request(task: Task, parameters: Parameters) -> GenerationRequest {
+        GenerationRequest {
+            task,
+            model: "openai/gpt-4o".to_owned(),
+            messages: vec![
+                ChatMessage {
+                    role: Role::System,
+                    content: "Be brief.".to_owned(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "Hi".to_owned(),
+                },
+            ],
+            prompt: "Once upon".to_owned(),
+            parameters,
+        }
+    }
+
+    #[test]
+    fn only_set_parameters_are_sent() {
+        let body = text_body(
+            TextEndpoint::Chat,
+            &request(Task::Chat, Parameters::default()),
+            false,
+        );
+        assert_eq!(
+            body,
+            json!({
+                "model": "openai/gpt-4o",
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hi"}
+                ]
+            })
+        );
+        let parameters = Parameters {
+            temperature: Some(0.5),
+            max_tokens: Some(64),
+            top_p: Some(0.9),
+            top_k: Some(40),
+            frequency_penalty: Some(0.1),
+            presence_penalty: Some(-0.2),
+            repetition_penalty: Some(1.1),
+            seed: Some(-7),
+            stop: vec!["END".to_owned()],
+            width: Some(512),
+            height: Some(512),
+            target_language: Some("fr".to_owned()),
+        };
+        let body = text_body(
+            TextEndpoint::Completion,
+            &request(Task::TextCompletion, parameters),
+            true,
+        );
+        assert_eq!(
+            body,
+            json!({
+                "model": "openai/gpt-4o",
+                "prompt": "Once upon",
+                "temperature": 0.5,
+                "max_tokens": 64,
+                "top_p": 0.9,
+                "top_k": 40,
+                "frequency_penalty": 0.1,
+                "presence_penalty": -0.2,
+                "repetition_penalty": 1.1,
+                "seed": -7,
+                "stop": ["END"],
+                "stream": true,
+                "stream_options": {"include_usage": true}
+            })
+        );
+    }
+
+    #[test]
+    fn urls_join_with_one_slash() {
+        assert_eq!(
+            url("http://h/api/v1/", "chat/completions"),
+            "http://h/api/v1/chat/completions"
+        );
+        assert_eq!(url(" http://h/v1 ", "embeddings"), "http://h/v1/embeddings");
+    }
+
+    const CHAT: &str = r#"{"id":"gen-123","model":"openai/gpt-4o-2024-08-06","object":"chat.completion",
+        "choices":[{"index":0,"message":{"role":"assistant","content":"Paris."},"finish_reason":"stop"}],
+        "usage":{"prompt_tokens":25,"completion_tokens":10,"total_tokens":35,"cost":0.000123}}"#;
+
+    #[test]
+    fn a_whole_chat_answer() {
+        let up = upstream(ProviderKind::OpenRouter);
+        let completion = parse_text_completion(
+            &up,
+            "m",
+            TextEndpoint::Chat,
+            &HeaderMap::new(),
+            CHAT.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(completion.content, "Paris.");
+        assert_eq!(completion.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(
+            completion.provider_generation_id.as_deref(),
+            Some("gen-123")
+        );
+        assert_eq!(
+            completion.model_version.as_deref(),
+            Some("openai/gpt-4o-2024-08-06")
+        );
+        assert_eq!(
+            completion.usage,
+            Some(Usage {
+                prompt_tokens: 25,
+                completion_tokens: 10,
+                total_tokens: 35,
+                cost: Some(Nanos(123_000)),
+            })
+        );
+    }
+
+    #[test]
+    fn the_generation_header_stands_in_for_a_missing_id() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-generation-id",
+            HeaderValue::from_static("gen-from-header"),
+        );
+        let body = br#"{"choices":[{"message":{"content":"x"},"finish_reason":"length"}]}"#;
+        let up = upstream(ProviderKind::OpenRouter);
+        let completion =
+            parse_text_completion(&up, "m", TextEndpoint::Chat, &headers, body).unwrap();
+        assert_eq!(
+            completion.provider_generation_id.as_deref(),
+            Some("gen-from-header")
+        );
+        assert_eq!(completion.usage, None);
+        assert_eq!(completion.model_version, None);
+    }
+
+    #[test]
+    fn a_whole_text_completion() {
+        let body = br#"{"id":"cmpl-1","choices":[{"text":" there was","index":0,"finish_reason":"length"}],"usage":{"prompt_tokens":2,"completion_tokens":3}}"#;
+        let up = upstream(ProviderKind::OpenAiCompatible);
+        let completion =
+            parse_text_completion(&up, "m", TextEndpoint::Completion, &HeaderMap::new(), body)
+                .unwrap();
+        assert_eq!(completion.content, " there was");
+        assert_eq!(completion.usage.map(|u| u.total_tokens), Some(5));
+    }
+
+    #[test]
+    fn errors_inside_success_answers() {
+        let up = upstream(ProviderKind::OpenRouter);
+        let body = br#"{"error":{"code":429,"message":"Rate limit exceeded upstream"}}"#;
+        let error = parse_text_completion(&up, "m", TextEndpoint::Chat, &HeaderMap::new(), body)
+            .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::RateLimited);
+        assert!(
+            error.message.contains("Rate limit exceeded upstream"),
+            "{}",
+            error.message
+        );
+
+        let body = br#"{"error":{"message":"boom"}}"#;
+        let error = parse_text_completion(&up, "m", TextEndpoint::Chat, &HeaderMap::new(), body)
+            .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::ServerError);
+        assert!(error.message.contains("boom"));
+
+        let body = br#"{"choices":[{"message":{"content":""},"finish_reason":"error"}]}"#;
+        let error = parse_text_completion(&up, "m", TextEndpoint::Chat, &HeaderMap::new(), body)
+            .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::ServerError);
+    }
+
+    #[test]
+    fn unreadable_answers_are_malformed() {
+        let up = upstream(ProviderKind::OpenRouter);
+        for body in [
+            &b"<html>oops</html>"[..],
+            b"[1,2]",
+            br#"{"choices":[]}"#,
+            br#"{"id":"x"}"#,
+        ] {
+            let error =
+                parse_text_completion(&up, "m", TextEndpoint::Chat, &HeaderMap::new(), body)
+                    .unwrap_err();
+            assert_eq!(error.kind, ProviderErrorKind::Malformed, "{body:?}");
+        }
+    }
+
+    fn chunk(content: &str, finish: Option<&str>, usage: Option<&str>) -> String {
+        format!(
+            r#"data: {{"id":"gen-9","model":"vendor/m","choices":[{{"index":0,"delta":{{"role":"assistant","content":{}}},"finish_reason":{}}}]{}}}"#,
+            json!(content),
+            finish.map(|f| json!(f)).unwrap_or(Value::Null),
+            usage
+                .map(|u| format!(r#","usage":{u}"#))
+                .unwrap_or_default(),
+        ) + "\n\n"
+    }
+
+    const USAGE: &str =
+        r#"{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"cost":0.00002}"#;
+
+    fn chat_decoder() -> ChunkDecoder {
+        ChunkDecoder::new(upstream(ProviderKind::OpenRouter), TextEndpoint::Chat, None)
+    }
+
+    fn expected_usage() -> StreamEvent {
+        StreamEvent::Usage(Usage {
+            prompt_tokens: 3,
+            completion_tokens: 2,
+            total_tokens: 5,
+            cost: Some(Nanos(20_000)),
+        })
+    }
+
+    fn finished(reason: &str) -> StreamEvent {
+        StreamEvent::Finished {
+            finish_reason: Some(reason.to_owned()),
+        }
+    }
+
+    #[test]
+    fn usage_in_the_finishing_chunk() {
+        let body = format!(
+            ": OPENROUTER PROCESSING\n\n{}{}data: [DONE]\n\n",
+            chunk("Hel", None, None),
+            chunk("lo", Some("stop"), Some(USAGE))
+        );
+        for size in [1, 5, body.len()] {
+            let events = decode(chat_decoder(), body.as_bytes(), size);
+            assert_eq!(
+                events,
+                vec![
+                    Ok(StreamEvent::Meta {
+                        provider_generation_id: Some("gen-9".to_owned()),
+                        model_version: Some("vendor/m".to_owned()),
+                    }),
+                    Ok(StreamEvent::Delta("Hel".to_owned())),
+                    Ok(StreamEvent::Delta("lo".to_owned())),
+                    Ok(expected_usage()),
+                    Ok(finished("stop")),
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn usage_in_a_separate_chunk_with_no_choices() {
+        let body = format!(
+            "{}{}data: {{\"id\":\"gen-9\",\"choices\":[],\"usage\":{USAGE}}}\n\ndata: [DONE]\n\n",
+            chunk("Hi", None, Some("null")),
+            chunk("", Some("length"), Some("null")),
+        );
+        let events = decode(chat_decoder(), body.as_bytes(), 3);
+        assert_eq!(text(&events), "Hi");
+        let n = events.len();
+        assert_eq!(events[n - 2], Ok(expected_usage()));
+        assert_eq!(events[n - 1], Ok(finished("length")));
+    }
+
+    #[test]
+    fn usage_never_sent_and_done_missing() {
+        let body = chunk("Hi", None, None) + &chunk("!", Some("stop"), None);
+        let events = decode(chat_decoder(), body.as_bytes(), 4);
+        assert_eq!(text(&events), "Hi!");
+        assert_eq!(events.last(), Some(&Ok(finished("stop"))));
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Ok(StreamEvent::Usage(_))))
+        );
+    }
+
+    #[test]
+    fn done_without_a_finish_reason_is_a_clean_end() {
+        let body = chunk("Hi", None, None) + "data: [DONE]\n\n";
+        let events = decode(chat_decoder(), body.as_bytes(), 100);
+        assert_eq!(
+            events.last(),
+            Some(&Ok(StreamEvent::Finished {
+                finish_reason: None
+            }))
+        );
+    }
+
+    #[test]
+    fn an_end_without_finish_is_a_cut() {
+        let body = chunk("Hel", None, None) + &chunk("lo", None, None);
+        let events = decode(chat_decoder(), body.as_bytes(), 7);
+        assert_eq!(text(&events), "Hello");
+        let last = events.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(last.kind, ProviderErrorKind::StreamCut);
+        assert!(
+            last.message.contains("OpenRouter closed the stream"),
+            "{}",
+            last.message
+        );
+    }
+
+    #[test]
+    fn an_error_object_mid_stream() {
+        let body = chunk("Hel", None, None)
+            + r#"data: {"id":"gen-9","object":"chat.completion.chunk","error":{"code":502,"message":"Upstream provider died"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}"#
+            + "\n\n"
+            + &chunk("never", None, None);
+        let events = decode(chat_decoder(), body.as_bytes(), 9);
+        assert_eq!(text(&events), "Hel");
+        let error = events.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::StreamError);
+        assert!(
+            error.message.contains("Upstream provider died"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn finish_reason_error_alone() {
+        let body = chunk("Hel", None, None) + &chunk("", Some("error"), None);
+        let events = decode(chat_decoder(), body.as_bytes(), 9);
+        let error = events.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::StreamError);
+        assert!(
+            error.message.contains("gave no reason"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn an_error_event_type() {
+        let body = "event: error\ndata: {\"error\":{\"message\":\"overloaded\"}}\n\n";
+        let events = decode(chat_decoder(), body.as_bytes(), 9);
+        let error = events.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::StreamError);
+        assert!(error.message.contains("overloaded"), "{}", error.message);
+    }
+
+    #[test]
+    fn malformed_events_end_the_stream() {
+        let body =
+            chunk("Hi", None, None) + "data: {\"choices\": [\n\n" + &chunk("x", Some("stop"), None);
+        let events = decode(chat_decoder(), body.as_bytes(), 9);
+        assert_eq!(text(&events), "Hi");
+        let error = events.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+        assert!(error.message.contains("not JSON"), "{}", error.message);
+        let events = decode(chat_decoder(), b"data: 42\n\n", 9);
+        assert_eq!(
+            events.last().unwrap().as_ref().unwrap_err().kind,
+            ProviderErrorKind::Malformed
+        );
+    }
+
+    #[test]
+    fn text_completion_chunks() {
+        let body = "data: {\"id\":\"c\",\"choices\":[{\"text\":\"a\",\"index\":0,\"finish_reason\":null}]}\n\n\
+                    data: {\"id\":\"c\",\"choices\":[{\"text\":\"b\",\"index\":0,\"finish_reason\":\"stop\"}]}\n\n\
+                    data: [DONE]\n\n";
+        let decoder = ChunkDecoder::new(
+            upstream(ProviderKind::OpenAiCompatible),
+            TextEndpoint::Completion,
+            Some("hdr".to_owned()),
+        );
+        let events = decode(decoder, body.as_bytes(), 2);
+        assert_eq!(text(&events), "ab");
+        assert_eq!(
+            events[0],
+            Ok(StreamEvent::Meta {
+                provider_generation_id: Some("c".to_owned()),
+                model_version: None
+            })
+        );
+        assert_eq!(events.last(), Some(&Ok(finished("stop"))));
+    }
+
+    #[test]
+    fn whole_answers_as_events() {
+        let completion = Completion {
+            content: "x".to_owned(),
+            finish_reason: Some("stop".to_owned()),
+            ..Completion::default()
+        };
+        assert_eq!(
+            whole_as_events(completion),
+            vec![Ok(StreamEvent::Delta("x".to_owned())), Ok(finished("stop"))]
+        );
+    }
+
+    #[test]
+    fn embeddings_in_order() {
+        let up = upstream(ProviderKind::OpenAiCompatible);
+        let floats_b64 = base64::engine::general_purpose::STANDARD.encode(
+            [1.5f32, -2.0]
+                .iter()
+                .flat_map(|f| f.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        );
+        let body = format!(
+            r#"{{"object":"list","model":"text-embedding-3-small","data":[
+                {{"object":"embedding","index":1,"embedding":"{floats_b64}"}},
+                {{"object":"embedding","index":0,"embedding":[0.25,-0.5]}}],
+                "usage":{{"prompt_tokens":8,"total_tokens":8}}}}"#
+        );
+        let completion = parse_embeddings(&up, "m", body.as_bytes()).unwrap();
+        assert_eq!(
+            completion.embeddings,
+            vec![vec![0.25, -0.5], vec![1.5, -2.0]]
+        );
+        assert_eq!(completion.usage.map(|u| u.prompt_tokens), Some(8));
+        assert_eq!(
+            completion.model_version.as_deref(),
+            Some("text-embedding-3-small")
+        );
+        let error = parse_embeddings(&up, "m", br#"{"data":[{"embedding":{"x":1}}]}"#).unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+    }
+
+    #[test]
+    fn images_from_base64() {
+        let up = upstream(ProviderKind::OpenRouter);
+        let png = b"\x89PNG\r\n\x1a\nrest-of-png".to_vec();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&png);
+        let body = format!(
+            r#"{{"created":1,"data":[{{"b64_json":"{encoded}"}},{{"b64_json":"data:image/webp;base64,{encoded}"}},{{"b64_json":"{encoded}","media_type":"image/x-custom"}}],"usage":{{"completion_tokens":4175,"cost":0.04,"prompt_tokens":0,"total_tokens":4175}}}}"#
+        );
+        let completion = parse_images(&up, "m", body.as_bytes()).unwrap();
+        let types: Vec<&str> = completion
+            .images
+            .iter()
+            .map(|i| i.mime_type.as_str())
+            .collect();
+        assert_eq!(types, vec!["image/png", "image/webp", "image/x-custom"]);
+        assert!(completion.images.iter().all(|i| i.bytes == png));
+        assert_eq!(
+            completion.usage.and_then(|u| u.cost),
+            Some(Nanos(40_000_000))
+        );
+
+        let with_format = r#"{"data":[{"b64_json":"QUJD"}],"output_format":"jpeg"}"#;
+        let completion = parse_images(&up, "m", with_format.as_bytes()).unwrap();
+        assert_eq!(completion.images[0].mime_type, "image/jpeg");
+        assert_eq!(completion.images[0].bytes, b"ABC");
+
+        let error = parse_images(
+            &up,
+            "m",
+            br#"{"data":[{"url":"https://example.com/a.png"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+        assert!(error.message.contains("URL"), "{}", error.message);
+        let error = parse_images(&up, "m", br#"{"data":[{"b64_json":"!!!"}]}"#).unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+        let error = parse_images(&up, "m", br#"{"data":[]}"#).unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+    }
+}
