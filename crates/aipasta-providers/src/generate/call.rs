@@ -203,7 +203,7 @@ impl Answer {
                     MAX_BODY_BYTES / (1024 * 1024)
                 ),
             )),
-            Err(ReadError::Transport(error)) => Err(errors::transport_error(upstream, &error)),
+            Err(ReadError::Transport(error)) => Err(errors::broken_before_answer(upstream, &error)),
         }
     }
 

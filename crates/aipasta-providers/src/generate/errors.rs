@@ -312,6 +312,22 @@ pub(crate) fn transport_error(upstream: &Upstream, error: &reqwest::Error) -> Pr
     )
 }
 
+/// The connection broke while a whole (not streamed) answer was being read: nothing usable
+/// came, so it counts as a network failure.
+pub(crate) fn broken_before_answer(upstream: &Upstream, error: &reqwest::Error) -> ProviderError {
+    if error.is_timeout() {
+        return transport_error(upstream, error);
+    }
+    let name = display_name(upstream);
+    let cause = redact(upstream, &error_chain(error));
+    ProviderError::new(
+        ProviderErrorKind::Network,
+        format!(
+            "The connection to {name} broke before the answer was complete: {cause}. Try again."
+        ),
+    )
+}
+
 /// The connection broke after the answer began.
 pub(crate) fn broken_mid_answer(upstream: &Upstream, error: &reqwest::Error) -> ProviderError {
     let name = display_name(upstream);

@@ -244,13 +244,15 @@ pub(crate) fn parse_generated_text(
     })
 }
 
-/// TGI's `details.generated_tokens` as usage (the prompt's count is not reported).
+/// TGI's `details` as usage: `generated_tokens`, and the prompt's `input_length` where TGI
+/// reports it (stream details); a plain answer's prompt count is unknown and left at 0.
 fn details_usage(details: &Map<String, Value>) -> Option<Usage> {
     let generated = lenient::count(details.get("generated_tokens"))?;
+    let prompt = lenient::count(details.get("input_length")).unwrap_or(0);
     Some(Usage {
-        prompt_tokens: 0,
+        prompt_tokens: prompt,
         completion_tokens: generated,
-        total_tokens: generated,
+        total_tokens: prompt + generated,
         cost: None,
     })
 }
@@ -645,7 +647,7 @@ mod tests {
         let (generated, details) = match last {
             Some(reason) => (
                 json!("the whole text"),
-                json!({"finish_reason": reason, "generated_tokens": 3, "seed": null}),
+                json!({"finish_reason": reason, "generated_tokens": 3, "seed": null, "input_length": 2}),
             ),
             None => (Value::Null, Value::Null),
         };
@@ -676,9 +678,9 @@ mod tests {
                 Ok(StreamEvent::Delta("Hello".to_owned())),
                 Ok(StreamEvent::Delta(" world".to_owned())),
                 Ok(StreamEvent::Usage(Usage {
-                    prompt_tokens: 0,
+                    prompt_tokens: 2,
                     completion_tokens: 3,
-                    total_tokens: 3,
+                    total_tokens: 5,
                     cost: None
                 })),
                 Ok(StreamEvent::Finished {
