@@ -1,6 +1,34 @@
 //! Mock upstream servers that speak the providers' real wire formats, for tests, benchmarks and
 //! demos: [`MockServer`] serves the model catalogs (OpenRouter, Hugging Face Hub,
-//! OpenAI-compatible `/v1/models`), [`MockOAuth`] the sign-in providers (OIDC and GitHub).
+//! OpenAI-compatible `/v1/models`) and the generation APIs, [`MockOAuth`] the sign-in providers
+//! (OIDC and GitHub).
+//!
+//! # Generation
+//!
+//! | route | speaks |
+//! |---|---|
+//! | [`OPENROUTER_CHAT_PATH`], [`OPENROUTER_COMPLETIONS_PATH`] | OpenRouter (base URL `{url}/api/v1`): `gen-…` ids (also in `X-Generation-Id`), `usage.cost`, `: OPENROUTER PROCESSING` keep-alives, mid-stream errors as a chunk with `error` and `finish_reason: "error"` |
+//! | [`OPENAI_CHAT_PATH`], [`OPENAI_COMPLETIONS_PATH`], [`OPENAI_EMBEDDINGS_PATH`], [`OPENAI_IMAGES_PATH`] | OpenAI-compatible servers (base URL `{url}/v1`): `stream_options.include_usage`, OpenAI error objects, images as `b64_json` PNGs |
+//! | [`HF_ROUTER_CHAT_PATH`] | the Hugging Face router's OpenAI-compatible chat (base URL `{url}/hf/v1`), with Hugging Face's flat `{"error": "…"}` errors |
+//! | [`hf_inference_path`]`(model)` | the Hugging Face inference API (`{url}/hf-inference/models/{model}`): the task is the model's `pipeline_tag` in the Hub list ([`HfTask`], overridable with [`MockServer::set_hf_task`]; unknown models generate text): TGI text generation (no `[DONE]`), PNG bytes, `[{"summary_text"}]`, `[{"translation_text"}]`, feature vectors; `{model}/v1/chat/completions` is TGI's OpenAI-compatible chat |
+//!
+//! Every request plays a [`Script`] (text, chunking, delays, keep-alives, usage placement,
+//! cost, and an [`Outcome`]: complete, no `[DONE]`, a status before any byte, a cut, a
+//! mid-stream error, a stall, a malformed event). Scripts are queued per path
+//! ([`MockServer::push_script`], one per request, oldest first), with a per-path default
+//! ([`MockServer::set_default_script`]) and a server-wide fallback
+//! ([`MockServer::set_fallback_script`]). A [`Fault`] set on a generation path plays before
+//! the script.
+//!
+//! Counts are deterministic: `completion_tokens` is the number of deltas sent
+//! ([`Script::deltas`], one per word by default); `prompt_tokens` is the number of
+//! whitespace-separated words in the request's input (message texts, `prompt`, `input`,
+//! `inputs`); a `max_tokens` (`max_completion_tokens`, `parameters.max_new_tokens`) below the
+//! number of deltas cuts the answer there with `finish_reason: "length"`. `model` echoes the
+//! request's. Every request body is recorded ([`RecordedRequest::body`],
+//! [`RecordedRequest::json`]). Waits and stalls end when the server is dropped.
+//!
+//! The `aipasta-mock` binary serves all of this on a fixed address for demos and benchmarks.
 
 mod catalog;
 mod fault;

@@ -39,8 +39,9 @@ pub enum UsagePlacement {
 /// How the answer ends.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Outcome {
-    /// Every chunk, `finish_reason: "stop"`, then `data: [DONE]` (TGI: a final event carrying
-    /// `generated_text` and `details`, never `[DONE]`).
+    /// Every chunk, `finish_reason: "stop"`, then `data: [DONE]` (TGI: the last token event
+    /// carries `generated_text`, and `details` when the request asked for them; never
+    /// `[DONE]`).
     #[default]
     Complete,
     /// Complete, but the stream ends without `data: [DONE]`.
