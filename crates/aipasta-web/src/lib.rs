@@ -20,6 +20,7 @@ mod pages;
 pub mod ratelimit;
 pub mod services;
 mod state;
+mod v1;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ pub fn routes() -> auth::Routes {
         .merge(auth::oauth::routes())
         .merge(account::routes())
         .merge(generations::api::routes())
+        .merge(v1::routes())
         .merge(admin::routes())
         .merge(observability::routes())
         .merge(auth::Routes::new().get("/static/{hash}/{name}", Public, assets::serve))

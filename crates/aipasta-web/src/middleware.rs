@@ -152,6 +152,10 @@ async fn error_bodies(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let response = next.run(Request::from_parts(parts.clone(), body)).await;
+    // The OpenAI-compatible gateway answers OpenAI's error shape, whoever refused the request.
+    if crate::v1::is_v1_path(parts.uri.path()) && !is_head {
+        return crate::v1::error::rewrite(response).await;
+    }
 
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_head {

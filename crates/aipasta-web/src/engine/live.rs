@@ -33,6 +33,8 @@ pub struct Outcome {
     pub answered_by: Option<String>,
     pub provider_generation_id: Option<String>,
     pub image_count: usize,
+    /// The vectors of an embedding call, in input order (empty for every other task).
+    pub embeddings: Vec<Vec<f32>>,
     pub error: Option<Failure>,
 }
 
@@ -180,6 +182,7 @@ impl Outcome {
             answered_by: None,
             provider_generation_id: None,
             image_count: 0,
+            embeddings: Vec::new(),
             error: Some(Failure {
                 code: "interrupted".into(),
                 message: "The server stopped while this generation was running.".into(),

@@ -23,6 +23,7 @@ struct Progress {
     provider_generation_id: Option<String>,
     model_version: Option<String>,
     images: Vec<GeneratedImage>,
+    embeddings: Vec<Vec<f32>>,
     /// The candidate that answered (index into the plan's candidates).
     answered_by: usize,
     /// Whether any upstream call got as far as an answer (a request that costs money).
@@ -156,6 +157,7 @@ async fn call_once(
         progress.provider_generation_id = completion.provider_generation_id;
         progress.model_version = completion.model_version;
         progress.images = completion.images;
+        progress.embeddings = completion.embeddings;
         return Ok(());
     }
     let mut events = generate::stream(&engine.http, &candidate.upstream, request, timeouts).await?;
@@ -346,6 +348,7 @@ async fn finish(
         answered_by,
         provider_generation_id: progress.provider_generation_id,
         image_count,
+        embeddings: progress.embeddings,
         error,
     });
     engine.forget_later(live.id.clone());

@@ -13,6 +13,8 @@ use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
+use aipasta_providers::generate::Usage;
+
 use crate::engine::{Live, LiveEvent, Outcome, Subscription};
 
 use super::outcome_json;
@@ -29,34 +31,89 @@ pub fn attach(live: Arc<Live>) -> Response {
 
 /// The events of `live` as a stream, from its start.
 pub fn events(live: Arc<Live>) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    let subscription = live.subscribe();
-    let attached = Attached::new(live, subscription);
+    let start = json_event("start", &json!({"id": live.id, "model": live.model_slug}));
+    let attached = Attached {
+        start: Some(start),
+        follower: Follower::new(live),
+    };
     futures_util::stream::unfold(attached, |mut attached| async move {
         attached.next().await.map(|event| (Ok(event), attached))
     })
 }
 
 struct Attached {
-    live: Arc<Live>,
-    subscription: Subscription,
-    /// Bytes of the content already sent.
-    sent: usize,
-    queue: VecDeque<Event>,
-    ended: bool,
+    start: Option<Event>,
+    follower: Follower,
 }
 
 impl Attached {
-    fn new(live: Arc<Live>, subscription: Subscription) -> Attached {
+    async fn next(&mut self) -> Option<Event> {
+        if let Some(start) = self.start.take() {
+            return Some(start);
+        }
+        Some(match self.follower.next().await? {
+            Followed::Text(text) => delta_event(&text),
+            Followed::Usage(usage) => json_event(
+                "usage",
+                &json!({
+                    "promptTokens": usage.prompt_tokens,
+                    "completionTokens": usage.completion_tokens,
+                    "totalTokens": usage.total_tokens,
+                }),
+            ),
+            Followed::End(outcome) => {
+                let live = self.follower.live();
+                let summary = outcome_json(&live.id, &live.model_slug, &outcome);
+                match &outcome.error {
+                    None => json_event("done", &summary),
+                    Some(error) => json_event(
+                        "error",
+                        &json!({
+                            "code": error.code,
+                            "message": error.message,
+                            "status": outcome.status,
+                            "generation": summary,
+                        }),
+                    ),
+                }
+            }
+        })
+    }
+}
+
+/// What following a generation yields, in order: its text (each byte exactly once), usage
+/// reports, and last its ending.
+#[derive(Debug, Clone)]
+pub enum Followed {
+    /// Text not yielded before.
+    Text(String),
+    Usage(Usage),
+    /// How it ended; every text before it has been yielded. Nothing follows.
+    End(Arc<Outcome>),
+}
+
+/// Follows a [`Live`] from its start: the text so far first (so a reattaching client catches
+/// up), then each new piece. A follower that falls behind the broadcast catches up from the
+/// text itself, tracking the bytes it has yielded, so it never misses or repeats text. The
+/// SSE of the plan's API and the `/v1` gateway's chunks are both built on it.
+pub struct Follower {
+    live: Arc<Live>,
+    subscription: Subscription,
+    /// Bytes of the content already yielded.
+    sent: usize,
+    queue: VecDeque<Followed>,
+    ended: bool,
+}
+
+impl Follower {
+    pub fn new(live: Arc<Live>) -> Follower {
+        let subscription = live.subscribe();
         let mut queue = VecDeque::new();
-        queue.push_back(json_event(
-            "start",
-            &json!({"id": live.id, "model": live.model_slug}),
-        ));
         let sent = subscription.content.len();
         if !subscription.content.is_empty() {
-            queue.push_back(delta_event(&subscription.content));
+            queue.push_back(Followed::Text(subscription.content.clone()));
         }
-        Attached {
+        Follower {
             live,
             subscription,
             sent,
@@ -65,17 +122,23 @@ impl Attached {
         }
     }
 
-    async fn next(&mut self) -> Option<Event> {
+    /// The generation followed.
+    pub fn live(&self) -> &Arc<Live> {
+        &self.live
+    }
+
+    /// The next piece, or `None` after the end.
+    pub async fn next(&mut self) -> Option<Followed> {
         loop {
-            if let Some(event) = self.queue.pop_front() {
-                return Some(event);
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
             }
             if self.ended {
                 return None;
             }
             let finished = self.subscription.outcome.borrow().clone();
             if let Some(outcome) = finished {
-                self.end(&outcome);
+                self.end(outcome);
                 continue;
             }
             tokio::select! {
@@ -89,28 +152,21 @@ impl Attached {
     fn take(&mut self, received: Result<LiveEvent, RecvError>) {
         match received {
             Ok(LiveEvent::Delta { start, text }) => self.send_text(start, &text),
-            Ok(LiveEvent::Usage(usage)) => self.queue.push_back(json_event(
-                "usage",
-                &json!({
-                    "promptTokens": usage.prompt_tokens,
-                    "completionTokens": usage.completion_tokens,
-                    "totalTokens": usage.total_tokens,
-                }),
-            )),
+            Ok(LiveEvent::Usage(usage)) => self.queue.push_back(Followed::Usage(usage)),
             Err(RecvError::Lagged(_)) => {
                 // Fell behind: catch up from the text itself, then follow again.
                 let (rest, events) = self.live.content_from(self.sent);
                 self.subscription.events = events;
                 if !rest.is_empty() {
                     self.sent += rest.len();
-                    self.queue.push_back(delta_event(&rest));
+                    self.queue.push_back(Followed::Text(rest));
                 }
             }
             Err(RecvError::Closed) => {}
         }
     }
 
-    /// Sends the part of a delta (starting at byte `start`) not sent yet.
+    /// Queues the part of a delta (starting at byte `start`) not yielded yet.
     fn send_text(&mut self, start: usize, text: &str) {
         let end = start + text.len();
         if end <= self.sent {
@@ -118,33 +174,21 @@ impl Attached {
         }
         let new = text.get(self.sent.saturating_sub(start)..).unwrap_or(text);
         self.sent = end;
-        self.queue.push_back(delta_event(new));
+        self.queue.push_back(Followed::Text(new.to_owned()));
     }
 
-    fn end(&mut self, outcome: &Outcome) {
-        // Deltas still in the channel are in the outcome's content too: send what is missing.
+    fn end(&mut self, outcome: Arc<Outcome>) {
+        // Deltas still in the channel are in the outcome's content too: yield what is missing.
         while let Ok(received) = self.subscription.events.try_recv() {
             self.take(Ok(received));
         }
         if outcome.content.len() > self.sent
             && let Some(rest) = outcome.content.get(self.sent..)
         {
-            self.queue.push_back(delta_event(rest));
+            self.queue.push_back(Followed::Text(rest.to_owned()));
             self.sent = outcome.content.len();
         }
-        let summary = outcome_json(&self.live.id, &self.live.model_slug, outcome);
-        match &outcome.error {
-            None => self.queue.push_back(json_event("done", &summary)),
-            Some(error) => self.queue.push_back(json_event(
-                "error",
-                &json!({
-                    "code": error.code,
-                    "message": error.message,
-                    "status": outcome.status,
-                    "generation": summary,
-                }),
-            )),
-        }
+        self.queue.push_back(Followed::End(outcome));
         self.ended = true;
     }
 }

@@ -1,0 +1,220 @@
+//! `POST /v1/chat/completions`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use aipasta_providers::generate::{ChatMessage, Role};
+use aipasta_store::catalog::ModelRow;
+
+use crate::auth::Caller;
+use crate::auth::api::ClientInfo;
+use crate::engine::Source;
+use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
+use crate::generations::begin;
+use crate::state::AppState;
+
+use super::error::{OpenAiError, V1Result};
+use super::request::{Body, Sampling, chat_finish_reason};
+use super::stream::{Flavor, respond, usage_json};
+use super::{unix_seconds, with_generation_id};
+
+/// OpenAI's chat request; fields not listed here are ignored.
+#[derive(Debug, Deserialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<InMessage>,
+    #[serde(flatten)]
+    pub sampling: Sampling,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InMessage {
+    pub role: String,
+    #[serde(default)]
+    pub content: Option<Content>,
+}
+
+/// A message's content: text, or a list of parts.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    Text(String),
+    Parts(Vec<Part>),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Part {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Body(request): Body<ChatRequest>,
+) -> V1Result<Response> {
+    request.sampling.check_n()?;
+    let model = find_model(&state, &request.model).await?;
+    let messages = messages(&model, &request.messages)?;
+    let input = GenerateInput {
+        messages: Some(messages),
+        parameters: request.sampling.parameters(),
+        mode: Some(Mode::Chat),
+        stream: request.sampling.stream(),
+        ..GenerateInput::default()
+    };
+    let client = ClientInfo::from_request(&headers, Some(address));
+    let live = begin(
+        &state,
+        &caller,
+        &request.model,
+        &input,
+        Source::V1,
+        Unsupported::Drop,
+        &client,
+    )
+    .await?;
+    if input.stream {
+        return Ok(respond(live, Flavor::Chat, request.sampling.include_usage()).await);
+    }
+    let outcome = live.wait().await;
+    if outcome.error.is_some() {
+        return Ok(with_generation_id(
+            OpenAiError::from_outcome(&outcome).into_response(),
+            &live.id,
+        ));
+    }
+    let body = json!({
+        "id": Flavor::Chat.id(&live.id),
+        "object": "chat.completion",
+        "created": unix_seconds(live.created_at),
+        "model": live.model_slug,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": outcome.content, "refusal": null},
+            "logprobs": null,
+            "finish_reason": chat_finish_reason(&outcome),
+        }],
+        "usage": usage_json(&outcome),
+    });
+    Ok(with_generation_id(Json(body).into_response(), &live.id))
+}
+
+/// The model asked for, or OpenAI's 404 (`begin` looks it up again, from the same cache).
+pub async fn find_model(state: &AppState, model: &str) -> V1Result<std::sync::Arc<ModelRow>> {
+    if model.trim().is_empty() {
+        return Err(OpenAiError::invalid(
+            "model",
+            "missing_required_parameter",
+            "You must provide a model: an id from GET /v1/models.",
+        ));
+    }
+    state
+        .models
+        .get(&state.db, model)
+        .await
+        .map_err(|e| OpenAiError::from(crate::error::ApiError::from(e)))?
+        .ok_or_else(|| model_not_found(model))
+}
+
+pub fn model_not_found(model: &str) -> OpenAiError {
+    OpenAiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        super::error::INVALID_REQUEST,
+        "model_not_found",
+        format!("The model `{model}` does not exist. GET /v1/models lists the models you can use."),
+    )
+    .with_param("model")
+}
+
+/// OpenAI's messages as the engine's: text parts joined; images refused.
+fn messages(model: &ModelRow, given: &[InMessage]) -> V1Result<Vec<ChatMessage>> {
+    if given.is_empty() {
+        return Err(OpenAiError::invalid(
+            "messages",
+            "empty_array",
+            "`messages` must hold at least one message.",
+        ));
+    }
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            let role = match message.role.as_str() {
+                "system" | "developer" => Role::System,
+                "user" => Role::User,
+                "assistant" => Role::Assistant,
+                "tool" | "function" => {
+                    return Err(OpenAiError::invalid(
+                        &format!("messages[{i}].role"),
+                        "unsupported_value",
+                        "Tool and function messages are not supported: AI Pasta does not pass tools to models.",
+                    ));
+                }
+                other => {
+                    return Err(OpenAiError::invalid(
+                        &format!("messages[{i}].role"),
+                        "invalid_value",
+                        format!("`{other}` is not a role; use system, developer, user or assistant."),
+                    ));
+                }
+            };
+            let content = match &message.content {
+                None => String::new(),
+                Some(Content::Text(text)) => text.clone(),
+                Some(Content::Parts(parts)) => join_parts(model, i, parts)?,
+            };
+            Ok(ChatMessage { role, content })
+        })
+        .collect()
+}
+
+fn join_parts(model: &ModelRow, message: usize, parts: &[Part]) -> V1Result<String> {
+    let mut texts = Vec::with_capacity(parts.len());
+    for (j, part) in parts.iter().enumerate() {
+        let param = format!("messages[{message}].content[{j}]");
+        match part.kind.as_str() {
+            "text" | "input_text" => texts.push(part.text.clone().unwrap_or_default()),
+            "image_url" | "input_image" | "image" => {
+                let sees_images = model.cap_image_analysis
+                    || model.input_modalities().iter().any(|m| m == "image");
+                let message = if sees_images {
+                    format!(
+                        "{} reads images, but AI Pasta's gateway passes text only for now: send the text parts alone.",
+                        model.display_name
+                    )
+                } else {
+                    format!(
+                        "{} does not accept images: send text only, or pick a model that reads images.",
+                        model.display_name
+                    )
+                };
+                return Err(OpenAiError::invalid(
+                    &param,
+                    "image_input_not_supported",
+                    message,
+                ));
+            }
+            other => {
+                return Err(OpenAiError::invalid(
+                    &param,
+                    "unsupported_content",
+                    format!(
+                        "Content parts of type `{other}` are not supported; send `text` parts."
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(texts.join("\n"))
+}

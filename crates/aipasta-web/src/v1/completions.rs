@@ -1,0 +1,122 @@
+//! `POST /v1/completions`: the legacy text completion. A model that only continues text gets
+//! the prompt as is; a chat model gets it as one user message.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Caller;
+use crate::auth::api::ClientInfo;
+use crate::engine::Source;
+use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
+use crate::generations::begin;
+use crate::state::AppState;
+
+use super::chat::find_model;
+use super::error::{OpenAiError, V1Result};
+use super::request::{Body, Sampling, text_finish_reason};
+use super::stream::{Flavor, respond, usage_json};
+use super::{unix_seconds, with_generation_id};
+
+#[derive(Debug, Deserialize)]
+pub struct CompletionRequest {
+    pub model: String,
+    pub prompt: Prompt,
+    #[serde(flatten)]
+    pub sampling: Sampling,
+}
+
+/// `"prompt": "text"` or `["text"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Prompt {
+    One(String),
+    Many(Vec<String>),
+    /// Token ids, which AI Pasta cannot send on.
+    Other(serde::de::IgnoredAny),
+}
+
+impl Prompt {
+    fn text(self) -> V1Result<String> {
+        match self {
+            Prompt::One(text) => Ok(text),
+            Prompt::Many(mut list) if list.len() == 1 => Ok(list.remove(0)),
+            Prompt::Many(_) => Err(OpenAiError::invalid(
+                "prompt",
+                "unsupported_value",
+                "Send one prompt per request (a string, or an array of one string).",
+            )),
+            Prompt::Other(_) => Err(OpenAiError::invalid(
+                "prompt",
+                "invalid_type",
+                "`prompt` must be a string (token arrays are not supported).",
+            )),
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Body(request): Body<CompletionRequest>,
+) -> V1Result<Response> {
+    request.sampling.check_n()?;
+    find_model(&state, &request.model).await?;
+    let prompt = request.prompt.text()?;
+    let input = GenerateInput {
+        prompt: Some(prompt),
+        parameters: request.sampling.parameters(),
+        mode: Some(Mode::Text),
+        stream: request.sampling.stream(),
+        ..GenerateInput::default()
+    };
+    let client = ClientInfo::from_request(&headers, Some(address));
+    let live = begin(
+        &state,
+        &caller,
+        &request.model,
+        &input,
+        Source::V1,
+        Unsupported::Drop,
+        &client,
+    )
+    .await
+    .map_err(|e| {
+        let mut error = OpenAiError::from(e);
+        if error.param.as_deref() == Some("messages") {
+            error.param = Some("prompt".into());
+        }
+        error
+    })?;
+    if input.stream {
+        return Ok(respond(live, Flavor::Text, request.sampling.include_usage()).await);
+    }
+    let outcome = live.wait().await;
+    if outcome.error.is_some() {
+        return Ok(with_generation_id(
+            OpenAiError::from_outcome(&outcome).into_response(),
+            &live.id,
+        ));
+    }
+    let body = json!({
+        "id": Flavor::Text.id(&live.id),
+        "object": "text_completion",
+        "created": unix_seconds(live.created_at),
+        "model": live.model_slug,
+        "choices": [{
+            "text": outcome.content,
+            "index": 0,
+            "logprobs": null,
+            "finish_reason": text_finish_reason(&outcome),
+        }],
+        "usage": usage_json(&outcome),
+    });
+    Ok(with_generation_id(Json(body).into_response(), &live.id))
+}

@@ -1,0 +1,219 @@
+//! A generation as OpenAI streams it: `data: {chunk}` events, then `data: [DONE]`.
+//!
+//! Chat: a first chunk with `delta: {role: "assistant", content: ""}`, one chunk per piece of
+//! text, a last chunk with an empty delta and the `finish_reason`, then (with
+//! `stream_options.include_usage`) a chunk with `choices: []` and the `usage`. Legacy
+//! completions: `text_completion` chunks with `text`, the same ending.
+//!
+//! A generation that fails after the stream started sends one `data: {"error": {...}}` event
+//! (OpenAI's error object) and closes without `[DONE]`: the OpenAI SDKs (Python and Node)
+//! raise an `APIError` with that message when a stream event carries `error`, and `[DONE]`
+//! would tell other clients that the answer was complete. The text produced before the
+//! failure was already sent, and is kept in the history.
+//!
+//! The stream only watches the generation (through a [`Follower`], which never misses or
+//! repeats text even when the client reads slowly); closing it does not stop the generation.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde_json::{Value, json};
+
+use crate::engine::{Live, Outcome};
+use crate::generations::sse::{Followed, Follower};
+
+use super::error::OpenAiError;
+use super::request::{chat_finish_reason, text_finish_reason};
+use super::{unix_seconds, with_generation_id};
+
+/// How often an idle stream sends a comment, so proxies keep the connection open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// The longest the response headers wait for the first text; after it the stream starts (and
+/// its keep-alives keep proxies patient) even if the model is still thinking.
+const FIRST_TEXT_WAIT: Duration = Duration::from_secs(25);
+
+/// Which endpoint's chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `chat.completion.chunk`, ids `chatcmpl-…`.
+    Chat,
+    /// `text_completion`, ids `cmpl-…`.
+    Text,
+}
+
+impl Flavor {
+    pub fn id(self, generation: &str) -> String {
+        match self {
+            Flavor::Chat => format!("chatcmpl-{generation}"),
+            Flavor::Text => format!("cmpl-{generation}"),
+        }
+    }
+}
+
+/// The streamed response for `live`. The headers wait for the first text (up to
+/// [`FIRST_TEXT_WAIT`]): a generation that fails before producing anything (the provider is
+/// down, busy or refuses) answers an HTTP error in OpenAI's shape, which OpenAI SDKs raise
+/// as their usual exceptions and retry when they retry such statuses.
+pub async fn respond(live: Arc<Live>, flavor: Flavor, include_usage: bool) -> Response {
+    let id = live.id.clone();
+    let mut follower = Follower::new(live.clone());
+    let first = tokio::time::timeout(FIRST_TEXT_WAIT, follower.next())
+        .await
+        .ok()
+        .flatten();
+    if let Some(Followed::End(outcome)) = &first
+        && outcome.error.is_some()
+    {
+        return with_generation_id(OpenAiError::from_outcome(outcome).into_response(), &id);
+    }
+    let chunks = Chunks {
+        id: flavor.id(&live.id),
+        created: unix_seconds(live.created_at),
+        model: live.model_slug.clone(),
+        follower,
+        pending: first,
+        flavor,
+        include_usage,
+        queue: VecDeque::new(),
+        started: false,
+        ended: false,
+    };
+    let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
+        chunks.next().await.map(|event| (Ok(event), chunks))
+    });
+    with_generation_id(sse(stream), &id)
+}
+
+fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response()
+}
+
+struct Chunks {
+    id: String,
+    created: i64,
+    model: String,
+    follower: Follower,
+    /// What the follower gave while the headers waited.
+    pending: Option<Followed>,
+    flavor: Flavor,
+    include_usage: bool,
+    queue: VecDeque<Event>,
+    started: bool,
+    ended: bool,
+}
+
+impl Chunks {
+    async fn next(&mut self) -> Option<Event> {
+        if !self.started {
+            self.started = true;
+            if self.flavor == Flavor::Chat {
+                return Some(self.choice(json!({"role": "assistant", "content": ""}), None));
+            }
+        }
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                return Some(event);
+            }
+            if self.ended {
+                return None;
+            }
+            let item = match self.pending.take() {
+                Some(item) => Some(item),
+                None => self.follower.next().await,
+            };
+            match item {
+                Some(Followed::Text(text)) => {
+                    let delta = match self.flavor {
+                        Flavor::Chat => json!({"content": text}),
+                        Flavor::Text => json!(text),
+                    };
+                    return Some(self.choice(delta, None));
+                }
+                // The outcome carries the final counts.
+                Some(Followed::Usage(_)) => {}
+                Some(Followed::End(outcome)) => self.end(&outcome),
+                None => self.ended = true,
+            }
+        }
+    }
+
+    fn end(&mut self, outcome: &Outcome) {
+        self.ended = true;
+        if outcome.error.is_some() {
+            self.queue
+                .push_back(data(&OpenAiError::stream_event(outcome)));
+            return;
+        }
+        let (empty, reason) = match self.flavor {
+            Flavor::Chat => (json!({}), chat_finish_reason(outcome)),
+            Flavor::Text => (json!(""), text_finish_reason(outcome)),
+        };
+        let last = self.choice(empty, Some(reason));
+        self.queue.push_back(last);
+        if self.include_usage {
+            let usage = usage_json(outcome);
+            let mut chunk = self.envelope(Vec::new());
+            chunk["usage"] = usage;
+            self.queue.push_back(data(&chunk));
+        }
+        self.queue.push_back(Event::default().data("[DONE]"));
+    }
+
+    /// A chunk with one choice: `delta` (chat) or `text` (legacy).
+    fn choice(&self, content: Value, finish_reason: Option<&str>) -> Event {
+        let choice = match self.flavor {
+            Flavor::Chat => json!({
+                "index": 0,
+                "delta": content,
+                "logprobs": null,
+                "finish_reason": finish_reason,
+            }),
+            Flavor::Text => json!({
+                "index": 0,
+                "text": content,
+                "logprobs": null,
+                "finish_reason": finish_reason,
+            }),
+        };
+        data(&self.envelope(vec![choice]))
+    }
+
+    fn envelope(&self, choices: Vec<Value>) -> Value {
+        let mut chunk = json!({
+            "id": self.id,
+            "object": match self.flavor {
+                Flavor::Chat => "chat.completion.chunk",
+                Flavor::Text => "text_completion",
+            },
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        });
+        // As OpenAI does: with include_usage, every chunk says `usage: null` but the last.
+        if self.include_usage {
+            chunk["usage"] = Value::Null;
+        }
+        chunk
+    }
+}
+
+fn data(value: &Value) -> Event {
+    Event::default().data(value.to_string())
+}
+
+/// OpenAI's `usage` object from an outcome.
+pub fn usage_json(outcome: &Outcome) -> Value {
+    let usage = &outcome.usage;
+    json!({
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens.max(usage.prompt_tokens + usage.completion_tokens),
+    })
+}
