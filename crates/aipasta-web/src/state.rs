@@ -85,7 +85,12 @@ impl AppState {
     pub fn with_limiter(db: Db, config: WebConfig, limiter: RateLimiter) -> AppState {
         crate::observability::install_recorder();
         let http = outbound_client();
-        let engine = Engine::start(db.clone(), http.clone(), config.engine.clone());
+        let engine = Engine::start(
+            db.clone(),
+            http.clone(),
+            config.engine.clone(),
+            aipasta_core::secret_box::SecretBox::for_provider_keys(&config.auth.secret),
+        );
         AppState(Arc::new(App {
             db,
             config,

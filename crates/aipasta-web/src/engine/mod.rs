@@ -24,14 +24,16 @@ use std::time::Duration;
 
 use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
+use aipasta_core::secret_box::SecretBox;
 use aipasta_providers::generate::{GenerationRequest, Timeouts, Upstream};
+use aipasta_providers::net::{UrlPolicy, guarded_client};
 use aipasta_store::catalog::ModelRow;
 use aipasta_store::generations::{GenerationRow, GenerationWrite, mark_interrupted, touch_pending};
 use aipasta_store::{Backend, Db};
 
 pub use live::{Failure, Live, LiveEvent, Outcome, Subscription};
 pub use recorder::Recorder;
-pub use upstreams::{EnvEndpoint, ProviderSettings};
+pub use upstreams::{EnvEndpoint, Network, ProviderDirectory, ProviderSettings};
 pub use usage::{Allowance, UsageMeter};
 
 /// How the engine retries and how long it waits.
@@ -85,6 +87,7 @@ impl Source {
 pub struct Candidate {
     pub model: Arc<ModelRow>,
     pub upstream: Upstream,
+    pub network: Network,
 }
 
 /// Everything a generation needs, already checked.
@@ -116,7 +119,12 @@ const ORPHANED_AFTER: Duration = Duration::from_secs(120);
 pub struct Engine {
     db: Db,
     pub settings: EngineSettings,
+    /// Endpoints and keys for each model.
+    pub directory: ProviderDirectory,
+    /// For URLs the operator set.
     http: reqwest::Client,
+    /// For URLs an admin entered (SSRF guard).
+    guarded_http: reqwest::Client,
     recorder: Recorder,
     pub usage: UsageMeter,
     running: Mutex<HashMap<String, Arc<Live>>>,
@@ -124,13 +132,30 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the engine's writer and its heartbeat.
-    pub fn start(db: Db, http: reqwest::Client, settings: EngineSettings) -> Arc<Engine> {
+    /// Starts the engine's writer and its heartbeat. `keys` opens the provider keys admins
+    /// and users stored.
+    pub fn start(
+        db: Db,
+        http: reqwest::Client,
+        settings: EngineSettings,
+        keys: SecretBox,
+    ) -> Arc<Engine> {
+        let guarded_http = guarded_client(UrlPolicy {
+            allow_private: false,
+        })
+        .unwrap_or_else(|error| {
+            // Only a TLS backend that cannot start fails here, and then no client works; never
+            // fall back to an unguarded one.
+            tracing::error!(%error, "could not build the guarded HTTP client");
+            reqwest::Client::new()
+        });
         let engine = Arc::new(Engine {
             recorder: Recorder::start(db.clone()),
             db,
+            directory: ProviderDirectory::new(settings.providers.clone(), keys),
             settings,
             http,
+            guarded_http,
             usage: UsageMeter::default(),
             running: Mutex::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
@@ -208,6 +233,14 @@ impl Engine {
             .values()
             .filter(|live| live.outcome().is_none())
             .count()
+    }
+
+    /// The client a candidate's calls go through.
+    fn client_for(&self, network: Network) -> &reqwest::Client {
+        match network {
+            Network::Trusted => &self.http,
+            Network::Guarded => &self.guarded_http,
+        }
     }
 
     fn is_shutting_down(&self) -> bool {

@@ -145,8 +145,13 @@ async fn call_once(
 ) -> Result<(), ProviderError> {
     let timeouts = engine.settings.timeouts;
     if !plan.stream {
-        let completion =
-            generate::complete(&engine.http, &candidate.upstream, request, timeouts).await?;
+        let completion = generate::complete(
+            engine.client_for(candidate.network),
+            &candidate.upstream,
+            request,
+            timeouts,
+        )
+        .await?;
         progress.reached_upstream = true;
         progress.first_token_at = Some(Instant::now());
         if !completion.content.is_empty() {
@@ -160,7 +165,13 @@ async fn call_once(
         progress.embeddings = completion.embeddings;
         return Ok(());
     }
-    let mut events = generate::stream(&engine.http, &candidate.upstream, request, timeouts).await?;
+    let mut events = generate::stream(
+        engine.client_for(candidate.network),
+        &candidate.upstream,
+        request,
+        timeouts,
+    )
+    .await?;
     progress.reached_upstream = true;
     while let Some(event) = events.next().await {
         match event? {

@@ -1,14 +1,21 @@
 //! Which endpoint and key serve a model: the built-in providers (OpenRouter, Hugging Face)
-//! and OpenAI-compatible endpoints, with keys from the environment. A model whose provider
-//! has no usable key is refused before any call, with a message that says where to add one.
+//! and OpenAI-compatible endpoints, with keys from the caller's settings, an admin, or the
+//! environment. A model whose provider has no usable key is refused before any call, with a
+//! message that says where to add one.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 
+use aipasta_core::secret_box::SecretBox;
 use aipasta_providers::ProviderKind;
 use aipasta_providers::generate::{ApiKey, Attribution, Upstream};
+use aipasta_store::Db;
 use aipasta_store::catalog::ModelRow;
+use aipasta_store::providers::{ProviderEndpointRow, find_user_key, list_endpoints};
 
 use crate::error::ApiError;
 
@@ -123,4 +130,170 @@ impl ProviderSettings {
 
 fn trim(url: &str) -> String {
     url.trim_end_matches('/').to_owned()
+}
+
+/// Which outbound client a call must use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// URLs the operator set: any address.
+    Trusted,
+    /// URLs an admin entered: private, loopback and link-local addresses refused, after DNS
+    /// and on every redirect.
+    Guarded,
+}
+
+/// How long stored endpoints and users' keys are reused before they are read again; an
+/// admin's or user's change on this instance clears them at once.
+const STORED_TTL: Duration = Duration::from_secs(5);
+
+type UserKeys = HashMap<(String, String), (Instant, Option<ApiKey>)>;
+
+/// Resolves a model's endpoint and key: the caller's own key first (OpenRouter, Hugging Face),
+/// then a key an admin stored, then the environment; OpenAI-compatible endpoints from the
+/// environment or added by an admin.
+pub struct ProviderDirectory {
+    pub settings: ProviderSettings,
+    keys: SecretBox,
+    stored: Mutex<Option<(Instant, Arc<Vec<ProviderEndpointRow>>)>>,
+    user_keys: Mutex<UserKeys>,
+}
+
+impl ProviderDirectory {
+    pub fn new(settings: ProviderSettings, keys: SecretBox) -> ProviderDirectory {
+        ProviderDirectory {
+            settings,
+            keys,
+            stored: Mutex::new(None),
+            user_keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The box that seals stored provider keys.
+    pub fn secret_box(&self) -> &SecretBox {
+        &self.keys
+    }
+
+    /// Forgets cached endpoints and keys (after an admin or a user changes them).
+    pub fn forget(&self) {
+        *self.stored.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.user_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The endpoint, key and network for calling `model` on behalf of `user_id`.
+    pub async fn resolve(
+        &self,
+        db: &Db,
+        model: &ModelRow,
+        user_id: &str,
+    ) -> Result<(Upstream, Network), ApiError> {
+        let stored = self.stored_endpoints(db).await?;
+        match model.provider.as_str() {
+            provider @ ("openrouter" | "huggingface") => {
+                let mut settings = self.settings.clone();
+                let own = self.user_key(db, user_id, provider).await?;
+                let admin = stored
+                    .iter()
+                    .find(|e| e.name == provider && e.is_active)
+                    .and_then(|e| e.api_key_sealed.as_deref())
+                    .and_then(|sealed| self.open(sealed));
+                if let Some(key) = own.or(admin) {
+                    if provider == "openrouter" {
+                        settings.openrouter_api_key = Some(key);
+                    } else {
+                        settings.huggingface_api_key = Some(key);
+                    }
+                }
+                Ok((settings.upstream_for(model)?, Network::Trusted))
+            }
+            name => {
+                if self
+                    .settings
+                    .openai_compatible
+                    .iter()
+                    .any(|e| e.name == name)
+                {
+                    return Ok((self.settings.upstream_for(model)?, Network::Trusted));
+                }
+                let endpoint = stored
+                    .iter()
+                    .find(|e| e.name == name && e.is_active)
+                    .ok_or_else(|| {
+                        not_configured(model, "that endpoint is not configured or is turned off")
+                    })?;
+                let upstream = Upstream {
+                    kind: ProviderKind::OpenAiCompatible,
+                    name: endpoint.name.clone(),
+                    base_url: trim(&endpoint.base_url),
+                    inference_url: None,
+                    api_key: endpoint
+                        .api_key_sealed
+                        .as_deref()
+                        .and_then(|sealed| self.open(sealed)),
+                    attribution: None,
+                };
+                let network = if endpoint.allow_private {
+                    Network::Trusted
+                } else {
+                    Network::Guarded
+                };
+                Ok((upstream, network))
+            }
+        }
+    }
+
+    fn open(&self, sealed: &str) -> Option<ApiKey> {
+        match self.keys.open(sealed) {
+            Ok(key) => Some(ApiKey::new(key)),
+            Err(error) => {
+                // The server secret changed since the key was stored: it must be entered again.
+                tracing::warn!(%error, "a stored provider key cannot be opened with this server secret");
+                None
+            }
+        }
+    }
+
+    async fn stored_endpoints(&self, db: &Db) -> Result<Arc<Vec<ProviderEndpointRow>>, ApiError> {
+        if let Some((at, rows)) = &*self.stored.lock().unwrap_or_else(PoisonError::into_inner)
+            && at.elapsed() < STORED_TTL
+        {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(list_endpoints(db).await?);
+        *self.stored.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((Instant::now(), rows.clone()));
+        Ok(rows)
+    }
+
+    async fn user_key(
+        &self,
+        db: &Db,
+        user_id: &str,
+        provider: &str,
+    ) -> Result<Option<ApiKey>, ApiError> {
+        let cache_key = (user_id.to_owned(), provider.to_owned());
+        if let Some((at, key)) = self
+            .user_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&cache_key)
+            && at.elapsed() < STORED_TTL
+        {
+            return Ok(key.clone());
+        }
+        let key = find_user_key(db, user_id, provider)
+            .await?
+            .and_then(|row| self.open(&row.api_key_sealed));
+        let mut cache = self
+            .user_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(cache_key, (Instant::now(), key.clone()));
+        Ok(key)
+    }
 }

@@ -64,9 +64,12 @@ pub async fn begin(
             ),
         ));
     }
-    let providers = &state.engine.settings.providers;
+    let directory = &state.engine.directory;
+    let user_id = &caller.user.id;
+    let (upstream, network) = directory.resolve(&state.db, &model, user_id).await?;
     let mut candidates = vec![Candidate {
-        upstream: providers.upstream_for(&model)?,
+        upstream,
+        network,
         model: model.clone(),
     }];
     for fallback in model.fallback_model_ids().iter().take(MAX_FALLBACKS) {
@@ -74,11 +77,12 @@ pub async fn begin(
         // well answer.
         if let Ok(Some(row)) = state.models.get(&state.db, fallback).await
             && check_available(&row).is_ok()
-            && let Ok(upstream) = providers.upstream_for(&row)
+            && let Ok((upstream, network)) = directory.resolve(&state.db, &row, user_id).await
         {
             candidates.push(Candidate {
                 model: row,
                 upstream,
+                network,
             });
         }
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use aipasta_web::auth::Access;
 
-use crate::helpers::{TestApp, TestUser, backends, spawn_app};
+use crate::helpers::{TestApp, TestUser, backends, spawn_app, spawn_app_with};
 
 const CSRF: &str = "matrix-csrf-token-0123456789abcdefghijklmnop";
 
@@ -18,6 +18,20 @@ enum Who {
     Moderator,
     Admin,
     ReadKey,
+}
+
+/// The walk sends hundreds of requests per account within seconds: it measures access, so
+/// the API rate limits must not answer first (their own tests cover them).
+fn generous_limits() -> aipasta_web::WebConfig {
+    let plenty: aipasta_web::ratelimit::Limit = "100000/min,burst=100000".parse().unwrap();
+    aipasta_web::WebConfig {
+        limits: aipasta_web::ratelimit::RateLimitSettings {
+            api_per_account: plenty,
+            api_per_ip: plenty,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 fn concrete(path: &str) -> String {
@@ -86,7 +100,7 @@ async fn every_route_enforces_its_access_rule_for_every_caller() {
 }
 
 async fn walk_every_route(backend: aipasta_store::Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, generous_limits(), false).await;
     let user = app.sign_up("User", "user@example.com").await;
     let moderator = app.sign_up("Mod", "mod@example.com").await;
     let admin = app.sign_up("Admin", "admin@example.com").await;
