@@ -145,11 +145,17 @@ async fn call_once(
 ) -> Result<(), ProviderError> {
     let timeouts = engine.settings.timeouts;
     if !plan.stream {
+        // A whole answer's headers come only when it is complete: the first-token limit
+        // cannot apply, the total one does.
+        let whole = aipasta_providers::generate::Timeouts {
+            first_token: timeouts.total,
+            ..timeouts
+        };
         let completion = generate::complete(
             engine.client_for(candidate.network),
             &candidate.upstream,
             request,
-            timeouts,
+            whole,
         )
         .await?;
         progress.reached_upstream = true;

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use aipasta_core::money::Nanos;
+use aipasta_providers::generate::Task;
 use aipasta_store::catalog::ModelRow;
 
 use crate::auth::Caller;
@@ -89,8 +90,10 @@ pub async fn begin(
     let plan = Plan {
         user_id: caller.user.id.clone(),
         candidates,
+        // Images and vectors come whole whatever the client asked; the client's stream then
+        // carries them as one event.
+        stream: input.stream && !matches!(request.task, Task::ImageGeneration | Task::Embedding),
         request,
-        stream: input.stream,
         source,
         session_id: input.session_id.clone().filter(|s| !s.trim().is_empty()),
         system_prompt: input.system_prompt.clone(),

@@ -635,3 +635,82 @@ async fn rows_left_pending_by_a_crash_become_interrupted() {
         assert_eq!(code.as_deref(), Some("interrupted"));
     }
 }
+
+/// Adds a Hugging Face model to the catalog.
+async fn add_hf_model(app: &TestApp, slug: &str, capability: &str) {
+    Query::new(format!(
+        "INSERT INTO models (id, slug, name, display_name, provider, provider_model_id, {capability}, \
+         created_at, updated_at) VALUES ($1, $2, $2, $2, 'huggingface', $2, TRUE, 1, 1)"
+    ))
+    .bind(aipasta_core::id::new_id())
+    .bind(slug)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn hugging_face_images_and_summaries_go_through_the_inference_api() {
+    for backend in backends() {
+        let mock = MockServer::start(MockConfig::default()).await;
+        let mut config = engine_config(&mock);
+        config.engine.providers.huggingface_router_url = mock.hf_router_base_url();
+        config.engine.providers.huggingface_inference_url = mock.hf_inference_url();
+        config.engine.providers.huggingface_api_key = Some(ApiKey::new("hf_test"));
+        let app = spawn_app_with(backend, config, false).await;
+        let user = app.sign_up("Hf", "hf@example.com").await;
+        add_hf_model(&app, "mock/painter", "cap_image_generation").await;
+        add_hf_model(&app, "mock/summariser", "cap_summarization").await;
+        mock.set_hf_task("mock/painter", aipasta_mock::HfTask::TextToImage);
+        mock.set_hf_task("mock/summariser", aipasta_mock::HfTask::Summarization);
+
+        // An image, asked for as a stream: it comes whole, is stored and served.
+        let text = app
+            .as_user(&user, Method::POST, "/api/ai/stream")
+            .json(&json!({"model": "mock/painter", "prompt": "a bowl of pasta", "parameters": {"width": 128, "height": 128}}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let events = parse_sse(&text);
+        let (last, done) = events.last().unwrap();
+        assert_eq!(last, "done", "{events:?}");
+        let image_url = done["images"][0].as_str().unwrap().to_owned();
+        let image = app
+            .as_user(&user, Method::GET, &image_url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(image.status(), StatusCode::OK);
+        assert_eq!(image.headers()["content-type"], "image/png");
+        let bytes = image.bytes().await.unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let sent = mock.requests(&aipasta_mock::hf_inference_path("mock/painter"));
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].json().unwrap()["inputs"], "a bowl of pasta");
+        assert_eq!(sent[0].header("authorization"), Some("Bearer hf_test"));
+        // Nobody else can fetch it.
+        let other = app.sign_up("Other", "other-hf@example.com").await;
+        let refused = app
+            .as_user(&other, Method::GET, &image_url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+
+        // A summary.
+        let body: Value = app
+            .as_user(&user, Method::POST, "/api/ai/generate")
+            .json(&json!({"model": "mock/summariser", "prompt": "A long text about pasta shapes and sauces."}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["success"], true, "{body}");
+        assert_eq!(body["data"]["content"], DEFAULT_TEXT);
+    }
+}
