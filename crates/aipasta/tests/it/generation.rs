@@ -700,7 +700,18 @@ async fn hugging_face_images_and_summaries_go_through_the_inference_api() {
             .unwrap();
         assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 
-        // A summary.
+        // A summary, from a model that is still loading at first: its estimated time is
+        // waited out, then the call is made again.
+        let summariser = aipasta_mock::hf_inference_path("mock/summariser");
+        mock.push_script(
+            &summariser,
+            Script::outcome_only(Outcome::Status {
+                status: 503,
+                retry_after: None,
+                estimated_time: Some(1.0),
+            }),
+        );
+        let started = std::time::Instant::now();
         let body: Value = app
             .as_user(&user, Method::POST, "/api/ai/generate")
             .json(&json!({"model": "mock/summariser", "prompt": "A long text about pasta shapes and sauces."}))
@@ -712,5 +723,7 @@ async fn hugging_face_images_and_summaries_go_through_the_inference_api() {
             .unwrap();
         assert_eq!(body["success"], true, "{body}");
         assert_eq!(body["data"]["content"], DEFAULT_TEXT);
+        assert_eq!(mock.request_count(&summariser), 2);
+        assert!(started.elapsed() >= Duration::from_millis(900));
     }
 }
