@@ -58,8 +58,11 @@ pub enum AdminCommand {
 pub enum ModelsCommand {
     /// Fetch the providers' model lists and bring the catalog in step with them.
     Sync {
-        /// Which provider to sync: openrouter, huggingface or all.
-        #[arg(long, default_value = "all", value_parser = ["openrouter", "huggingface", "all"])]
+        /// Which provider to sync: openrouter, huggingface, all, or the name of an
+        /// OpenAI-compatible endpoint (the environment's, `local` unless
+        /// AIPASTA_OPENAI_COMPATIBLE_NAME says otherwise, or one an admin added). `all` includes
+        /// every endpoint.
+        #[arg(long, default_value = "all")]
         provider: String,
     },
 }

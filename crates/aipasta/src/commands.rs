@@ -10,7 +10,9 @@ use aipasta_core::VERSION;
 use aipasta_store::{Db, redact_url};
 use aipasta_web::{AppState, WebConfig};
 
-use aipasta_web::services::model_sync::{SyncEvent, SyncSources, SyncTarget, sync_models};
+use aipasta_web::services::model_sync::{
+    EndpointSource, SyncEvent, SyncSources, SyncTarget, sync_for_server, sync_models,
+};
 
 use aipasta_web::auth::AuthSettings;
 use aipasta_web::engine::{EngineSettings, EnvEndpoint, ProviderSettings};
@@ -199,6 +201,19 @@ fn sync_sources(settings: &Settings) -> SyncSources {
         huggingface_router_url: settings.huggingface_router_url.clone(),
         huggingface_api_key: settings.huggingface_key(),
         huggingface_per_task_limit: settings.huggingface_sync_limit,
+        openai_compatible: settings
+            .openai_compatible_url
+            .iter()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| EndpointSource {
+                name: settings.openai_compatible_name.trim().to_lowercase(),
+                base_url: url.trim().to_owned(),
+                api_key: settings
+                    .openai_compatible_api_key
+                    .as_ref()
+                    .map(|k| k.expose().to_owned()),
+            })
+            .collect(),
     }
 }
 
@@ -247,7 +262,15 @@ fn engine_settings(settings: &Settings) -> EngineSettings {
 
 /// `aipasta models sync`: fetch, save, and say what changed; fails when any provider failed.
 async fn models_sync(settings: &Settings, provider: &str) -> anyhow::Result<()> {
-    let target = SyncTarget::parse(provider).context("unknown provider")?;
+    let target = SyncTarget::parse(provider).with_context(|| {
+        format!(
+            "unknown provider {provider:?}: use openrouter, huggingface, all, or the name of an \
+             OpenAI-compatible endpoint (the environment's, `{}`, or one an admin added)",
+            settings.openai_compatible_name.trim().to_lowercase()
+        )
+    })?;
+    // Opens the API keys admins stored for their endpoints and the built-ins.
+    let keys = aipasta_core::secret_box::SecretBox::for_provider_keys(&load_secret(settings)?);
     let db = open_database(settings).await?;
     db.migrate().await.context("migration failed")?;
     aipasta_store::catalog::seed_if_empty(&db)
@@ -272,13 +295,21 @@ async fn models_sync(settings: &Settings, provider: &str) -> anyhow::Result<()> 
         }),
     };
     let client = aipasta_web::outbound_client();
-    let reports = sync_models(&db, &client, &sync_sources(settings), target, &progress).await;
+    let reports = sync_models(
+        &db,
+        &client,
+        &sync_sources(settings),
+        &keys,
+        target,
+        &progress,
+    )
+    .await;
     bar.finish_and_clear();
     db.close().await;
     let failed: Vec<&str> = reports
         .iter()
         .filter(|r| r.result.is_err())
-        .map(|r| r.provider)
+        .map(|r| r.provider.as_str())
         .collect();
     if failed.is_empty() {
         Ok(())
@@ -407,14 +438,7 @@ async fn periodic_sync(state: AppState, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        sync_models(
-            &state.db,
-            &state.http,
-            &state.config.sync,
-            SyncTarget::All,
-            &|_| {},
-        )
-        .await;
+        sync_for_server(&state, SyncTarget::All).await;
     }
 }
 

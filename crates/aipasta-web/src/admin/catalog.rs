@@ -5,14 +5,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use aipasta_core::catalog::ModelStatus;
 use aipasta_store::catalog::{self, AdminEdit};
 
 use crate::auth::{Access, Routes};
 use crate::error::ApiError;
-use crate::services::model_sync::{SyncTarget, sync_models};
+use crate::services::model_sync::{ProviderReport, SyncTarget, sync_for_server};
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -33,29 +33,37 @@ async fn sync(
     let target = SyncTarget::parse(&body.provider).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_parameter",
-            "`provider` must be openrouter, huggingface or all",
+            "`provider` must be openrouter, huggingface, all or the name of an OpenAI-compatible endpoint",
         )
     })?;
-    let reports = sync_models(&state.db, &state.http, &state.config.sync, target, &|_| {}).await;
+    let reports = sync_for_server(&state, target).await;
+    Ok(reports_response(&reports))
+}
+
+/// One provider's sync as JSON: counts, or why it failed.
+pub(super) fn report_json(report: &ProviderReport) -> Value {
+    match &report.result {
+        Ok(o) => json!({
+            "provider": report.provider, "ok": true, "fetched": report.fetched,
+            "inserted": o.inserted, "updated": o.updated, "deprecated": o.deprecated,
+            "restored": o.restored,
+        }),
+        Err(error) => {
+            json!({ "provider": report.provider, "ok": false, "error": error, "changed": false })
+        }
+    }
+}
+
+/// The reports as the envelope: 200 when every provider synced, 502 when one failed.
+pub(super) fn reports_response(reports: &[ProviderReport]) -> Response {
     let failed = reports.iter().any(|r| r.result.is_err());
-    let data: Vec<_> = reports
-        .iter()
-        .map(|r| match &r.result {
-            Ok(o) => json!({
-                "provider": r.provider, "ok": true, "fetched": r.fetched, "inserted": o.inserted,
-                "updated": o.updated, "deprecated": o.deprecated, "restored": o.restored,
-            }),
-            Err(error) => {
-                json!({ "provider": r.provider, "ok": false, "error": error, "changed": false })
-            }
-        })
-        .collect();
+    let data: Vec<Value> = reports.iter().map(report_json).collect();
     let status = if failed {
         axum::http::StatusCode::BAD_GATEWAY
     } else {
         axum::http::StatusCode::OK
     };
-    Ok((status, Json(json!({ "success": !failed, "data": data }))).into_response())
+    (status, Json(json!({ "success": !failed, "data": data }))).into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,16 +1,48 @@
 //! Keeping the catalog in step with the providers: fetch each provider's model list, then
 //! upsert it in one transaction. A fetch that fails changes nothing for that provider.
+//!
+//! The providers are the built-ins (OpenRouter, Hugging Face), the operator's OpenAI-compatible
+//! endpoint (`AIPASTA_OPENAI_COMPATIBLE_*`: trusted, so a local Ollama just works) and the
+//! OpenAI-compatible endpoints admins added, whose URLs go through the SSRF guard unless the
+//! admin allowed private addresses for them.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use aipasta_core::catalog::ModelFacts;
+use aipasta_core::secret_box::SecretBox;
 use aipasta_providers::catalog::{
     CatalogError, fetch_huggingface_hub_models, fetch_openai_compatible_models,
     fetch_openrouter_models,
 };
-use aipasta_store::Db;
+use aipasta_providers::net::{UrlPolicy, check_url, guarded_client};
 use aipasta_store::catalog::{SyncOutcome, upsert_provider_models};
+use aipasta_store::providers::{
+    OPENAI_COMPATIBLE, ProviderEndpointRow, is_valid_endpoint_name, list_endpoints,
+};
+use aipasta_store::{Db, DbError};
+
+use crate::state::AppState;
+
+/// The operator's OpenAI-compatible endpoint, as set in the environment. Trusted: any address.
+#[derive(Clone)]
+pub struct EndpointSource {
+    /// The name its models carry in `models.provider`, and the prefix of their slugs.
+    pub name: String,
+    /// Its `/v1` base URL.
+    pub base_url: String,
+    pub api_key: Option<String>,
+}
+
+impl fmt::Debug for EndpointSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointSource")
+            .field("name", &self.name)
+            .field("base_url", &aipasta_store::redact_url(&self.base_url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
 
 /// Where the providers' model lists come from. Keys are only sent, never shown.
 #[derive(Clone, Default)]
@@ -23,6 +55,8 @@ pub struct SyncSources {
     pub huggingface_api_key: Option<String>,
     /// How many of the most downloaded Hub models to list per task.
     pub huggingface_per_task_limit: u32,
+    /// The operator's OpenAI-compatible endpoints (trusted).
+    pub openai_compatible: Vec<EndpointSource>,
 }
 
 impl fmt::Debug for SyncSources {
@@ -39,33 +73,33 @@ impl fmt::Debug for SyncSources {
                 "huggingface_api_key",
                 &self.huggingface_api_key.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("openai_compatible", &self.openai_compatible)
             .finish()
     }
 }
 
 /// Which providers to sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncTarget {
     OpenRouter,
     HuggingFace,
+    /// One OpenAI-compatible endpoint, by name: the environment's or one an admin added.
+    Endpoint(String),
+    /// The built-ins, the environment's endpoint and every active endpoint admins added.
     All,
 }
 
 impl SyncTarget {
+    /// `openrouter`, `huggingface`, `all`, or an endpoint's name (a lower-case slug).
     pub fn parse(text: &str) -> Option<SyncTarget> {
-        match text {
+        match text.trim() {
             "openrouter" => Some(SyncTarget::OpenRouter),
             "huggingface" => Some(SyncTarget::HuggingFace),
             "all" => Some(SyncTarget::All),
+            name if is_valid_endpoint_name(name) && name != OPENAI_COMPATIBLE => {
+                Some(SyncTarget::Endpoint(name.to_owned()))
+            }
             _ => None,
-        }
-    }
-
-    fn providers(self) -> &'static [&'static str] {
-        match self {
-            SyncTarget::OpenRouter => &["openrouter"],
-            SyncTarget::HuggingFace => &["huggingface"],
-            SyncTarget::All => &["openrouter", "huggingface"],
         }
     }
 }
@@ -73,7 +107,8 @@ impl SyncTarget {
 /// What happened to one provider.
 #[derive(Debug, Clone)]
 pub struct ProviderReport {
-    pub provider: &'static str,
+    /// `openrouter`, `huggingface` or an endpoint's name.
+    pub provider: String,
     pub fetched: usize,
     pub result: Result<SyncOutcome, String>,
 }
@@ -81,47 +116,93 @@ pub struct ProviderReport {
 /// Progress, for a progress bar or a log.
 #[derive(Debug, Clone)]
 pub enum SyncEvent {
-    Fetching {
-        provider: &'static str,
-    },
-    Saving {
-        provider: &'static str,
-        models: usize,
-    },
+    Fetching { provider: String },
+    Saving { provider: String, models: usize },
     Done(ProviderReport),
 }
 
+/// One provider's list to fetch.
+enum Job {
+    OpenRouter,
+    HuggingFace,
+    Endpoint(EndpointJob),
+    /// Fails before any request: no such endpoint, a stored key that cannot be opened, ...
+    Refused {
+        provider: String,
+        error: String,
+    },
+}
+
+impl Job {
+    fn provider(&self) -> &str {
+        match self {
+            Job::OpenRouter => "openrouter",
+            Job::HuggingFace => "huggingface",
+            Job::Endpoint(endpoint) => &endpoint.name,
+            Job::Refused { provider, .. } => provider,
+        }
+    }
+}
+
+struct EndpointJob {
+    name: String,
+    base_url: String,
+    api_key: Option<String>,
+    /// `None` for the operator's endpoint (trusted); an admin's endpoint's own policy.
+    policy: Option<UrlPolicy>,
+}
+
+type StoredEndpoints = Result<Vec<ProviderEndpointRow>, String>;
+
 /// Syncs `target`'s providers one after another, reporting progress to `on_event`.
+///
+/// `client` is for the operator's URLs; an admin's endpoint is fetched with a guarded client of
+/// its own policy. `keys` opens the keys admins stored: their endpoints' keys, and the
+/// built-ins' keys when the environment sets none.
 pub async fn sync_models(
     db: &Db,
     client: &reqwest::Client,
     sources: &SyncSources,
+    keys: &SecretBox,
     target: SyncTarget,
     on_event: &(dyn Fn(SyncEvent) + Sync),
 ) -> Vec<ProviderReport> {
+    let stored: StoredEndpoints = list_endpoints(db)
+        .await
+        .map_err(|e| format!("the provider endpoints could not be read: {e}"));
+    let sources = with_stored_keys(sources, stored.as_deref().unwrap_or_default(), keys);
     let mut reports = Vec::new();
-    for &provider in target.providers() {
-        on_event(SyncEvent::Fetching { provider });
-        let fetched = match provider {
-            "openrouter" => fetch_openrouter(client, sources).await,
-            _ => fetch_huggingface(client, sources).await,
+    for job in jobs(&target, &sources, &stored, keys) {
+        let provider = job.provider().to_owned();
+        on_event(SyncEvent::Fetching {
+            provider: provider.clone(),
+        });
+        let fetched = match &job {
+            Job::OpenRouter => fetch_openrouter(client, &sources)
+                .await
+                .map_err(|e| e.to_string()),
+            Job::HuggingFace => fetch_huggingface(client, &sources)
+                .await
+                .map_err(|e| e.to_string()),
+            Job::Endpoint(endpoint) => fetch_endpoint(client, endpoint).await,
+            Job::Refused { error, .. } => Err(error.clone()),
         };
         let report = match fetched {
             Err(error) => ProviderReport {
-                provider,
+                provider: provider.clone(),
                 fetched: 0,
-                result: Err(error.to_string()),
+                result: Err(error),
             },
             Ok(models) => {
                 on_event(SyncEvent::Saving {
-                    provider,
+                    provider: provider.clone(),
                     models: models.len(),
                 });
-                let result = upsert_provider_models(db, provider, &models, true)
+                let result = upsert_provider_models(db, &provider, &models, true)
                     .await
                     .map_err(|e| format!("the catalog could not be saved: {e}"));
                 ProviderReport {
-                    provider,
+                    provider: provider.clone(),
                     fetched: models.len(),
                     result,
                 }
@@ -145,6 +226,184 @@ pub async fn sync_models(
         reports.push(report);
     }
     reports
+}
+
+/// [`sync_models`] with the server's client, sources and keys, without progress; then drops
+/// the caches that hold model rows and endpoints, since they may have changed.
+pub async fn sync_for_server(state: &AppState, target: SyncTarget) -> Vec<ProviderReport> {
+    let reports = sync_models(
+        &state.db,
+        &state.http,
+        &state.config.sync,
+        state.engine.directory.secret_box(),
+        target,
+        &|_| {},
+    )
+    .await;
+    state.models.clear();
+    state.engine.directory.forget();
+    reports
+}
+
+/// Marks every model of `provider` deprecated (unless an admin set its status by hand), the
+/// way a sync marks models that vanished upstream; for an endpoint that was deleted. Models
+/// are never deleted: generations point at them.
+pub async fn deprecate_provider_models(db: &Db, provider: &str) -> Result<SyncOutcome, DbError> {
+    upsert_provider_models(db, provider, &[], true).await
+}
+
+/// The sources with the keys admins stored for the built-ins filled in where the environment
+/// sets none.
+fn with_stored_keys(
+    sources: &SyncSources,
+    stored: &[ProviderEndpointRow],
+    keys: &SecretBox,
+) -> SyncSources {
+    let stored_key = |provider: &str| {
+        let sealed = stored
+            .iter()
+            .find(|e| e.name == provider && e.kind == provider && e.is_active)?
+            .api_key_sealed
+            .as_deref()?;
+        match keys.open(sealed) {
+            Ok(key) => Some(key),
+            Err(error) => {
+                tracing::warn!(provider, %error, "the stored key cannot be opened; syncing without it");
+                None
+            }
+        }
+    };
+    let mut sources = sources.clone();
+    if sources.openrouter_api_key.is_none() {
+        sources.openrouter_api_key = stored_key("openrouter");
+    }
+    if sources.huggingface_api_key.is_none() {
+        sources.huggingface_api_key = stored_key("huggingface");
+    }
+    sources
+}
+
+fn jobs(
+    target: &SyncTarget,
+    sources: &SyncSources,
+    stored: &StoredEndpoints,
+    keys: &SecretBox,
+) -> Vec<Job> {
+    match target {
+        SyncTarget::OpenRouter => vec![Job::OpenRouter],
+        SyncTarget::HuggingFace => vec![Job::HuggingFace],
+        SyncTarget::Endpoint(name) => vec![endpoint_job(name, sources, stored, keys)],
+        SyncTarget::All => {
+            let mut jobs = vec![Job::OpenRouter, Job::HuggingFace];
+            jobs.extend(sources.openai_compatible.iter().map(environment_job));
+            match stored {
+                Ok(rows) => jobs.extend(
+                    rows.iter()
+                        .filter(|row| row.kind == OPENAI_COMPATIBLE && row.is_active)
+                        // The environment's endpoint of the same name is the one in use.
+                        .filter(|row| !sources.openai_compatible.iter().any(|e| e.name == row.name))
+                        .map(|row| stored_job(row, keys)),
+                ),
+                Err(error) => jobs.push(Job::Refused {
+                    provider: "endpoints added by admins".into(),
+                    error: error.clone(),
+                }),
+            }
+            jobs
+        }
+    }
+}
+
+fn endpoint_job(
+    name: &str,
+    sources: &SyncSources,
+    stored: &StoredEndpoints,
+    keys: &SecretBox,
+) -> Job {
+    if let Some(endpoint) = sources.openai_compatible.iter().find(|e| e.name == name) {
+        return environment_job(endpoint);
+    }
+    let refused = |error: String| Job::Refused {
+        provider: name.to_owned(),
+        error,
+    };
+    match stored {
+        Err(error) => refused(error.clone()),
+        Ok(rows) => match rows
+            .iter()
+            .find(|row| row.kind == OPENAI_COMPATIBLE && row.name == name)
+        {
+            Some(row) if !row.is_active => refused(format!(
+                "the endpoint {name} is turned off; turn it on before syncing it"
+            )),
+            Some(row) => stored_job(row, keys),
+            None => refused(format!(
+                "no OpenAI-compatible endpoint is named {name}: add it under Admin → Providers, \
+                 or set AIPASTA_OPENAI_COMPATIBLE_URL (and _NAME)"
+            )),
+        },
+    }
+}
+
+fn environment_job(endpoint: &EndpointSource) -> Job {
+    Job::Endpoint(EndpointJob {
+        name: endpoint.name.clone(),
+        base_url: endpoint.base_url.clone(),
+        api_key: endpoint.api_key.clone(),
+        policy: None,
+    })
+}
+
+fn stored_job(row: &ProviderEndpointRow, keys: &SecretBox) -> Job {
+    let api_key = match row
+        .api_key_sealed
+        .as_deref()
+        .map(|sealed| keys.open(sealed))
+    {
+        None => None,
+        Some(Ok(key)) => Some(key),
+        Some(Err(error)) => {
+            return Job::Refused {
+                provider: row.name.clone(),
+                error: format!("the API key stored for {}: {error}", row.name),
+            };
+        }
+    };
+    Job::Endpoint(EndpointJob {
+        name: row.name.clone(),
+        base_url: row.base_url.clone(),
+        api_key,
+        policy: Some(UrlPolicy {
+            allow_private: row.allow_private,
+        }),
+    })
+}
+
+/// `GET {base_url}/models`, with the guarded client of the endpoint's policy when an admin
+/// entered it. Its models are named `{endpoint}/{model id}`.
+async fn fetch_endpoint(
+    client: &reqwest::Client,
+    endpoint: &EndpointJob,
+) -> Result<Vec<ModelFacts>, String> {
+    let guarded;
+    let client = match endpoint.policy {
+        None => client,
+        Some(policy) => {
+            check_url(&endpoint.base_url, &policy)
+                .map_err(|e| format!("the URL of {} is refused: {e}", endpoint.name))?;
+            guarded = guarded_client(policy).map_err(|e| e.to_string())?;
+            &guarded
+        }
+    };
+    fetch_openai_compatible_models(
+        client,
+        &endpoint.base_url,
+        endpoint.api_key.as_deref(),
+        &endpoint.name,
+        &format!("{}/", endpoint.name),
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 async fn fetch_openrouter(
