@@ -1,5 +1,5 @@
-//! `/api/users/...`: the caller's own profile, settings, sessions, API keys, password, export
-//! and deletion.
+//! `/api/users/...`: the caller's own profile, settings, sessions, API keys, provider keys,
+//! password, export and deletion.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -31,6 +31,17 @@ pub fn routes() -> Routes {
         .post("/api/users/password", Account, change_password)
         .get("/api/users/export", Account, export)
         .delete("/api/users/account", Account, delete_account)
+        .get("/api/users/provider-keys", Account, list_provider_keys)
+        .put(
+            "/api/users/provider-keys/{provider}",
+            Account,
+            put_provider_key,
+        )
+        .delete(
+            "/api/users/provider-keys/{provider}",
+            Account,
+            delete_provider_key,
+        )
 }
 
 impl From<AccountFailure> for ApiError {
@@ -40,7 +51,9 @@ impl From<AccountFailure> for ApiError {
             AccountFailure::Invalid(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "validation_error", message)
             }
-            AccountFailure::NotFound(_) => ApiError::not_found(message),
+            AccountFailure::NotFound(_) | AccountFailure::Missing(_) => {
+                ApiError::not_found(message)
+            }
             AccountFailure::WrongPassword => {
                 ApiError::new(StatusCode::FORBIDDEN, "wrong_password", message)
             }
@@ -309,4 +322,53 @@ async fn delete_account(
             auth.expired_cookie(auth.csrf_cookie()),
         ],
     ))
+}
+
+/// A provider key as JSON: its hint, never the key.
+fn provider_key_json(status: &service::ProviderKeyStatus) -> Value {
+    json!({
+        "provider": status.provider,
+        "name": status.label,
+        "configured": status.hint.is_some(),
+        "keyHint": status.hint,
+        "updatedAt": status.updated_at,
+    })
+}
+
+async fn list_provider_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let keys = service::provider_keys(&state, caller.id()).await?;
+    Ok(ok(keys
+        .iter()
+        .map(provider_key_json)
+        .collect::<Vec<_>>()
+        .into()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProviderKeyBody {
+    api_key: Option<String>,
+}
+
+async fn put_provider_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(provider): Path<String>,
+    Json(body): Json<ProviderKeyBody>,
+) -> Result<Response, ApiError> {
+    let key = body.api_key.unwrap_or_default();
+    let status = service::set_provider_key(&state, &caller.user, &provider, &key).await?;
+    Ok(ok(provider_key_json(&status)))
+}
+
+async fn delete_provider_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(provider): Path<String>,
+) -> Result<Response, ApiError> {
+    service::remove_provider_key(&state, &caller.user, &provider).await?;
+    Ok(ok(json!({ "provider": provider, "removed": true })))
 }

@@ -1,5 +1,5 @@
-//! `/dashboard/settings`: profile, preferences, password, sessions, API keys, usage, export and
-//! deletion, as plain forms (no JavaScript needed).
+//! `/dashboard/settings`: profile, preferences, password, sessions, API keys, provider keys,
+//! usage, export and deletion, as plain forms (no JavaScript needed).
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -35,6 +35,16 @@ pub fn routes() -> Routes {
             Account,
             revoke_session,
         )
+        .post(
+            "/dashboard/settings/provider-keys/{provider}",
+            Account,
+            save_provider_key,
+        )
+        .post(
+            "/dashboard/settings/provider-keys/{provider}/remove",
+            Account,
+            remove_provider_key,
+        )
         .get("/dashboard/settings/export", Account, export)
         .post("/dashboard/settings/delete", Account, delete)
 }
@@ -47,6 +57,13 @@ pub struct KeyLine {
     pub created: String,
     pub last_used: String,
     pub expires: String,
+}
+
+pub struct ProviderKeyLine {
+    pub provider: &'static str,
+    pub label: &'static str,
+    pub hint: Option<String>,
+    pub updated: String,
 }
 
 pub struct SessionLine {
@@ -67,6 +84,7 @@ struct SettingsPage {
     error: Option<String>,
     new_key: Option<String>,
     keys: Vec<KeyLine>,
+    provider_keys: Vec<ProviderKeyLine>,
     sessions: Vec<SessionLine>,
     monthly_limit: String,
     tokens_used: String,
@@ -111,10 +129,12 @@ async fn render_page(
         let keys = accounts::list_api_keys(&state.db, caller.id()).await?;
         let sessions = accounts::list_sessions(&state.db, caller.id()).await?;
         let default_limit = accounts::monthly_token_limit_default(&state.db).await?;
-        Ok::<_, aipasta_store::DbError>((user, keys, sessions, default_limit))
+        let provider_keys =
+            aipasta_store::providers::list_user_keys(&state.db, caller.id()).await?;
+        Ok::<_, aipasta_store::DbError>((user, keys, sessions, default_limit, provider_keys))
     }
     .await;
-    let (Some(user), keys, sessions, default_limit) = (match loaded {
+    let (Some(user), keys, sessions, default_limit, stored_provider_keys) = (match loaded {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%error, "settings page");
@@ -144,6 +164,19 @@ async fn render_page(
                 expires: k
                     .expires_at
                     .map_or_else(|| "never".into(), |e| when(Some(e))),
+            })
+            .collect(),
+        provider_keys: crate::admin::providers::BUILTINS
+            .iter()
+            .filter(|(name, _)| aipasta_store::providers::USER_KEY_PROVIDERS.contains(name))
+            .map(|&(provider, label)| {
+                let stored = stored_provider_keys.iter().find(|k| k.provider == provider);
+                ProviderKeyLine {
+                    provider,
+                    label,
+                    hint: stored.map(|k| k.api_key_hint.clone()),
+                    updated: when(stored.map(|k| k.updated_at)),
+                }
             })
             .collect(),
         sessions: sessions
@@ -191,6 +224,10 @@ async fn page(
             "password" => "Your password is changed, and every other session has been signed out.",
             "key-revoked" => "The API key is revoked; programs using it are refused from now on.",
             "session-revoked" => "That session is signed out.",
+            "provider-key-saved" => {
+                "Your provider key is saved, sealed; your generations on that provider use it from now on."
+            }
+            "provider-key-removed" => "Your provider key is removed.",
             _ => "Saved.",
         }
         .to_owned()
@@ -217,7 +254,7 @@ async fn outcome(
         Ok(()) => back(done),
         Err(failure) => {
             let status = match failure {
-                AccountFailure::NotFound(_) => StatusCode::NOT_FOUND,
+                AccountFailure::NotFound(_) | AccountFailure::Missing(_) => StatusCode::NOT_FOUND,
                 AccountFailure::WrongPassword => StatusCode::FORBIDDEN,
                 AccountFailure::Internal(ref cause) => {
                     tracing::error!(%cause, "settings");
@@ -396,6 +433,35 @@ async fn revoke_session(
 ) -> Response {
     let result = service::revoke_session(&state, &caller.user, &id).await;
     outcome(&state, chrome, &caller, result, "session-revoked").await
+}
+
+#[derive(Deserialize)]
+struct ProviderKeyForm {
+    #[serde(default)]
+    api_key: String,
+}
+
+async fn save_provider_key(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Path(provider): Path<String>,
+    Form(form): Form<ProviderKeyForm>,
+) -> Response {
+    let result = service::set_provider_key(&state, &caller.user, &provider, &form.api_key)
+        .await
+        .map(drop);
+    outcome(&state, chrome, &caller, result, "provider-key-saved").await
+}
+
+async fn remove_provider_key(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Path(provider): Path<String>,
+) -> Response {
+    let result = service::remove_provider_key(&state, &caller.user, &provider).await;
+    outcome(&state, chrome, &caller, result, "provider-key-removed").await
 }
 
 async fn export(State(state): State<AppState>, caller: Caller) -> Response {

@@ -4,7 +4,11 @@
 
 use aipasta_core::account::{Scope, check_password, parse_name};
 use aipasta_core::clock::now_ms;
+use aipasta_core::secret_box::key_hint;
 use aipasta_store::accounts::{self, PreferencesUpdate, ProfileUpdate, UserRow};
+use aipasta_store::providers::{
+    SealedKey, USER_KEY_PROVIDERS, delete_user_key, list_user_keys, set_user_key,
+};
 use serde::Deserialize;
 
 use crate::auth::password;
@@ -16,6 +20,8 @@ use crate::state::AppState;
 pub enum AccountFailure {
     Invalid(String),
     NotFound(&'static str),
+    /// Nothing to act on, in the caller's words (404).
+    Missing(String),
     WrongPassword,
     Internal(String),
 }
@@ -31,6 +37,7 @@ impl AccountFailure {
         match self {
             AccountFailure::Invalid(message) => message.clone(),
             AccountFailure::NotFound(what) => format!("No {what} with that id on your account."),
+            AccountFailure::Missing(message) => message.clone(),
             AccountFailure::WrongPassword => "Your current password is not right.".into(),
             AccountFailure::Internal(_) => {
                 "Something went wrong on our side; try again in a moment.".into()
@@ -286,5 +293,90 @@ pub async fn delete_account(
         return Err(AccountFailure::WrongPassword);
     }
     accounts::delete_account(&state.db, &user.id).await?;
+    Ok(())
+}
+
+/// A provider a person can bring their own key for, and the key's hint when one is stored.
+#[derive(Debug, Clone)]
+pub struct ProviderKeyStatus {
+    pub provider: &'static str,
+    pub label: &'static str,
+    pub hint: Option<String>,
+    pub updated_at: Option<i64>,
+}
+
+/// The built-in provider named `provider` (`openrouter`, `huggingface`), as `(name, label)`.
+fn key_provider(provider: &str) -> Result<(&'static str, &'static str), AccountFailure> {
+    crate::admin::providers::BUILTINS
+        .iter()
+        .copied()
+        .find(|(name, _)| *name == provider && USER_KEY_PROVIDERS.contains(name))
+        .ok_or_else(|| {
+            AccountFailure::Missing(format!(
+                "{provider:?} is not a provider you can add a key for: use openrouter or huggingface."
+            ))
+        })
+}
+
+/// The caller's own provider keys: every provider that takes one, with the hint of the key
+/// stored for it (never the key).
+pub async fn provider_keys(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Vec<ProviderKeyStatus>, AccountFailure> {
+    let stored = list_user_keys(&state.db, user_id).await?;
+    Ok(crate::admin::providers::BUILTINS
+        .iter()
+        .filter(|(name, _)| USER_KEY_PROVIDERS.contains(name))
+        .map(|&(provider, label)| {
+            let key = stored.iter().find(|k| k.provider == provider);
+            ProviderKeyStatus {
+                provider,
+                label,
+                hint: key.map(|k| k.api_key_hint.clone()),
+                updated_at: key.map(|k| k.updated_at),
+            }
+        })
+        .collect())
+}
+
+/// Stores (or replaces) the caller's own key for `provider`, sealed; their generations on it use
+/// it from now on, before any admin's or the environment's key.
+pub async fn set_provider_key(
+    state: &AppState,
+    user: &UserRow,
+    provider: &str,
+    key: &str,
+) -> Result<ProviderKeyStatus, AccountFailure> {
+    let (provider, label) = key_provider(provider)?;
+    let key = crate::admin::providers::clean_api_key(key)
+        .map_err(|message| invalid(format!("{label} key: {message}")))?;
+    let sealed = SealedKey {
+        sealed: state.engine.directory.secret_box().seal(key),
+        hint: key_hint(key),
+    };
+    let row = set_user_key(&state.db, &user.id, provider, &sealed).await?;
+    state.engine.directory.forget();
+    Ok(ProviderKeyStatus {
+        provider,
+        label,
+        hint: Some(row.api_key_hint),
+        updated_at: Some(row.updated_at),
+    })
+}
+
+/// Removes the caller's own key for `provider`.
+pub async fn remove_provider_key(
+    state: &AppState,
+    user: &UserRow,
+    provider: &str,
+) -> Result<(), AccountFailure> {
+    let (provider, label) = key_provider(provider)?;
+    if !delete_user_key(&state.db, &user.id, provider).await? {
+        return Err(AccountFailure::Missing(format!(
+            "You have no {label} key stored."
+        )));
+    }
+    state.engine.directory.forget();
     Ok(())
 }
