@@ -13,4 +13,5 @@ mod generation;
 mod helpers;
 mod http;
 mod oauth;
+mod providers;
 mod webdriver;
