@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod api;
+mod apidocs;
 pub mod assets;
 pub mod auth;
 mod catalog;
@@ -44,6 +45,7 @@ pub fn routes() -> auth::Routes {
         .merge(account::routes())
         .merge(generations::api::routes())
         .merge(v1::routes())
+        .merge(apidocs::routes())
         .merge(admin::routes())
         .merge(observability::routes())
         .merge(auth::Routes::new().get("/static/{hash}/{name}", Public, assets::serve))

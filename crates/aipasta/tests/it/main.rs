@@ -14,4 +14,5 @@ mod helpers;
 mod http;
 mod oauth;
 mod providers;
+mod v1;
 mod webdriver;
