@@ -531,3 +531,30 @@ fn when(ms: i64) -> String {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_trimmed_and_must_fit_a_header() {
+        assert_eq!(clean_api_key("  sk-or-v1-abc \n"), Ok("sk-or-v1-abc"));
+        for refused in [
+            "",
+            "   ",
+            "two words",
+            "clé",
+            "tab\there",
+            &"x".repeat(1001),
+        ] {
+            assert!(clean_api_key(refused).is_err(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_built_ins_have_labels() {
+        assert_eq!(builtin_label("openrouter"), Some("OpenRouter"));
+        assert_eq!(builtin_label("huggingface"), Some("Hugging Face"));
+        assert_eq!(builtin_label("ollama"), None);
+    }
+}

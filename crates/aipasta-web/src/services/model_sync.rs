@@ -457,3 +457,32 @@ async fn fetch_huggingface(
     }
     Ok(models)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_the_built_ins_all_or_an_endpoint_name() {
+        assert_eq!(
+            SyncTarget::parse("openrouter"),
+            Some(SyncTarget::OpenRouter)
+        );
+        assert_eq!(
+            SyncTarget::parse("huggingface"),
+            Some(SyncTarget::HuggingFace)
+        );
+        assert_eq!(SyncTarget::parse(" all "), Some(SyncTarget::All));
+        assert_eq!(
+            SyncTarget::parse("local"),
+            Some(SyncTarget::Endpoint("local".into()))
+        );
+        assert_eq!(
+            SyncTarget::parse("lm-studio-2"),
+            Some(SyncTarget::Endpoint("lm-studio-2".into()))
+        );
+        for refused in ["", "Local", "my endpoint", "-x", "openai-compatible"] {
+            assert_eq!(SyncTarget::parse(refused), None, "{refused:?}");
+        }
+    }
+}
