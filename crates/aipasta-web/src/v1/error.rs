@@ -343,6 +343,19 @@ mod tests {
         assert_eq!(body["error"]["message"], "Bad key.");
         assert_eq!(body["error"]["param"], Value::Null);
 
+        // The general rate limit keeps its Retry-After.
+        let limited = crate::ratelimit::too_many_requests(
+            std::time::Duration::from_secs(3),
+            "Too many requests.",
+        );
+        let rewritten = rewrite(limited).await;
+        assert_eq!(rewritten.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(rewritten.headers()["retry-after"], "3");
+        let bytes = to_bytes(rewritten.into_body(), 10_000).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["type"], "requests");
+        assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+
         let response = (StatusCode::METHOD_NOT_ALLOWED, "").into_response();
         let rewritten = rewrite(response).await;
         let bytes = to_bytes(rewritten.into_body(), 10_000).await.unwrap();
