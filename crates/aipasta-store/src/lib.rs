@@ -12,6 +12,7 @@ pub mod catalog;
 mod db;
 pub mod generations;
 mod migrate;
+pub mod presets;
 pub mod providers;
 mod query;
 #[cfg(feature = "testing")]

@@ -18,6 +18,7 @@ mod markdown;
 mod middleware;
 mod observability;
 mod pages;
+mod playground;
 pub mod ratelimit;
 pub mod services;
 mod state;
@@ -44,6 +45,7 @@ pub fn routes() -> auth::Routes {
         .merge(auth::oauth::routes())
         .merge(account::routes())
         .merge(generations::api::routes())
+        .merge(playground::routes())
         .merge(v1::routes())
         .merge(apidocs::routes())
         .merge(admin::routes())

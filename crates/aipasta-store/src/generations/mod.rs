@@ -6,7 +6,10 @@
 //! is upserted when it starts (`pending`) and again when it ends, and a batch that holds both
 //! writes only the last. Counters move only when a generation ends, in the same transaction.
 
+mod sessions;
 mod write;
+
+pub use sessions::{SessionSummary, latest_in_session, list_sessions, recent_models};
 
 pub use write::{Finished, GenerationWrite, write_batch};
 

@@ -352,6 +352,9 @@ async fn category_or_model(
     request: Request,
 ) -> Response {
     let rest = rest.trim_matches('/').to_owned();
+    if let Some(model) = rest.strip_suffix("/playground") {
+        return crate::playground::open(&state, chrome, model, &pairs, request).await;
+    }
     let categories = match catalog::categories(&state.db).await {
         Ok(categories) => categories,
         Err(error) => {

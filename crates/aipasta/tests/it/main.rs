@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod browser_playground;
 mod catalog;
 mod catalog_sync;
 mod config;
@@ -13,6 +14,7 @@ mod generation;
 mod helpers;
 mod http;
 mod oauth;
+mod playground;
 mod providers;
 mod v1;
 mod webdriver;

@@ -1,0 +1,28 @@
+//! The playground: `/playground` (a model picker) and `/models/{id}/playground` (run a model in
+//! chat, text, code or image mode). The page works without JavaScript (a form that posts and
+//! shows the answer, rendered on the server); `static/playground.js` streams answers through
+//! `/api/ai/stream` instead. Also the playground's small JSON API: rendering markdown the same
+//! way the page does, and the account's parameter presets.
+
+mod api;
+mod form;
+mod page;
+mod snippets;
+
+pub use page::open;
+
+use crate::auth::{Access, Routes};
+
+pub fn routes() -> Routes {
+    use Access::{Public, User};
+    Routes::new()
+        .get("/playground", Public, page::picker)
+        // Model ids contain slashes: `GET /models/{id}/playground` is served by the catalog's
+        // `/models/{*rest}` handler (which calls [`open`]); the form posts to the same path.
+        .post("/models/{*rest}", User, page::run)
+        .post("/api/playground/render", User, api::render)
+        .get("/api/users/presets", User, api::list_presets)
+        .post("/api/users/presets", User, api::create_preset)
+        .put("/api/users/presets/{id}", User, api::update_preset)
+        .delete("/api/users/presets/{id}", User, api::delete_preset)
+}

@@ -1,0 +1,764 @@
+//! The playground's pages: the model picker and one model's playground, read-only when signed
+//! out, honest about a provider without a key, and able to run a model with a plain form post.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Map, Value, json};
+
+use aipasta_core::money::{Nanos, human_usd};
+use aipasta_providers::generate::{ChatMessage, Role};
+use aipasta_store::catalog::{self, ModelQuery, ModelRow};
+use aipasta_store::generations::{self as stored, GenerationRow};
+use aipasta_store::presets;
+
+use super::form::{self, Control};
+use super::snippets::{self, Snippet};
+use crate::auth::api::ClientInfo;
+use crate::auth::{Caller, Identity};
+use crate::catalog::ModelCard;
+use crate::chrome::Chrome;
+use crate::engine::Source;
+use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
+use crate::pages::render;
+use crate::state::AppState;
+
+/// Conversations listed beside the playground.
+const CONVERSATIONS: i64 = 30;
+
+pub struct ModeTab {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub href: String,
+    pub selected: bool,
+}
+
+/// One message of the conversation (or, outside chat, the prompt and its answer).
+pub struct TurnView {
+    /// `user` or `assistant`.
+    pub role: &'static str,
+    /// Sanitised HTML of the markdown.
+    pub html: String,
+    /// The text as written, for the script to send back in the next turn.
+    pub raw: String,
+    pub stats: String,
+    pub error: Option<String>,
+    pub images: Vec<String>,
+    pub generation_id: String,
+}
+
+pub struct ConversationLink {
+    pub href: String,
+    pub title: String,
+    pub meta: String,
+    pub current: bool,
+}
+
+pub struct PresetOption {
+    pub value: String,
+    pub label: String,
+    /// JSON object of camelCase parameters.
+    pub parameters: String,
+    pub system_prompt: String,
+}
+
+#[derive(Template)]
+#[template(path = "playground.html")]
+struct PlaygroundPage {
+    chrome: Chrome,
+    card: ModelCard,
+    slug: String,
+    action: String,
+    modes: Vec<ModeTab>,
+    mode: &'static str,
+    supports_system: bool,
+    system_prompt: String,
+    prompt: String,
+    controls: Vec<Control>,
+    signed_in: bool,
+    sign_in_href: String,
+    unavailable: Option<String>,
+    session: String,
+    new_chat_href: String,
+    turns: Vec<TurnView>,
+    conversations: Vec<ConversationLink>,
+    presets: Vec<PresetOption>,
+    snippets: Vec<Snippet>,
+    form_error: Option<String>,
+}
+
+impl PlaygroundPage {
+    fn can_send(&self) -> bool {
+        self.signed_in && self.unavailable.is_none()
+    }
+
+    fn has_advanced(&self) -> bool {
+        self.controls.iter().any(|c| c.advanced)
+    }
+
+    fn chat(&self) -> bool {
+        self.mode == "chat"
+    }
+}
+
+pub struct PickerRow {
+    pub href: String,
+    pub name: String,
+    pub provider: String,
+    pub price_in: String,
+    pub price_out: String,
+    pub context: String,
+}
+
+#[derive(Template)]
+#[template(path = "playground_picker.html")]
+struct PickerPage {
+    chrome: Chrome,
+    search: String,
+    recent: Vec<PickerRow>,
+    models: Vec<PickerRow>,
+    summary: String,
+    conversations: Vec<ConversationLink>,
+}
+
+fn picker_row(model: &ModelRow) -> PickerRow {
+    let card = ModelCard::from_row(model);
+    PickerRow {
+        href: playground_href(&model.slug),
+        name: card.name,
+        provider: card.provider,
+        price_in: card.price_in,
+        price_out: card.price_out,
+        context: card.context,
+    }
+}
+
+fn playground_href(slug: &str) -> String {
+    format!("/models/{slug}/playground")
+}
+
+fn caller_of(request_identity: Option<&Identity>) -> Option<Caller> {
+    request_identity.and_then(|identity| identity.0.clone())
+}
+
+/// A session id as the playground makes them (a UUID); anything else is ignored.
+fn valid_session(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+/// `GET /playground`: search the catalog and pick a model; recently used ones first.
+/// `?session=` reopens a conversation on its model's page.
+pub async fn picker(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    identity: Identity,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let caller = identity.0;
+    if let (Some(caller), Some(session)) = (&caller, form::value(&pairs, "session"))
+        && valid_session(session)
+    {
+        let latest = stored::latest_in_session(&state.db, caller.id(), session)
+            .await
+            .ok()
+            .flatten();
+        if let Some(model_id) = latest.and_then(|row| row.model_id)
+            && let Ok(Some(model)) = catalog::find_model(&state.db, &model_id).await
+        {
+            return Redirect::to(&format!(
+                "{}?mode=chat&session={session}",
+                playground_href(&model.slug)
+            ))
+            .into_response();
+        }
+    }
+    let search = form::value(&pairs, "q").unwrap_or("").to_owned();
+    let query = ModelQuery {
+        search: (!search.is_empty()).then(|| search.clone()),
+        page: 1,
+        limit: 60,
+        ..ModelQuery::default()
+    };
+    let page = match catalog::list(&state.db, &query).await {
+        Ok(page) => page,
+        Err(error) => {
+            tracing::error!(%error, "playground picker listing failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut recent = Vec::new();
+    let mut conversations = Vec::new();
+    if let Some(caller) = &caller {
+        if search.is_empty() {
+            recent = stored::recent_models(&state.db, caller.id(), 6)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(picker_row)
+                .collect();
+        }
+        conversations = conversation_links(&state, caller, None).await;
+    }
+    let summary = match (page.total, search.is_empty()) {
+        (0, false) => format!("No models match “{search}”. Try fewer words."),
+        (0, true) => "No models yet: an admin can sync the catalog.".to_owned(),
+        (n, _) if n > page.models.len() as i64 => {
+            format!(
+                "Showing {} of {n} models; search to narrow.",
+                page.models.len()
+            )
+        }
+        (n, _) => format!("{n} models"),
+    };
+    render(&PickerPage {
+        chrome,
+        search,
+        recent,
+        models: page.models.iter().map(picker_row).collect(),
+        summary,
+        conversations,
+    })
+}
+
+async fn conversation_links(
+    state: &AppState,
+    caller: &Caller,
+    current: Option<&str>,
+) -> Vec<ConversationLink> {
+    let sessions = stored::list_sessions(&state.db, caller.id(), CONVERSATIONS)
+        .await
+        .unwrap_or_default();
+    sessions
+        .into_iter()
+        .map(|s| {
+            let first_user = serde_json::from_str::<Vec<ChatMessage>>(&s.first_messages)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| m.role == Role::User)
+                .map(|m| m.content)
+                .unwrap_or(s.first_prompt);
+            let mut title: String = first_user.trim().chars().take(60).collect();
+            if title.is_empty() {
+                title = "Untitled conversation".into();
+            }
+            ConversationLink {
+                href: format!("/playground?session={}", s.session_id),
+                title,
+                meta: format!(
+                    "{} turn{} · {}",
+                    s.turns,
+                    if s.turns == 1 { "" } else { "s" },
+                    when(s.last_at)
+                ),
+                current: current == Some(s.session_id.as_str()),
+            }
+        })
+        .collect()
+}
+
+fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The modes `model` offers, in tab order.
+fn modes_of(model: &ModelRow) -> Vec<(&'static str, &'static str)> {
+    let caps = model.capabilities();
+    let mut modes = Vec::new();
+    if caps.chat_completion {
+        modes.push(("chat", "Chat"));
+    }
+    if caps.text_generation || caps.chat_completion {
+        modes.push(("text", "Text"));
+    }
+    if caps.code_generation || caps.chat_completion {
+        modes.push(("code", "Code"));
+    }
+    if caps.image_generation {
+        modes.push(("image", "Image"));
+    }
+    modes
+}
+
+fn mode_value(mode: &str) -> Option<Mode> {
+    match mode {
+        "chat" => Some(Mode::Chat),
+        "text" => Some(Mode::Text),
+        "code" => Some(Mode::Code),
+        "image" => Some(Mode::Image),
+        _ => None,
+    }
+}
+
+/// Why `model` cannot run here right now, in words for the page; `None` when it can.
+async fn unavailable(state: &AppState, model: &ModelRow, user_id: &str) -> Option<String> {
+    if !model.is_active || model.status == "deprecated" {
+        return Some(format!(
+            "{} is no longer offered. Pick another model.",
+            model.display_name
+        ));
+    }
+    if model.status == "maintenance" {
+        return Some(format!(
+            "{} is under maintenance. Try again later.",
+            model.display_name
+        ));
+    }
+    match state
+        .engine
+        .directory
+        .resolve(&state.db, model, user_id)
+        .await
+    {
+        Ok(_) => None,
+        Err(error) => Some(error.message),
+    }
+}
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost:3000");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// Earlier turns of a conversation, from its latest answered generation.
+fn history_of(row: &GenerationRow) -> Vec<ChatMessage> {
+    let mut messages: Vec<ChatMessage> = serde_json::from_str::<Vec<ChatMessage>>(&row.messages)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.role != Role::System)
+        .collect();
+    if messages.is_empty() && !row.prompt.trim().is_empty() {
+        messages.push(ChatMessage {
+            role: Role::User,
+            content: row.prompt.clone(),
+        });
+    }
+    messages.push(ChatMessage {
+        role: Role::Assistant,
+        content: row.output_content.clone(),
+    });
+    messages
+}
+
+fn turn(message: &ChatMessage) -> TurnView {
+    TurnView {
+        role: if message.role == Role::User {
+            "user"
+        } else {
+            "assistant"
+        },
+        html: crate::markdown::render(&message.content),
+        raw: message.content.clone(),
+        stats: String::new(),
+        error: None,
+        images: Vec::new(),
+        generation_id: String::new(),
+    }
+}
+
+/// `1.2 s` or `340 ms`.
+fn seconds(ms: i64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+/// The line under an answer: tokens, cost, time to first token, total time.
+pub fn stats_line(
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    cost_nanos: i64,
+    ttft_ms: Option<i64>,
+    duration_ms: i64,
+) -> String {
+    let mut parts = vec![
+        format!("{prompt_tokens} tokens in"),
+        format!("{completion_tokens} out"),
+        format!("${}", human_usd(Nanos(cost_nanos).usd())),
+    ];
+    if let Some(ttft) = ttft_ms {
+        parts.push(format!("first token {}", seconds(ttft)));
+    }
+    parts.push(format!("total {}", seconds(duration_ms)));
+    parts.join(" · ")
+}
+
+/// What the form holds, posted or fresh.
+struct Posted {
+    mode: Option<String>,
+    prompt: String,
+    system_prompt: Option<String>,
+    session: Option<String>,
+}
+
+async fn build(
+    state: &AppState,
+    chrome: Chrome,
+    headers: &HeaderMap,
+    caller: Option<&Caller>,
+    model: &ModelRow,
+    posted: Posted,
+    controls: Vec<Control>,
+) -> PlaygroundPage {
+    let modes = modes_of(model);
+    let mode = posted
+        .mode
+        .as_deref()
+        .and_then(|m| modes.iter().find(|(v, _)| *v == m))
+        .or(modes.first())
+        .map_or("chat", |(v, _)| *v);
+    let slug = model.slug.clone();
+    let href = playground_href(&slug);
+    let session = posted
+        .session
+        .filter(|s| valid_session(s))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut turns = Vec::new();
+    let mut system_prompt = posted.system_prompt.unwrap_or_default();
+    let mut conversations = Vec::new();
+    let mut presets_list = builtin_presets(&controls);
+    let mut unavailable_note = None;
+    if let Some(caller) = caller {
+        if mode == "chat"
+            && let Ok(Some(row)) = stored::latest_in_session(&state.db, caller.id(), &session).await
+        {
+            turns = history_of(&row).iter().map(turn).collect();
+            if system_prompt.is_empty() {
+                system_prompt = row.system_prompt.clone().unwrap_or_default();
+            }
+        }
+        conversations = conversation_links(state, caller, Some(&session)).await;
+        for preset in presets::list_presets(&state.db, caller.id())
+            .await
+            .unwrap_or_default()
+        {
+            presets_list.push(PresetOption {
+                value: preset.id,
+                label: preset.name,
+                parameters: preset.parameters,
+                system_prompt: preset.system_prompt.unwrap_or_default(),
+            });
+        }
+        unavailable_note = unavailable(state, model, caller.id()).await;
+    } else {
+        unavailable_note = unavailable(state, model, "").await.or(unavailable_note);
+    }
+    let mut parameters = Map::new();
+    for control in &controls {
+        if control.value.is_empty() || control.value == control.default {
+            continue;
+        }
+        let value = match control.field {
+            "stop" => json!(
+                control
+                    .value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            ),
+            _ => control
+                .value
+                .parse::<f64>()
+                .map_or(Value::Null, |v| json!(v)),
+        };
+        if !value.is_null() {
+            parameters.insert(control.field.to_owned(), value);
+        }
+    }
+    let base = base_url(headers);
+    let snippets = snippets::snippets(&snippets::Request {
+        base: &base,
+        model: &slug,
+        mode,
+        prompt: &posted.prompt,
+        system: &system_prompt,
+        parameters: &parameters,
+    });
+    let path = chrome.path.clone();
+    PlaygroundPage {
+        card: ModelCard::from_row(model),
+        action: href.clone(),
+        modes: modes
+            .iter()
+            .map(|&(value, label)| ModeTab {
+                value,
+                label,
+                href: format!("{href}?mode={value}"),
+                selected: value == mode,
+            })
+            .collect(),
+        mode,
+        supports_system: model.supports_system_prompt,
+        system_prompt,
+        prompt: posted.prompt,
+        controls,
+        signed_in: caller.is_some(),
+        sign_in_href: format!(
+            "/auth/signin?next={}",
+            serde_urlencoded::to_string([("", path.as_str())])
+                .unwrap_or_default()
+                .trim_start_matches('=')
+        ),
+        unavailable: unavailable_note,
+        session,
+        new_chat_href: format!("{href}?mode=chat"),
+        turns,
+        conversations,
+        presets: presets_list,
+        snippets,
+        form_error: None,
+        slug,
+        chrome,
+    }
+}
+
+fn builtin_presets(controls: &[Control]) -> Vec<PresetOption> {
+    if !controls.iter().any(|c| c.field == "temperature") {
+        return Vec::new();
+    }
+    let top_p = controls.iter().any(|c| c.field == "topP");
+    [
+        ("precise", "Precise", 0.2, 0.9),
+        ("balanced", "Balanced", 0.7, 1.0),
+        ("creative", "Creative", 1.2, 1.0),
+    ]
+    .into_iter()
+    .map(|(value, label, temperature, p)| {
+        let mut parameters = json!({"temperature": temperature});
+        if top_p {
+            parameters["topP"] = json!(p);
+        }
+        PresetOption {
+            value: format!("builtin:{value}"),
+            label: label.to_owned(),
+            parameters: parameters.to_string(),
+            system_prompt: String::new(),
+        }
+    })
+    .collect()
+}
+
+/// `GET /models/{id}/playground`, reached through the catalog's `/models/{*rest}` handler.
+pub async fn open(
+    state: &AppState,
+    chrome: Chrome,
+    model_ref: &str,
+    pairs: &[(String, String)],
+    request: Request,
+) -> Response {
+    let model = match catalog::find_model(&state.db, model_ref).await {
+        Ok(Some(model)) => model,
+        Ok(None) => return crate::pages::not_found(request).await,
+        Err(error) => {
+            tracing::error!(%error, "could not read model");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let caller = caller_of(request.extensions().get::<Identity>());
+    let posted = Posted {
+        mode: form::value(pairs, "mode").map(str::to_owned),
+        prompt: form::value(pairs, "prompt").unwrap_or("").to_owned(),
+        system_prompt: None,
+        session: form::value(pairs, "session").map(str::to_owned),
+    };
+    let controls = form::controls(&model);
+    let page = build(
+        state,
+        chrome,
+        request.headers(),
+        caller.as_ref(),
+        &model,
+        posted,
+        controls,
+    )
+    .await;
+    render(&page)
+}
+
+/// `POST /models/{id}/playground`: runs the model without streaming and shows the answer.
+pub async fn run(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    caller: Caller,
+    Path(rest): Path<String>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let rest = rest.trim_matches('/');
+    let Some(model_ref) = rest.strip_suffix("/playground") else {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    };
+    let model = match catalog::find_model(&state.db, model_ref).await {
+        Ok(Some(model)) => model,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not read model");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut controls = form::controls(&model);
+    let parameters = form::read(&mut controls, &pairs);
+    let prompt = pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "prompt")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let posted = Posted {
+        mode: form::value(&pairs, "mode").map(str::to_owned),
+        prompt: prompt.clone(),
+        system_prompt: form::value(&pairs, "system_prompt").map(str::to_owned),
+        session: form::value(&pairs, "session").map(str::to_owned),
+    };
+    let mut page = build(
+        &state,
+        chrome,
+        &headers,
+        Some(&caller),
+        &model,
+        posted,
+        controls,
+    )
+    .await;
+    let parameters = match parameters {
+        Ok(parameters) => parameters,
+        Err(message) => {
+            page.form_error = Some(message);
+            return unprocessable(&page);
+        }
+    };
+    if prompt.trim().is_empty() {
+        page.form_error = Some("Write a prompt first.".into());
+        return unprocessable(&page);
+    }
+    if let Some(note) = &page.unavailable {
+        page.form_error = Some(note.clone());
+        return unprocessable(&page);
+    }
+    let chat = page.mode == "chat";
+    let user_message = ChatMessage {
+        role: Role::User,
+        content: prompt.clone(),
+    };
+    let mut messages: Vec<ChatMessage> = if chat {
+        page.turns
+            .iter()
+            .map(|t| ChatMessage {
+                role: if t.role == "user" {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                content: t.raw.clone(),
+            })
+            .collect()
+    } else {
+        page.turns.clear();
+        Vec::new()
+    };
+    messages.push(user_message.clone());
+    let system = page.system_prompt.trim().to_owned();
+    let input = GenerateInput {
+        prompt: (!chat).then(|| prompt.clone()),
+        messages: chat.then_some(messages),
+        system_prompt: (page.supports_system && !system.is_empty()).then_some(system),
+        parameters,
+        mode: mode_value(page.mode),
+        stream: false,
+        session_id: chat.then(|| page.session.clone()),
+    };
+    let client = ClientInfo::from_request(&headers, Some(address));
+    page.turns.push(turn(&user_message));
+    let mut answer = TurnView {
+        role: "assistant",
+        html: String::new(),
+        raw: String::new(),
+        stats: String::new(),
+        error: None,
+        images: Vec::new(),
+        generation_id: String::new(),
+    };
+    match crate::generations::begin(
+        &state,
+        &caller,
+        &model.slug,
+        &input,
+        Source::Playground,
+        Unsupported::Refuse,
+        &client,
+    )
+    .await
+    {
+        Err(error) => answer.error = Some(error.message),
+        Ok(live) => {
+            let outcome = live.wait().await;
+            answer.generation_id = live.id.clone();
+            answer.html = crate::markdown::render(&outcome.content);
+            answer.raw = outcome.content.clone();
+            answer.stats = stats_line(
+                outcome.usage.prompt_tokens,
+                outcome.usage.completion_tokens,
+                outcome.cost_nanos,
+                outcome.time_to_first_token_ms,
+                outcome.duration_ms,
+            );
+            answer.images = (0..outcome.image_count)
+                .map(|i| format!("/api/generations/{}/image?index={i}", live.id))
+                .collect();
+            answer.error = outcome.error.as_ref().map(|e| e.message.clone());
+        }
+    }
+    if answer.error.is_none() && chat {
+        page.prompt.clear();
+    }
+    page.turns.push(answer);
+    if chat {
+        page.conversations = conversation_links(&state, &caller, Some(&page.session)).await;
+    }
+    render(&page)
+}
+
+fn unprocessable(page: &PlaygroundPage) -> Response {
+    let mut response = render(page);
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_read_like_people_write_them() {
+        assert_eq!(
+            stats_line(12, 30, 1_500_000, Some(250), 1_300),
+            "12 tokens in · 30 out · $0.0015 · first token 250 ms · total 1.3 s"
+        );
+        assert!(valid_session("0193c0de-0000-7000-8000-000000000000"));
+        assert!(!valid_session("x'; drop"));
+    }
+}

@@ -1,0 +1,192 @@
+//! The playground in headless Chromium against the mock provider: a streamed answer with its
+//! usage line, Stop keeping the partial answer, regenerate, hostile output rendered inert, and a
+//! phone-sized screen. Skipped unless `AIPASTA_BROWSER_TESTS=1` (CI sets it).
+
+use std::time::Duration;
+
+use aipasta_mock::{HOSTILE_HTML, MockConfig, MockServer, OPENROUTER_CHAT_PATH, Script};
+use aipasta_providers::generate::{ApiKey, Timeouts};
+use aipasta_web::WebConfig;
+use aipasta_web::engine::{EngineSettings, ProviderSettings};
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app_with};
+use crate::webdriver::Browser;
+
+const MODEL: &str = "ai21/jamba-large-1.7";
+
+fn config(mock: &MockServer) -> WebConfig {
+    WebConfig {
+        engine: EngineSettings {
+            providers: ProviderSettings {
+                openrouter_base_url: mock.openrouter_base_url(),
+                openrouter_api_key: Some(ApiKey::new("sk-or-v1-test")),
+                ..ProviderSettings::default()
+            },
+            timeouts: Timeouts {
+                first_token: Duration::from_secs(5),
+                between_tokens: Duration::from_secs(5),
+                total: Duration::from_secs(60),
+            },
+            max_attempts: 1,
+            base_backoff: Duration::from_millis(10),
+            max_retry_wait: Duration::from_secs(1),
+        },
+        ..WebConfig::default()
+    }
+}
+
+async fn sign_up(browser: &Browser, app: &TestApp) {
+    browser.goto(&app.url("/auth/signup")).await;
+    browser
+        .type_text(&browser.find("#name").await, "Tess")
+        .await;
+    browser
+        .type_text(&browser.find("#email").await, "tess@example.com")
+        .await;
+    browser
+        .type_text(&browser.find("#password").await, "pasta al dente 42")
+        .await;
+    browser
+        .click(&browser.find("button[type=submit].button-primary").await)
+        .await;
+    browser
+        .wait_for("return location.pathname === '/dashboard/settings'", 10)
+        .await;
+}
+
+/// Ctrl+Enter in the prompt box (WebDriver key codes: Control, Enter, release all).
+const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playground_streams_stops_regenerates_and_stays_inert() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let mock = MockServer::start(MockConfig::default()).await;
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config(&mock), true).await;
+    sign_up(&browser, &app).await;
+    browser
+        .goto(&app.url(&format!("/models/{MODEL}/playground?mode=chat")))
+        .await;
+    browser
+        .wait_for(
+            "return document.querySelector('[data-slider-for]')?.hidden === false",
+            5,
+        )
+        .await;
+
+    // Send with Ctrl+Enter; the answer streams in and the usage line follows.
+    mock.push_script(
+        OPENROUTER_CHAT_PATH,
+        Script::text("Streaming **works** here.").chunk_delay(Duration::from_millis(30)),
+    );
+    let prompt = browser.find("#pg-prompt").await;
+    browser.type_text(&prompt, "Hello there").await;
+    browser.type_text(&prompt, CTRL_ENTER).await;
+    browser
+        .wait_for(
+            "return document.querySelector('.pg-turn-assistant strong')?.textContent === 'works'",
+            10,
+        )
+        .await;
+    browser
+        .wait_for(
+            "return document.querySelector('.pg-turn-assistant .pg-stats')?.textContent.includes('tokens in')",
+            5,
+        )
+        .await;
+    let sent = mock
+        .requests(OPENROUTER_CHAT_PATH)
+        .last()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(sent["messages"][0]["content"], json!("Hello there"));
+
+    // A slow answer, stopped: the partial text stays, marked stopped.
+    mock.push_script(
+        OPENROUTER_CHAT_PATH,
+        Script::text("one two three four five six seven eight nine ten eleven twelve")
+            .chunks(12)
+            .chunk_delay(Duration::from_millis(400)),
+    );
+    browser.type_text(&prompt, "Count slowly").await;
+    browser.click(&browser.find("#pg-send").await).await;
+    browser
+        .wait_for(
+            "const t = document.querySelectorAll('.pg-turn-assistant'); return t.length === 2 && t[1].textContent.includes('two')",
+            10,
+        )
+        .await;
+    browser.click(&browser.find("#pg-stop").await).await;
+    browser
+        .wait_for(
+            "return document.querySelectorAll('.pg-turn-assistant')[1].querySelector('.pg-stats')?.textContent.startsWith('Stopped')",
+            10,
+        )
+        .await;
+    let kept = browser
+        .eval("return document.querySelectorAll('.pg-turn-assistant')[1].dataset.raw")
+        .await;
+    let kept = kept.as_str().unwrap();
+    assert!(kept.starts_with("one two"), "partial text kept: {kept}");
+    assert!(!kept.contains("twelve"), "stopped before the end: {kept}");
+
+    // Regenerate the last answer: the conversation is resent without it.
+    mock.push_script(OPENROUTER_CHAT_PATH, Script::text("A fresh answer."));
+    browser.click(&browser.find("#pg-regenerate").await).await;
+    browser
+        .wait_for(
+            "const t = document.querySelectorAll('.pg-turn-assistant'); return t.length === 2 && t[1].textContent.includes('A fresh answer.')",
+            10,
+        )
+        .await;
+    let sent = mock
+        .requests(OPENROUTER_CHAT_PATH)
+        .last()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(sent["messages"].as_array().unwrap().len(), 3, "{sent}");
+
+    // Hostile output renders inert: no script runs, no dangerous element survives.
+    mock.push_script(OPENROUTER_CHAT_PATH, Script::text(HOSTILE_HTML));
+    browser
+        .eval("window.__xss = 0; window.alert = () => { window.__xss += 1; };")
+        .await;
+    browser.type_text(&prompt, "Be evil").await;
+    browser.type_text(&prompt, CTRL_ENTER).await;
+    browser
+        .wait_for(
+            "const t = document.querySelectorAll('.pg-turn-assistant'); return t.length === 3 && t[2].querySelector('.pg-stats')",
+            10,
+        )
+        .await;
+    let dangerous = browser
+        .eval(
+            "const a = document.querySelectorAll('.pg-turn-assistant')[2]; \
+             return a.querySelectorAll('script, iframe, object, embed, svg, form, [onerror], [onload], [onmouseover], a[href^=\"javascript\"], img[src^=\"javascript\"]').length",
+        )
+        .await;
+    assert_eq!(dangerous, json!(0));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        browser.eval("return window.__xss").await,
+        json!(0),
+        "no script ran"
+    );
+
+    // A phone-sized screen: no sideways scrolling.
+    browser.set_window_size(360, 800).await;
+    let overflow = browser
+        .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "horizontal overflow {overflow}"
+    );
+
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
