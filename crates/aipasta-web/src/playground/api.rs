@@ -50,7 +50,7 @@ pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResul
         ));
     }
     Ok(Json(
-        json!({"html": crate::markdown::render(&input.markdown)}),
+        json!({"html": super::highlight::render(&input.markdown)}),
     ))
 }
 

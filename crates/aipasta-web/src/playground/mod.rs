@@ -6,6 +6,7 @@
 
 mod api;
 mod form;
+mod highlight;
 mod page;
 mod snippets;
 

@@ -367,7 +367,7 @@ fn turn(message: &ChatMessage) -> TurnView {
         } else {
             "assistant"
         },
-        html: crate::markdown::render(&message.content),
+        html: super::highlight::render(&message.content),
         raw: message.content.clone(),
         stats: String::new(),
         error: None,
@@ -717,7 +717,7 @@ pub async fn run(
         Ok(live) => {
             let outcome = live.wait().await;
             answer.generation_id = live.id.clone();
-            answer.html = crate::markdown::render(&outcome.content);
+            answer.html = super::highlight::render(&outcome.content);
             answer.raw = outcome.content.clone();
             answer.stats = stats_line(
                 outcome.usage.prompt_tokens,
