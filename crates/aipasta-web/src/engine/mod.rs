@@ -108,9 +108,12 @@ pub struct Plan {
     pub user_agent: Option<String>,
 }
 
-/// How long a finished generation stays attached in memory (so a reattach right after the
-/// end, or a read before the row is written, still finds it).
-const KEEP_FINISHED: Duration = Duration::from_secs(60);
+/// How long a finished generation stays in memory: long enough for its row to be written (a
+/// reattach or read after that comes from the database), short enough that a busy gateway
+/// does not hold every recent answer.
+const KEEP_FINISHED: Duration = Duration::from_secs(5);
+/// How often finished generations are swept out of memory.
+const SWEEP: Duration = Duration::from_secs(1);
 /// How often running generations refresh their rows, and how stale a pending row must be
 /// before a sweep (on a shared database) takes it for an orphan.
 const HEARTBEAT: Duration = Duration::from_secs(30);
@@ -161,6 +164,7 @@ impl Engine {
             shutting_down: AtomicBool::new(false),
         });
         tokio::spawn(heartbeat(Arc::downgrade(&engine)));
+        tokio::spawn(sweep_finished(Arc::downgrade(&engine)));
         engine
     }
 
@@ -246,21 +250,24 @@ impl Engine {
     fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
     }
-
-    /// Called by the task when its generation has ended and been queued for writing.
-    fn forget_later(self: &Arc<Self>, id: String) {
-        let engine = Arc::downgrade(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(KEEP_FINISHED).await;
-            if let Some(engine) = engine.upgrade() {
-                engine.running().remove(&id);
-            }
-        });
-    }
 }
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Drops finished generations from memory once they have been there [`KEEP_FINISHED`].
+async fn sweep_finished(engine: std::sync::Weak<Engine>) {
+    let mut tick = tokio::time::interval(SWEEP);
+    loop {
+        tick.tick().await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        engine
+            .running()
+            .retain(|_, live| live.finished_for().is_none_or(|age| age < KEEP_FINISHED));
+    }
 }
 
 /// Keeps running generations' rows fresh, and ends rows orphaned by another instance.

@@ -368,7 +368,6 @@ async fn finish(
         embeddings: progress.embeddings,
         error,
     });
-    engine.forget_later(live.id.clone());
 }
 
 fn millis(duration: Duration) -> i64 {
