@@ -101,8 +101,10 @@ pub async fn find_api_key(
     .bind(&key.user_id)
     .fetch_optional(db)
     .await?;
-    if user.is_some() {
-        // Only once a minute, so a busy key does not write on every request.
+    // Only once a minute, so a busy key does not write on every request; decided here, since
+    // even an UPDATE that changes nothing takes SQLite's write lock.
+    let stale = key.last_used_at.is_none_or(|at| at < now - 60_000);
+    if user.is_some() && stale {
         Query::new(
             "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
         )
