@@ -43,6 +43,11 @@ fn refuse(is_api: bool, message: &'static str) -> Response {
 }
 
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // An `Authorization` header carries no ambient authority, so nothing to check and no
+    // token to hand out: API clients and the gateway skip this layer's work entirely.
+    if request.headers().contains_key(AUTHORIZATION) {
+        return next.run(request).await;
+    }
     let auth = &state.config.auth;
     let (mut parts, body) = request.into_parts();
     let existing = cookie(&parts.headers, auth.csrf_cookie())
@@ -53,10 +58,9 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     parts.extensions.insert(CsrfToken(token.clone()));
     let is_api = is_api_path(parts.uri.path());
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let header_auth = parts.headers.contains_key(AUTHORIZATION);
     // Pages' forms are always checked (sign-in included: no logging a victim into an
     // attacker's account); the JSON API when a session cookie rides along.
-    let must_check = unsafe_method && !header_auth && (!is_api || has_session);
+    let must_check = unsafe_method && (!is_api || has_session);
 
     let mut request = Request::from_parts(parts, body);
     if must_check {
@@ -120,7 +124,9 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     }
 
     let mut response = next.run(request).await;
+    // Pages hand out the token; API answers to cookie-less clients need none.
     if existing.is_none()
+        && !is_api
         && let Ok(value) = HeaderValue::from_str(&auth.cookie(auth.csrf_cookie(), &token, None))
     {
         response.headers_mut().append(SET_COOKIE, value);
