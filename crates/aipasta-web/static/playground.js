@@ -267,7 +267,7 @@ function makeTurn(role, text) {
   return item;
 }
 
-function history() {
+function conversation() {
   return [...turns.querySelectorAll(".pg-turn")]
     .filter((turn) => !turn.querySelector(".pg-error"))
     .map((turn) => ({ role: turn.dataset.role, content: turn.dataset.raw ?? "" }));
@@ -365,7 +365,7 @@ async function follow(response, answer, retry) {
     if (name === "start") {
       running.id = data.id;
       answer.dataset.generation = data.id;
-      sessionStorage.setItem(runningKey(), JSON.stringify({ id: data.id, mode: form.dataset.mode }));
+      sessionStorage.setItem(runningKey(), JSON.stringify({ id: data.id, prompt: running.prompt ?? "" }));
     } else if (name === "delta") {
       if (!text) typing.remove();
       text += data.content ?? "";
@@ -470,7 +470,8 @@ async function finish(answer, text, summary, error, retry) {
 /** Starts a generation of `request` and streams it into a new answer turn. */
 async function start(request) {
   const answer = makeTurn("assistant", "");
-  running = { id: null, controller: new AbortController() };
+  const prompt = request.prompt ?? request.messages?.[request.messages.length - 1]?.content ?? "";
+  running = { id: null, controller: new AbortController(), prompt };
   refreshTurnButtons();
   announce("Sending…");
   const retry = () => start(request);
@@ -500,7 +501,7 @@ function buildRequest(prompt) {
   const system = document.getElementById("pg-system")?.value.trim();
   if (system) request.systemPrompt = system;
   if (mode === "chat") {
-    request.messages = history();
+    request.messages = conversation();
     request.sessionId = form.dataset.session;
   } else {
     request.prompt = prompt;
@@ -524,7 +525,12 @@ function send() {
     turn.remove();
   }
   makeTurn("user", prompt);
-  if (form.dataset.mode === "chat") promptBox.value = "";
+  if (form.dataset.mode === "chat") {
+    promptBox.value = "";
+    // A reload (or a shared link) reopens this conversation.
+    const url = `${location.pathname}?mode=chat&session=${encodeURIComponent(form.dataset.session)}`;
+    window.history.replaceState(null, "", url);
+  }
   start(buildRequest(prompt));
 }
 
@@ -570,8 +576,9 @@ async function reattach() {
   const saved = sessionStorage.getItem(runningKey());
   if (!saved) return;
   let id;
+  let prompt;
   try {
-    ({ id } = JSON.parse(saved));
+    ({ id, prompt } = JSON.parse(saved));
   } catch {
     sessionStorage.removeItem(runningKey());
     return;
@@ -581,7 +588,10 @@ async function reattach() {
     sessionStorage.removeItem(runningKey());
     return;
   }
-  running = { id, controller: new AbortController() };
+  running = { id, controller: new AbortController(), prompt };
+  const last = lastTurn("user");
+  if (form.dataset.mode !== "chat") turns.textContent = "";
+  if (prompt && !(form.dataset.mode === "chat" && last?.dataset.raw === prompt)) makeTurn("user", prompt);
   const answer = makeTurn("assistant", "");
   answer.dataset.generation = id;
   refreshTurnButtons();

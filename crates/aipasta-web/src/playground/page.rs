@@ -445,6 +445,10 @@ async fn build(
             && let Ok(Some(row)) = stored::latest_in_session(&state.db, caller.id(), &session).await
         {
             turns = history_of(&row).iter().map(turn).collect();
+            if let Some(last) = turns.last_mut() {
+                // The script recognises this answer when it reattaches after a reload.
+                last.generation_id = row.id.clone();
+            }
             if system_prompt.is_empty() {
                 system_prompt = row.system_prompt.clone().unwrap_or_default();
             }

@@ -150,6 +150,44 @@ async fn the_playground_streams_stops_regenerates_and_stays_inert() {
         .unwrap();
     assert_eq!(sent["messages"].as_array().unwrap().len(), 3, "{sent}");
 
+    // A preset sets the parameters; the last message is edited and sent again.
+    browser
+        .eval(
+            "const s = document.getElementById('pg-preset'); s.value = 'builtin:precise'; \
+             s.dispatchEvent(new Event('change'));",
+        )
+        .await;
+    mock.push_script(OPENROUTER_CHAT_PATH, Script::text("Edited answer."));
+    browser.click(&browser.find("#pg-edit").await).await;
+    browser
+        .wait_for(
+            "return document.getElementById('pg-prompt').value === 'Count slowly'",
+            5,
+        )
+        .await;
+    browser
+        .eval("document.getElementById('pg-prompt').value = ''")
+        .await;
+    browser.type_text(&prompt, "Count quickly").await;
+    browser.type_text(&prompt, CTRL_ENTER).await;
+    browser
+        .wait_for(
+            "const t = document.querySelectorAll('.pg-turn-assistant'); return t.length === 2 && t[1].querySelector('.pg-stats') && t[1].textContent.includes('Edited answer.')",
+            10,
+        )
+        .await;
+    let sent = mock
+        .requests(OPENROUTER_CHAT_PATH)
+        .last()
+        .unwrap()
+        .json()
+        .unwrap();
+    let messages = sent["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "{sent}");
+    assert_eq!(messages[2]["content"], json!("Count quickly"));
+    assert_eq!(sent["temperature"], json!(0.2), "the preset: {sent}");
+    assert_eq!(sent["top_p"], json!(0.9), "the preset: {sent}");
+
     // Hostile output renders inert: no script runs, no dangerous element survives.
     mock.push_script(OPENROUTER_CHAT_PATH, Script::text(HOSTILE_HTML));
     browser
@@ -176,6 +214,36 @@ async fn the_playground_streams_stops_regenerates_and_stays_inert() {
         json!(0),
         "no script ran"
     );
+
+    // Reloading mid-answer reattaches: the answer continues and finishes.
+    mock.push_script(
+        OPENROUTER_CHAT_PATH,
+        Script::text("alpha beta gamma delta epsilon zeta eta theta")
+            .chunks(8)
+            .chunk_delay(Duration::from_millis(300)),
+    );
+    browser.type_text(&prompt, "Keep going").await;
+    browser.type_text(&prompt, CTRL_ENTER).await;
+    browser
+        .wait_for(
+            "const t = document.querySelectorAll('.pg-turn-assistant'); return t.length === 4 && t[3].textContent.includes('beta')",
+            10,
+        )
+        .await;
+    browser.refresh().await;
+    browser
+        .wait_for(
+            "const t = [...document.querySelectorAll('.pg-turn')]; const a = t[t.length - 1]; \
+             return a.dataset.role === 'assistant' && a.querySelector('.pg-stats') && a.dataset.raw.includes('theta')",
+            15,
+        )
+        .await;
+    let before = browser
+        .eval(
+            "const t = [...document.querySelectorAll('.pg-turn')]; return t[t.length - 2].dataset.raw",
+        )
+        .await;
+    assert_eq!(before, json!("Keep going"));
 
     // A phone-sized screen: no sideways scrolling.
     browser.set_window_size(360, 800).await;

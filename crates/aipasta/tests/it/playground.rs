@@ -137,11 +137,21 @@ async fn post_form(
     html: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
+    post_form_to(client, app, MODEL, html, fields).await
+}
+
+async fn post_form_to(
+    client: &reqwest::Client,
+    app: &TestApp,
+    model: &str,
+    html: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
     let csrf = csrf_from(html);
     let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
     form.extend_from_slice(fields);
     let response = client
-        .post(app.url(&format!("/models/{MODEL}/playground")))
+        .post(app.url(&format!("/models/{model}/playground")))
         .form(&form)
         .send()
         .await
@@ -569,5 +579,53 @@ async fn a_500_message_conversation_opens_fast_and_the_page_stays_light() {
             total < 300_000,
             "the playground weighs {total} bytes uncompressed"
         );
+    }
+}
+
+#[tokio::test]
+async fn image_mode_shows_each_image_with_a_download_link() {
+    for backend in backends() {
+        let mock = MockServer::start(MockConfig::default()).await;
+        let mut config = config(&mock, true);
+        config.engine.providers.huggingface_router_url = mock.hf_router_base_url();
+        config.engine.providers.huggingface_inference_url = mock.hf_inference_url();
+        config.engine.providers.huggingface_api_key = Some(ApiKey::new("hf_test"));
+        let app = spawn_app_with(backend, config, false).await;
+        let user = app.sign_up("Painter", "painter@example.com").await;
+        aipasta_store::Query::new(
+            "INSERT INTO models (id, slug, name, display_name, provider, provider_model_id, \
+             cap_image_generation, created_at, updated_at) \
+             VALUES ($1, 'mock/painter', 'Painter', 'Painter', 'huggingface', 'mock/painter', TRUE, 1, 1)",
+        )
+        .bind(aipasta_core::id::new_id())
+        .execute(&app.db)
+        .await
+        .unwrap();
+        mock.set_hf_task("mock/painter", aipasta_mock::HfTask::TextToImage);
+        let client = signed_in(&app, &user).await;
+        let (status, html) = page(&client, &app, "/models/mock/painter/playground").await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert!(html.contains(r#"data-mode="image""#), "the image tab");
+        let (status, answered) = post_form_to(
+            &client,
+            &app,
+            "mock/painter",
+            &html,
+            &[("mode", "image"), ("prompt", "a bowl of pasta")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answered}");
+        let area = output_of(&answered);
+        let src = area
+            .split(r#"<img src=""#)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("an image in {area}"))
+            .to_owned();
+        assert!(src.ends_with("/image?index=0"), "{src}");
+        assert!(area.contains("download>Download image 1</a>"), "{area}");
+        let image = client.get(app.url(&src)).send().await.unwrap();
+        assert_eq!(image.status(), StatusCode::OK);
+        assert_eq!(image.headers()["content-type"], "image/png");
     }
 }
