@@ -610,7 +610,38 @@ async function reattach() {
   }
 }
 
+/** The model picker: search as you type, replacing the list with the server's results. */
+function setUpPicker() {
+  const search = document.getElementById("pg-search");
+  const list = document.getElementById("pg-models");
+  if (!search || !list) return;
+  let timer = 0;
+  let latest = 0;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const asked = ++latest;
+      const query = search.value.trim();
+      const url = query ? `/playground?q=${encodeURIComponent(query)}` : "/playground";
+      try {
+        const response = await fetch(url, { headers: { Accept: "text/html" } });
+        if (!response.ok || asked !== latest) return;
+        const page = new DOMParser().parseFromString(await response.text(), "text/html");
+        const fresh = page.getElementById("pg-models");
+        if (!fresh || asked !== latest) return;
+        list.replaceChildren(...[...fresh.children].map((item) => document.importNode(item, true)));
+        const summary = page.getElementById("pg-summary");
+        if (summary) document.getElementById("pg-summary").textContent = summary.textContent;
+        window.history.replaceState(null, "", url);
+      } catch {
+        // The form still works: Enter submits it.
+      }
+    }, 200);
+  });
+}
+
 function setUp() {
+  setUpPicker();
   if (!form) return;
   setUpSliders();
   setUpPresets();

@@ -66,6 +66,20 @@ async fn the_playground_streams_stops_regenerates_and_stays_inert() {
     let mock = MockServer::start(MockConfig::default()).await;
     let app = spawn_app_with(aipasta_store::Backend::Sqlite, config(&mock), true).await;
     sign_up(&browser, &app).await;
+
+    // The picker searches as you type.
+    browser.goto(&app.url("/playground")).await;
+    browser
+        .type_text(&browser.find("#pg-search").await, "jamba")
+        .await;
+    browser
+        .wait_for(
+            "const l = [...document.querySelectorAll('#pg-models .pg-model a')]; \
+             return location.search.includes('q=jamba') && l.length > 0 && l.length < 10 \
+               && l.some((a) => a.getAttribute('href') === '/models/ai21/jamba-large-1.7/playground')",
+            10,
+        )
+        .await;
     browser
         .goto(&app.url(&format!("/models/{MODEL}/playground?mode=chat")))
         .await;
