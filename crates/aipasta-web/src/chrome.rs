@@ -72,6 +72,8 @@ pub struct ThemeChoice {
 const NAV: &[(&str, &str)] = &[
     ("/", "Home"),
     ("/models", "Models"),
+    ("/playground", "Playground"),
+    ("/docs/api", "API"),
     ("/about", "About"),
     ("/contact", "Contact"),
 ];
