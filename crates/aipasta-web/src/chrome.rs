@@ -99,12 +99,17 @@ impl Chrome {
     }
 
     pub fn nav(&self) -> Vec<NavItem> {
+        // A model's playground (`/models/{id}/playground`) belongs to the playground section.
+        let path = if self.path.ends_with("/playground") {
+            "/playground"
+        } else {
+            self.path.as_str()
+        };
         NAV.iter()
             .map(|&(href, label)| NavItem {
                 href,
                 label,
-                current: self.path == href
-                    || (href != "/" && self.path.starts_with(&format!("{href}/"))),
+                current: path == href || (href != "/" && path.starts_with(&format!("{href}/"))),
             })
             .collect()
     }

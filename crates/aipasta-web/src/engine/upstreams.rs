@@ -71,7 +71,7 @@ pub fn not_configured(model: &ModelRow, what: &str) -> ApiError {
         StatusCode::BAD_REQUEST,
         "provider_not_configured",
         format!(
-            "{} runs on {}, and {what}. An admin can add one under Admin → Settings, or you can add your own key in Settings.",
+            "{} runs on {}, and {what}. An admin can add one on the Providers admin page, or you can add your own key in Settings.",
             model.display_name, model.provider
         ),
     )
