@@ -1,6 +1,6 @@
 //! The playground in headless Chromium against the mock provider: a streamed answer with its
-//! usage line, Stop keeping the partial answer, regenerate, hostile output rendered inert, and a
-//! phone-sized screen. Skipped unless `AIPASTA_BROWSER_TESTS=1` (CI sets it).
+//! usage line, Stop keeping the partial answer, regenerate, hostile output rendered inert, image
+//! mode, and a phone-sized screen. Skipped unless `AIPASTA_BROWSER_TESTS=1` (CI sets it).
 
 use std::time::Duration;
 
@@ -269,6 +269,58 @@ async fn the_playground_streams_stops_regenerates_and_stays_inert() {
         "horizontal overflow {overflow}"
     );
 
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_mode_shows_the_image_with_a_download_link() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let mock = MockServer::start(MockConfig::default()).await;
+    let mut config = config(&mock);
+    config.engine.providers.huggingface_router_url = mock.hf_router_base_url();
+    config.engine.providers.huggingface_inference_url = mock.hf_inference_url();
+    config.engine.providers.huggingface_api_key = Some(ApiKey::new("hf_test"));
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
+    aipasta_store::Query::new(
+        "INSERT INTO models (id, slug, name, display_name, provider, provider_model_id, \
+         cap_image_generation, created_at, updated_at) \
+         VALUES ($1, 'mock/painter', 'Painter', 'Painter', 'huggingface', 'mock/painter', TRUE, 1, 1)",
+    )
+    .bind(aipasta_core::id::new_id())
+    .execute(&app.db)
+    .await
+    .unwrap();
+    mock.set_hf_task("mock/painter", aipasta_mock::HfTask::TextToImage);
+    sign_up(&browser, &app).await;
+
+    browser
+        .goto(&app.url("/models/mock/painter/playground?mode=image"))
+        .await;
+    let prompt = browser.find("#pg-prompt").await;
+    browser.type_text(&prompt, "a bowl of pasta").await;
+    browser.type_text(&prompt, CTRL_ENTER).await;
+    // The picture is really shown (decoded, not a broken image) and can be downloaded.
+    browser
+        .wait_for(
+            "const img = document.querySelector('.pg-image img'); \
+             return !!img && img.complete && img.naturalWidth > 0",
+            15,
+        )
+        .await;
+    let link = browser
+        .eval("const a = document.querySelector('.pg-image a[download]'); return a && a.getAttribute('href')")
+        .await;
+    assert!(
+        link.as_str()
+            .is_some_and(|href| href.starts_with("/api/generations/") && href.contains("/image")),
+        "download link: {link}"
+    );
+    let sent = mock.requests(&aipasta_mock::hf_inference_path("mock/painter"));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].json().unwrap()["inputs"], json!("a bowl of pasta"));
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
