@@ -266,6 +266,11 @@ pub struct Settings {
     )]
     pub secure_cookies: bool,
 
+    /// The API's rate limit per signed-in account, e.g. `120/min,burst=60` (the default) or
+    /// `100000/s` for a load test.
+    #[arg(long, env = "AIPASTA_API_RATE_LIMIT", global = true)]
+    pub api_rate_limit: Option<aipasta_web::ratelimit::Limit>,
+
     /// Redis URL for rate limits shared by several instances; in memory when unset.
     #[arg(long, env = "AIPASTA_REDIS_URL", hide_env_values = true, value_parser = parse_secret, global = true)]
     pub redis_url: Option<Secret>,

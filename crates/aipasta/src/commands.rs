@@ -395,7 +395,12 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         contact_email: settings.contact_email.clone(),
         sync: sync_sources(settings),
         auth: auth_settings(settings, load_secret(settings)?),
-        limits: RateLimitSettings::default(),
+        limits: RateLimitSettings {
+            api_per_account: settings
+                .api_rate_limit
+                .unwrap_or(RateLimitSettings::default().api_per_account),
+            ..RateLimitSettings::default()
+        },
         engine: engine_settings(settings),
     };
     if aipasta_store::accounts::count_admins(&db).await? == 0 && config.auth.admin_emails.is_empty()
