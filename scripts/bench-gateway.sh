@@ -139,7 +139,8 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 LAST=""
 run_oha() { # url, auth, body, oha flags...
   local url=$1 auth=$2 body=$3; shift 3
-  taskset -c 0 oha --no-tui --output-format json -w -m POST -T application/json \
+  # -w waits for the requests still running at the deadline; `timeout` bounds that wait.
+  timeout 300 taskset -c 0 oha --no-tui --output-format json -w -m POST -T application/json \
     -H "Authorization: Bearer $auth" -d "$body" "$@" "$url" >"$WORK/oha.json" \
     || fail "oha failed against $url"
   LAST=$(python3 - "$WORK/oha.json" <<'EOF'
@@ -165,7 +166,7 @@ through() { # oha flags...; counts the answers
 straight() { run_oha "http://127.0.0.1:$MOCK_PORT/api/v1/chat/completions" bench "$MOCK_BODY" "$@"; }
 
 api() { # method path token body → JSON on stdout
-  curl -s -X "$1" "http://127.0.0.1:$AIPASTA_PORT$2" -H 'Content-Type: application/json' \
+  curl -s --max-time 30 -X "$1" "http://127.0.0.1:$AIPASTA_PORT$2" -H 'Content-Type: application/json' \
     ${3:+-H "Authorization: Bearer $3"} ${4:+-d "$4"}
 }
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
@@ -245,7 +246,7 @@ run_backend() { # sqlite | postgres
   local ap_us_identity; ap_us_identity=$(( (c1 - c0) * 10000 / (a4_ok > 0 ? a4_ok : 1) ))
 
   echo "4. time to first token…"
-  taskset -c 0 "$BENCH_EXE" --bench ttft --aipasta "127.0.0.1:$AIPASTA_PORT" --mock "127.0.0.1:$MOCK_PORT" \
+  timeout 300 taskset -c 0 "$BENCH_EXE" --bench ttft --aipasta "127.0.0.1:$AIPASTA_PORT" --mock "127.0.0.1:$MOCK_PORT" \
     --token "$TOKEN" --model "$MODEL" --samples "$TTFT_SAMPLES" --warmup 200 | tee "$WORK/ttft.out" \
     || fail "the time-to-first-token run failed"
   local ttft_line; ttft_line=$(grep '^RESULT ' "$WORK/ttft.out" | sed 's/^RESULT //')
@@ -257,7 +258,7 @@ run_backend() { # sqlite | postgres
   local slow_mock_pid
   start_mock "$SLOW_MOCK_PORT" --chunks "$SLOW_CHUNKS" --chunk-delay-ms "$SLOW_DELAY_MS"; slow_mock_pid=$MOCK_PID
   start_aipasta "$SLOW_MOCK_PORT"
-  taskset -c 0 "$BENCH_EXE" --bench streams --aipasta "127.0.0.1:$AIPASTA_PORT" --token "$TOKEN" \
+  timeout 300 taskset -c 0 "$BENCH_EXE" --bench streams --aipasta "127.0.0.1:$AIPASTA_PORT" --token "$TOKEN" \
     --model "$MODEL" --pid "$AIPASTA_PID" --count "$STREAMS" --warmup 50 --timeout-s 90 | tee "$WORK/streams.out" \
     || fail "the open-streams run failed"
   for kv in $(grep '^RESULT ' "$WORK/streams.out" | sed 's/^RESULT //'); do declare "${kv%%=*}=${kv#*=}"; done

@@ -38,6 +38,12 @@ const START_MARKER: &[u8] = b"event: start";
 /// A chunk of an OpenAI-style stream.
 const DATA_MARKER: &[u8] = b"data: {";
 const PROMPT: &str = "Say something short about pasta.";
+/// How long a stream may take to send its `start` event before it counts as failed.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Failed streams after which no more are opened.
+const MAX_FAILED_OPENS: usize = 100;
+/// The longest one time-to-first-token exchange may take before the run fails.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() {
     let args = Args::parse();
@@ -327,10 +333,11 @@ async fn ttft(args: &Args) -> Result<(), String> {
             } else {
                 (&mut to_aipasta, &through, DELTA_MARKER)
             };
-            let response = connection
-                .exchange(request, marker)
-                .await
-                .map_err(|e| format!("a streaming request failed: {e}"))?;
+            let response =
+                tokio::time::timeout(EXCHANGE_TIMEOUT, connection.exchange(request, marker))
+                    .await
+                    .map_err(|_| format!("no complete answer within {EXCHANGE_TIMEOUT:?}"))?
+                    .map_err(|e| format!("a streaming request failed: {e}"))?;
             if side == 1 {
                 if response.status == 200 {
                     answered += 1;
@@ -422,7 +429,8 @@ struct Tally {
     failed: AtomicUsize,
 }
 
-/// Opens `count` streams, each held open (and read) until `stop` turns true.
+/// Opens `count` streams, each held open (and read) until `stop` turns true. A stream that has
+/// not started within [`OPEN_TIMEOUT`] counts as failed.
 async fn open_streams(
     count: usize,
     aipasta: SocketAddr,
@@ -435,44 +443,52 @@ async fn open_streams(
     let mut tasks = Vec::with_capacity(count);
     for _ in 0..count {
         let permit = opening.clone().acquire_owned().await.expect("semaphore");
+        // A server that refuses or ignores streams fails the run soon, not after every one.
+        if tally.failed.load(Ordering::SeqCst) > MAX_FAILED_OPENS {
+            break;
+        }
         let request = request.clone();
         let tally = tally.clone();
         let mut stop = stop.clone();
         tasks.push(tokio::spawn(async move {
-            let mut permit = Some(permit);
-            let result: io::Result<()> = async {
-                let mut connection = Connection::open(aipasta).await?;
-                connection.stream.write_all(&request).await?;
-                let head_end = connection.wait_for(b"\r\n\r\n").await?;
-                let ok = connection.unread().starts_with(b"HTTP/1.1 200");
-                connection.take(head_end + 4);
-                if !ok {
-                    return Err(io::Error::other("not 200"));
-                }
-                connection.wait_for(START_MARKER).await?;
-                tally.started.fetch_add(1, Ordering::SeqCst);
-                drop(permit.take());
+            let opened = tokio::time::timeout(OPEN_TIMEOUT, start_stream(aipasta, &request)).await;
+            drop(permit);
+            let Ok(Ok(mut connection)) = opened else {
+                tally.failed.fetch_add(1, Ordering::SeqCst);
+                return;
+            };
+            tally.started.fetch_add(1, Ordering::SeqCst);
+            let follow = async {
                 connection.wait_for(DELTA_MARKER).await?;
                 tally.streaming.fetch_add(1, Ordering::SeqCst);
-                // Keep reading, as a browser would, until told to go.
+                // Keep reading, as a browser would.
                 let mut sink = [0_u8; 4096];
-                loop {
-                    tokio::select! {
-                        read = connection.stream.read(&mut sink) => {
-                            if read? == 0 { return Ok(()); }
-                        }
-                        _ = stop.wait_for(|s| *s) => return Ok(()),
-                    }
-                }
-            }
-            .await;
-            drop(permit);
-            if result.is_err() {
-                tally.failed.fetch_add(1, Ordering::SeqCst);
+                while connection.stream.read(&mut sink).await? > 0 {}
+                io::Result::Ok(())
+            };
+            tokio::select! {
+                result = follow => if result.is_err() {
+                    tally.failed.fetch_add(1, Ordering::SeqCst);
+                },
+                _ = stop.wait_for(|s| *s) => {}
             }
         }));
     }
     tasks
+}
+
+/// Sends a stream request and waits for its `start` event.
+async fn start_stream(aipasta: SocketAddr, request: &[u8]) -> io::Result<Connection> {
+    let mut connection = Connection::open(aipasta).await?;
+    connection.stream.write_all(request).await?;
+    let head_end = connection.wait_for(b"\r\n\r\n").await?;
+    let ok = connection.unread().starts_with(b"HTTP/1.1 200");
+    connection.take(head_end + 4);
+    if !ok {
+        return Err(io::Error::other("the stream was refused"));
+    }
+    connection.wait_for(START_MARKER).await?;
+    Ok(connection)
 }
 
 /// Waits until `done()` or the deadline; answers whether it got there.
@@ -542,7 +558,13 @@ async fn streams(args: &Args) -> Result<(), String> {
 
     stop_sender.send_replace(true);
     for task in warm_tasks.into_iter().chain(tasks) {
-        let _ = task.await;
+        let abort = task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
     }
 
     let per_stream = (with.saturating_sub(before) as f64 * 1024.0) / streaming.max(1) as f64;
