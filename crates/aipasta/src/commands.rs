@@ -242,11 +242,10 @@ fn engine_settings(settings: &Settings) -> EngineSettings {
             huggingface_inference_url: settings.huggingface_inference_url.clone(),
             huggingface_api_key: settings.huggingface_key().map(ApiKey::new),
             openai_compatible,
-            attribution: Some(Attribution {
-                referer: settings
-                    .public_url
-                    .clone()
-                    .unwrap_or_else(|| "https://github.com/aipasta/aipasta".into()),
+            // OpenRouter's attribution names the site; without a public address there is none
+            // to give, and no made-up one is sent.
+            attribution: settings.public_url.clone().map(|referer| Attribution {
+                referer,
                 title: "AI Pasta".into(),
             }),
         },

@@ -504,6 +504,29 @@ fn decode_entities(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// One stream event's data as a JSON object, or the `Malformed` error that ends the stream.
+pub(crate) fn event_object(
+    upstream: &Upstream,
+    data: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ProviderError> {
+    match serde_json::from_str::<serde_json::Value>(data) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(other) => Err(malformed(
+            upstream,
+            &format!(
+                "a stream event is {}, not a JSON object",
+                crate::generate::json::kind(&other)
+            ),
+            data.as_bytes(),
+        )),
+        Err(e) => Err(malformed(
+            upstream,
+            &format!("a stream event is not JSON ({e})"),
+            data.as_bytes(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use reqwest::header::HeaderValue;

@@ -379,25 +379,10 @@ impl Decoder for ChunkDecoder {
             self.end(out);
             return true;
         }
-        let chunk = match serde_json::from_str::<Value>(data) {
-            Ok(Value::Object(chunk)) => chunk,
-            Ok(other) => {
-                out.push_back(Err(errors::malformed(
-                    &self.upstream,
-                    &format!(
-                        "a stream event is {}, not a JSON object",
-                        lenient::kind(&other)
-                    ),
-                    data.as_bytes(),
-                )));
-                return true;
-            }
-            Err(e) => {
-                out.push_back(Err(errors::malformed(
-                    &self.upstream,
-                    &format!("a stream event is not JSON ({e})"),
-                    data.as_bytes(),
-                )));
+        let chunk = match errors::event_object(&self.upstream, data) {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                out.push_back(Err(error));
                 return true;
             }
         };

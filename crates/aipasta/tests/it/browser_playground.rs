@@ -5,35 +5,22 @@
 use std::time::Duration;
 
 use aipasta_mock::{HOSTILE_HTML, MockConfig, MockServer, OPENROUTER_CHAT_PATH, Script};
-use aipasta_providers::generate::{ApiKey, Timeouts};
 use aipasta_web::WebConfig;
-use aipasta_web::engine::{EngineSettings, ProviderSettings};
+
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, mock_provider_config, spawn_app_with};
 use crate::webdriver::Browser;
 
 const MODEL: &str = "ai21/jamba-large-1.7";
 
 fn config(mock: &MockServer) -> WebConfig {
-    WebConfig {
-        engine: EngineSettings {
-            providers: ProviderSettings {
-                openrouter_base_url: mock.openrouter_base_url(),
-                openrouter_api_key: Some(ApiKey::new("sk-or-v1-test")),
-                ..ProviderSettings::default()
-            },
-            timeouts: Timeouts {
-                first_token: Duration::from_secs(5),
-                between_tokens: Duration::from_secs(5),
-                total: Duration::from_secs(60),
-            },
-            max_attempts: 1,
-            base_backoff: Duration::from_millis(10),
-            max_retry_wait: Duration::from_secs(1),
-        },
-        ..WebConfig::default()
-    }
+    let mut config = mock_provider_config(mock);
+    config.engine.timeouts.first_token = Duration::from_secs(5);
+    config.engine.timeouts.between_tokens = Duration::from_secs(5);
+    config.engine.timeouts.total = Duration::from_secs(60);
+    config.engine.max_attempts = 1;
+    config
 }
 
 async fn sign_up(browser: &Browser, app: &TestApp) {
@@ -279,10 +266,7 @@ async fn image_mode_shows_the_image_with_a_download_link() {
         return;
     };
     let mock = MockServer::start(MockConfig::default()).await;
-    let mut config = config(&mock);
-    config.engine.providers.huggingface_router_url = mock.hf_router_base_url();
-    config.engine.providers.huggingface_inference_url = mock.hf_inference_url();
-    config.engine.providers.huggingface_api_key = Some(ApiKey::new("hf_test"));
+    let config = config(&mock);
     let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
     aipasta_store::Query::new(
         "INSERT INTO models (id, slug, name, display_name, provider, provider_model_id, \

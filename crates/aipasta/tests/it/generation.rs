@@ -7,15 +7,14 @@ use std::time::Duration;
 use aipasta_mock::{
     DEFAULT_TEXT, MockConfig, MockServer, OPENROUTER_CHAT_PATH, Outcome, Script, UsagePlacement,
 };
-use aipasta_providers::generate::{ApiKey, Timeouts};
 use aipasta_store::testing::backends;
 use aipasta_store::{Backend, Query};
 use aipasta_web::WebConfig;
-use aipasta_web::engine::{EngineSettings, ProviderSettings};
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, mock_provider_config, spawn_app_with};
 
 /// A seeded OpenRouter model: $2/M in, $8/M out; takes max_tokens, stop, temperature, top_p.
 const MODEL: &str = "ai21/jamba-large-1.7";
@@ -23,24 +22,7 @@ const MODEL: &str = "ai21/jamba-large-1.7";
 const OTHER_MODEL: &str = "amazon/nova-micro-v1";
 
 fn engine_config(mock: &MockServer) -> WebConfig {
-    WebConfig {
-        engine: EngineSettings {
-            providers: ProviderSettings {
-                openrouter_base_url: mock.openrouter_base_url(),
-                openrouter_api_key: Some(ApiKey::new("sk-or-v1-test")),
-                ..ProviderSettings::default()
-            },
-            timeouts: Timeouts {
-                first_token: Duration::from_secs(2),
-                between_tokens: Duration::from_millis(700),
-                total: Duration::from_secs(10),
-            },
-            max_attempts: 3,
-            base_backoff: Duration::from_millis(10),
-            max_retry_wait: Duration::from_secs(2),
-        },
-        ..WebConfig::default()
-    }
+    mock_provider_config(mock)
 }
 
 async fn start(backend: Backend) -> (MockServer, TestApp, TestUser) {
@@ -653,10 +635,7 @@ async fn add_hf_model(app: &TestApp, slug: &str, capability: &str) {
 async fn hugging_face_images_and_summaries_go_through_the_inference_api() {
     for backend in backends() {
         let mock = MockServer::start(MockConfig::default()).await;
-        let mut config = engine_config(&mock);
-        config.engine.providers.huggingface_router_url = mock.hf_router_base_url();
-        config.engine.providers.huggingface_inference_url = mock.hf_inference_url();
-        config.engine.providers.huggingface_api_key = Some(ApiKey::new("hf_test"));
+        let config = engine_config(&mock);
         let app = spawn_app_with(backend, config, false).await;
         let user = app.sign_up("Hf", "hf@example.com").await;
         add_hf_model(&app, "mock/painter", "cap_image_generation").await;

@@ -157,3 +157,33 @@ pub fn csrf_from(html: &str) -> String {
         .expect("csrf meta tag")
         .to_owned()
 }
+
+/// Settings whose OpenRouter and Hugging Face endpoints are the mock's, with a test key for
+/// each, short time limits and quick retries (3 attempts): the base every generation test
+/// adjusts.
+pub fn mock_provider_config(mock: &aipasta_mock::MockServer) -> WebConfig {
+    use aipasta_providers::generate::{ApiKey, Timeouts};
+    use aipasta_web::engine::{EngineSettings, ProviderSettings};
+    use std::time::Duration;
+    WebConfig {
+        engine: EngineSettings {
+            providers: ProviderSettings {
+                openrouter_base_url: mock.openrouter_base_url(),
+                openrouter_api_key: Some(ApiKey::new("sk-or-v1-test")),
+                huggingface_router_url: mock.hf_router_base_url(),
+                huggingface_inference_url: mock.hf_inference_url(),
+                huggingface_api_key: Some(ApiKey::new("hf_test")),
+                ..ProviderSettings::default()
+            },
+            timeouts: Timeouts {
+                first_token: Duration::from_secs(2),
+                between_tokens: Duration::from_millis(700),
+                total: Duration::from_secs(10),
+            },
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(10),
+            max_retry_wait: Duration::from_secs(2),
+        },
+        ..WebConfig::default()
+    }
+}

@@ -5,38 +5,27 @@
 use std::time::{Duration, Instant};
 
 use aipasta_mock::{HOSTILE_HTML, MockConfig, MockServer, OPENROUTER_CHAT_PATH, Script};
-use aipasta_providers::generate::{ApiKey, Timeouts};
 use aipasta_store::Backend;
 use aipasta_store::testing::backends;
 use aipasta_web::WebConfig;
-use aipasta_web::engine::{EngineSettings, ProviderSettings};
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, browser_client, csrf_from, spawn_app_with};
+use crate::helpers::{
+    TestApp, TestUser, browser_client, csrf_from, mock_provider_config, spawn_app_with,
+};
 
 /// A seeded OpenRouter model that takes max_tokens, stop, temperature and top_p.
 const MODEL: &str = "ai21/jamba-large-1.7";
 
 fn config(mock: &MockServer, key: bool) -> WebConfig {
-    WebConfig {
-        engine: EngineSettings {
-            providers: ProviderSettings {
-                openrouter_base_url: mock.openrouter_base_url(),
-                openrouter_api_key: key.then(|| ApiKey::new("sk-or-v1-test")),
-                ..ProviderSettings::default()
-            },
-            timeouts: Timeouts {
-                first_token: Duration::from_secs(2),
-                between_tokens: Duration::from_millis(700),
-                total: Duration::from_secs(10),
-            },
-            max_attempts: 1,
-            base_backoff: Duration::from_millis(10),
-            max_retry_wait: Duration::from_secs(1),
-        },
-        ..WebConfig::default()
+    let mut config = mock_provider_config(mock);
+    if !key {
+        config.engine.providers.openrouter_api_key = None;
     }
+    config.engine.max_attempts = 1;
+    config
 }
 
 async fn start(backend: Backend, key: bool) -> (MockServer, TestApp, TestUser) {
@@ -615,10 +604,7 @@ async fn a_500_message_conversation_opens_fast_and_the_page_stays_light() {
 async fn image_mode_shows_each_image_with_a_download_link() {
     for backend in backends() {
         let mock = MockServer::start(MockConfig::default()).await;
-        let mut config = config(&mock, true);
-        config.engine.providers.huggingface_router_url = mock.hf_router_base_url();
-        config.engine.providers.huggingface_inference_url = mock.hf_inference_url();
-        config.engine.providers.huggingface_api_key = Some(ApiKey::new("hf_test"));
+        let config = config(&mock, true);
         let app = spawn_app_with(backend, config, false).await;
         let user = app.sign_up("Painter", "painter@example.com").await;
         aipasta_store::Query::new(

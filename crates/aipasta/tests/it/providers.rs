@@ -10,15 +10,17 @@ use aipasta_mock::{
     DEFAULT_TEXT, MockConfig, MockServer, OPENAI_CHAT_PATH, OPENAI_MODELS_PATH,
     OPENROUTER_CHAT_PATH,
 };
-use aipasta_providers::generate::{ApiKey, Timeouts};
+use aipasta_providers::generate::ApiKey;
 use aipasta_store::testing::TestDatabase;
 use aipasta_store::{Backend, Query};
 use aipasta_web::WebConfig;
-use aipasta_web::engine::{EngineSettings, ProviderSettings};
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, backends, browser_client, csrf_from, spawn_app_with};
+use crate::helpers::{
+    TestApp, TestUser, backends, browser_client, csrf_from, mock_provider_config, spawn_app_with,
+};
 
 /// A seeded OpenRouter chat model.
 const OPENROUTER_MODEL: &str = "ai21/jamba-large-1.7";
@@ -35,24 +37,13 @@ const ADMIN_OPENROUTER_KEY: &str = "sk-or-v1-admin-stored-key-11111";
 const ADA_OPENROUTER_KEY: &str = "sk-or-v1-ada-own-key-2222222222";
 
 fn config(mock: &MockServer, env_openrouter_key: Option<&str>) -> WebConfig {
-    WebConfig {
-        engine: EngineSettings {
-            providers: ProviderSettings {
-                openrouter_base_url: mock.openrouter_base_url(),
-                openrouter_api_key: env_openrouter_key.map(ApiKey::new),
-                ..ProviderSettings::default()
-            },
-            timeouts: Timeouts {
-                first_token: Duration::from_secs(5),
-                between_tokens: Duration::from_secs(2),
-                total: Duration::from_secs(10),
-            },
-            max_attempts: 1,
-            base_backoff: Duration::from_millis(10),
-            max_retry_wait: Duration::from_secs(1),
-        },
-        ..WebConfig::default()
-    }
+    let mut config = mock_provider_config(mock);
+    config.engine.providers.openrouter_api_key = env_openrouter_key.map(ApiKey::new);
+    config.engine.providers.huggingface_api_key = None;
+    config.engine.timeouts.first_token = Duration::from_secs(5);
+    config.engine.timeouts.between_tokens = Duration::from_secs(2);
+    config.engine.max_attempts = 1;
+    config
 }
 
 async fn start(

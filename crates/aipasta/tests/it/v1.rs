@@ -15,16 +15,16 @@ use aipasta_mock::{
     DEFAULT_TEXT, MockConfig, MockServer, OPENAI_EMBEDDINGS_PATH, OPENAI_IMAGES_PATH,
     OPENROUTER_CHAT_PATH, OPENROUTER_COMPLETIONS_PATH, Outcome, Script,
 };
-use aipasta_providers::generate::{ApiKey, Timeouts};
+use aipasta_providers::generate::ApiKey;
 use aipasta_store::testing::backends;
 use aipasta_store::{Backend, Query};
 use aipasta_web::WebConfig;
-use aipasta_web::engine::{EngineSettings, EnvEndpoint, ProviderSettings};
+use aipasta_web::engine::EnvEndpoint;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, mock_provider_config, spawn_app_with};
 
 /// A seeded OpenRouter chat model: takes max_tokens, stop, temperature, top_p (not top_k).
 const MODEL: &str = "ai21/jamba-large-1.7";
@@ -179,29 +179,13 @@ fn conforms(schema: &str, instance: &Value) {
 // ---- set-up ----
 
 fn config(mock: &MockServer) -> WebConfig {
-    WebConfig {
-        engine: EngineSettings {
-            providers: ProviderSettings {
-                openrouter_base_url: mock.openrouter_base_url(),
-                openrouter_api_key: Some(ApiKey::new("sk-or-v1-test")),
-                openai_compatible: vec![EnvEndpoint {
-                    name: "local".into(),
-                    base_url: mock.openai_base_url(),
-                    api_key: Some(ApiKey::new("sk-local")),
-                }],
-                ..ProviderSettings::default()
-            },
-            timeouts: Timeouts {
-                first_token: Duration::from_secs(2),
-                between_tokens: Duration::from_millis(700),
-                total: Duration::from_secs(10),
-            },
-            max_attempts: 3,
-            base_backoff: Duration::from_millis(10),
-            max_retry_wait: Duration::from_secs(2),
-        },
-        ..WebConfig::default()
-    }
+    let mut config = mock_provider_config(mock);
+    config.engine.providers.openai_compatible = vec![EnvEndpoint {
+        name: "local".into(),
+        base_url: mock.openai_base_url(),
+        api_key: Some(ApiKey::new("sk-local")),
+    }];
+    config
 }
 
 struct Setup {
