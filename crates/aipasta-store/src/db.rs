@@ -6,6 +6,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -73,6 +75,10 @@ pub(crate) enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) pool: Pool,
+    /// Bumped by every store function that changes what a request's caller is (an account's
+    /// role, status, limits, profile, password, or an API key's revocation), so caches of
+    /// callers in this process can tell a cached row from a stale one.
+    account_changes: Arc<AtomicU64>,
 }
 
 /// How long a SQLite writer waits for the lock before giving up.
@@ -109,7 +115,10 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(redact_url(url)));
         };
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            account_changes: Arc::default(),
+        })
     }
 
     /// Opens (creating when missing) the SQLite file `<data_dir>/aipasta.db`.
@@ -119,6 +128,16 @@ impl Db {
             source,
         })?;
         Db::connect(&sqlite_url(&data_dir.join("aipasta.db"))).await
+    }
+
+    /// Changes once an account or API key changes through this handle (or a clone of it).
+    /// Another process's changes are not seen: caches keyed on this also expire by time.
+    pub fn accounts_version(&self) -> u64 {
+        self.account_changes.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn note_account_change(&self) {
+        self.account_changes.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn backend(&self) -> Backend {

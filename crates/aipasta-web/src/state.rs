@@ -45,6 +45,8 @@ pub struct App {
     pub engine: Arc<Engine>,
     /// Model rows for generations, reused for a few seconds.
     pub models: ModelCache,
+    /// Accounts behind recently seen bearer tokens and API keys.
+    pub callers: crate::auth::callers::CallerCache,
 }
 
 /// One value kept for a while: a slow-changing read shared by every request.
@@ -100,6 +102,7 @@ impl AppState {
             home_cache: Cached::default(),
             engine,
             models: ModelCache::default(),
+            callers: Default::default(),
         }))
     }
 }

@@ -75,6 +75,7 @@ pub async fn revoke_api_key(db: &Db, user_id: &str, key_id: &str) -> Result<bool
     .bind(user_id)
     .execute(db)
     .await?;
+    db.note_account_change();
     Ok(changed > 0)
 }
 

@@ -188,7 +188,9 @@ pub async fn set_password_hash(db: &Db, user_id: &str, hash: &str) -> Result<(),
         .bind(user_id)
         .execute(db)
         .await
-        .map(drop)
+        .map(drop)?;
+    db.note_account_change();
+    Ok(())
 }
 
 pub async fn set_role(db: &Db, user_id: &str, role: &str) -> Result<(), DbError> {
@@ -198,7 +200,9 @@ pub async fn set_role(db: &Db, user_id: &str, role: &str) -> Result<(), DbError>
         .bind(user_id)
         .execute(db)
         .await
-        .map(drop)
+        .map(drop)?;
+    db.note_account_change();
+    Ok(())
 }
 
 pub async fn set_status(db: &Db, user_id: &str, status: &str) -> Result<(), DbError> {
@@ -208,7 +212,9 @@ pub async fn set_status(db: &Db, user_id: &str, status: &str) -> Result<(), DbEr
         .bind(user_id)
         .execute(db)
         .await
-        .map(drop)
+        .map(drop)?;
+    db.note_account_change();
+    Ok(())
 }
 
 /// Sets an account's monthly token limit (`None`: the system default) and subscription tier.
@@ -225,7 +231,9 @@ pub async fn set_usage_limits(
         .bind(user_id)
         .execute(db)
         .await
-        .map(drop)
+        .map(drop)?;
+    db.note_account_change();
+    Ok(())
 }
 
 pub async fn count_admins(db: &Db) -> Result<i64, DbError> {
@@ -312,7 +320,9 @@ pub async fn update_profile(db: &Db, user_id: &str, update: &ProfileUpdate) -> R
     if let Some(public) = update.public_profile {
         columns.push(("public_profile", public.into()));
     }
-    update_columns(db, user_id, columns).await
+    update_columns(db, user_id, columns).await?;
+    db.note_account_change();
+    Ok(())
 }
 
 pub async fn update_preferences(
@@ -340,7 +350,9 @@ pub async fn update_preferences(
     if let Some(model) = &update.default_model_id {
         columns.push(("default_model_id", model.clone().into()));
     }
-    update_columns(db, user_id, columns).await
+    update_columns(db, user_id, columns).await?;
+    db.note_account_change();
+    Ok(())
 }
 
 /// Erases an account (the plan's GDPR deletion): its generations, keys, sessions, presets,
@@ -357,6 +369,7 @@ pub async fn delete_account(db: &Db, user_id: &str) -> Result<bool, DbError> {
         .execute(&mut tx)
         .await?;
     tx.commit().await?;
+    db.note_account_change();
     Ok(deleted > 0)
 }
 

@@ -2,6 +2,7 @@
 //! cookie. The result sits in the request's extensions for the access rules and handlers.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -32,7 +33,8 @@ pub enum Credential {
 /// A signed-in, active account.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user: UserRow,
+    /// Shared: a cached bearer caller is handed to many requests.
+    pub user: Arc<UserRow>,
     pub role: Role,
     pub credential: Credential,
 }
@@ -117,62 +119,84 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         })
         .map(|v| v.trim().to_owned());
     let caller = match bearer {
-        Some(token) => {
-            let found = if token.starts_with(API_KEY_PREFIX) {
-                match accounts::find_api_key(&state.db, &sha256_hex(&token)).await {
-                    Ok(found) => found.map(|(key, user)| {
-                        let scopes: Vec<String> =
-                            serde_json::from_str(&key.scopes).unwrap_or_default();
-                        let scopes = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
-                        (
-                            user,
-                            Credential::ApiKey {
-                                key_id: key.id,
-                                scopes,
-                            },
-                        )
-                    }),
-                    Err(error) => return ApiError::from(error).into_response(),
-                }
-            } else {
-                match verify_jwt(&token, &auth.jwt_key(), now_ms() / 1000) {
-                    Some(claims) => match accounts::find_user_by_id(&state.db, &claims.sub).await {
-                        Ok(user) => user
-                            .filter(|u| u.status == "active")
-                            .map(|u| (u, Credential::Bearer)),
-                        Err(error) => return ApiError::from(error).into_response(),
-                    },
-                    None => None,
-                }
-            };
-            match found {
-                Some((user, credential)) => Some(Caller {
-                    role: role_of(&user, &auth.admin_emails),
-                    user,
-                    credential,
-                }),
-                None => {
-                    return ApiError::new(
-                        axum::http::StatusCode::UNAUTHORIZED,
-                        "invalid_token",
-                        "The bearer token or API key is invalid, expired or revoked.",
-                    )
-                    .into_response();
-                }
+        Some(token) => match bearer_caller(&state, &token).await {
+            Ok(Some(caller)) => Some(caller),
+            Ok(None) => {
+                return ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "The bearer token or API key is invalid, expired or revoked.",
+                )
+                .into_response();
             }
-        }
-        None => {
-            let (parts, body) = request.into_parts();
-            let token = cookie(&parts.headers, auth.session_cookie()).map(str::to_owned);
-            request = Request::from_parts(parts, body);
-            match token {
-                Some(token) => session_caller(&state, &token).await,
-                None => None,
-            }
-        }
+            Err(error) => return error.into_response(),
+        },
+        None => match cookie(request.headers(), auth.session_cookie()) {
+            Some(token) => session_caller(&state, token).await,
+            None => None,
+        },
     };
     request.extensions_mut().insert(Identity(caller));
     next.run(request).await
+}
+
+/// The caller a bearer JWT or API key stands for; `None` when it does not check out. Recently
+/// resolved credentials come from [`CallerCache`](super::callers::CallerCache).
+async fn bearer_caller(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+    let auth = &state.config.auth;
+    let now = now_ms();
+    let cache_key;
+    let expires_at;
+    // Read before the rows, so a change racing with the read leaves the entry stale.
+    let version = state.db.accounts_version();
+    let found = if token.starts_with(API_KEY_PREFIX) {
+        let hash = sha256_hex(token);
+        cache_key = format!("key:{hash}");
+        if let Some(caller) = state.callers.get(&cache_key, version, now) {
+            return Ok(Some(caller));
+        }
+        match accounts::find_api_key(&state.db, &hash).await? {
+            Some((key, user)) => {
+                let scopes: Vec<String> = serde_json::from_str(&key.scopes).unwrap_or_default();
+                let scopes = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+                expires_at = key.expires_at;
+                Some((
+                    user,
+                    Credential::ApiKey {
+                        key_id: key.id,
+                        scopes,
+                    },
+                ))
+            }
+            None => return Ok(None),
+        }
+    } else {
+        // The signature and expiry are checked on every request; only the account is cached.
+        let Some(claims) = verify_jwt(token, &auth.jwt_key(), now / 1000) else {
+            return Ok(None);
+        };
+        cache_key = format!("jwt:{}", claims.sub);
+        if let Some(caller) = state.callers.get(&cache_key, version, now) {
+            return Ok(Some(caller));
+        }
+        expires_at = None;
+        accounts::find_user_by_id(&state.db, &claims.sub)
+            .await?
+            .filter(|u| u.status == "active")
+            .map(|u| (u, Credential::Bearer))
+    };
+    let Some((user, credential)) = found else {
+        return Ok(None);
+    };
+    let caller = Caller {
+        role: role_of(&user, &auth.admin_emails),
+        user: Arc::new(user),
+        credential,
+    };
+    state
+        .callers
+        .put(cache_key, caller.clone(), version, expires_at);
+    Ok(Some(caller))
 }
 
 async fn session_caller(state: &AppState, token: &str) -> Option<Caller> {
@@ -189,7 +213,7 @@ async fn session_caller(state: &AppState, token: &str) -> Option<Caller> {
     }
     Some(Caller {
         role: role_of(&user, &auth.admin_emails),
-        user,
+        user: Arc::new(user),
         credential: Credential::Session {
             session_id: session.id,
         },

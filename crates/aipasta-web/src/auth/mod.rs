@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+pub mod callers;
 pub mod csrf;
 pub mod guard;
 pub mod identity;

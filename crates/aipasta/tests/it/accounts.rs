@@ -428,6 +428,29 @@ async fn suspension_stops_sessions_tokens_and_keys_at_once() {
             StatusCode::OK
         );
 
+        // Both bearer credentials work first, so their callers are cached when the suspension
+        // comes: the cache must not outlive it.
+        for _ in 0..2 {
+            assert_eq!(
+                app.as_user(&ada, Method::GET, "/api/users/profile")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::OK
+            );
+            assert_eq!(
+                app.client
+                    .get(app.url("/api/users/profile"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::OK
+            );
+        }
+
         accounts::set_status(&app.db, &ada.id, "suspended")
             .await
             .unwrap();
