@@ -1,5 +1,7 @@
 //! Server-rendered pages shared by every part of the site: home, about, contact, errors.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Form, Request, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -44,20 +46,21 @@ struct HomePage {
     model_count: i64,
     /// "Trending" once there is traffic, "Featured" before.
     showcase_title: &'static str,
-    showcase: Vec<crate::catalog::ModelCard>,
+    showcase: Arc<[crate::catalog::ModelCard]>,
 }
 
 /// What the home page shows from the catalog. It changes slowly, so it is read from the
-/// database at most every [`HOME_TTL`] and the busiest page costs no query.
+/// database at most every [`HOME_TTL`], and its cards are formatted then too: the busiest page
+/// costs no query and no price formatting.
 pub struct HomeData {
     model_count: i64,
     showcase_title: &'static str,
-    showcase: Vec<aipasta_store::catalog::ModelRow>,
+    showcase: Arc<[crate::catalog::ModelCard]>,
 }
 
 const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
-async fn home_data(state: &AppState) -> std::sync::Arc<HomeData> {
+async fn home_data(state: &AppState) -> Arc<HomeData> {
     use aipasta_store::catalog;
     if let Some(cached) = state.home_cache.get(HOME_TTL) {
         return cached;
@@ -67,14 +70,17 @@ async fn home_data(state: &AppState) -> std::sync::Arc<HomeData> {
         .await
         .unwrap_or_default();
     let busy = showcase.iter().any(|m| m.generation_count > 0);
-    let data = std::sync::Arc::new(HomeData {
+    let data = Arc::new(HomeData {
         model_count: catalog::count_listed_models(&state.db).await.unwrap_or(0),
         showcase_title: if busy {
             "Trending this week"
         } else {
             "Featured models"
         },
-        showcase,
+        showcase: showcase
+            .iter()
+            .map(crate::catalog::ModelCard::from_row)
+            .collect(),
     });
     state.home_cache.put(data.clone());
     data
@@ -86,11 +92,7 @@ async fn home(State(state): State<AppState>, chrome: Chrome) -> Response {
         chrome,
         model_count: data.model_count,
         showcase_title: data.showcase_title,
-        showcase: data
-            .showcase
-            .iter()
-            .map(crate::catalog::ModelCard::from_row)
-            .collect(),
+        showcase: data.showcase.clone(),
     })
 }
 

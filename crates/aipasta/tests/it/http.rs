@@ -297,6 +297,29 @@ async fn static_assets_are_hashed_immutable_and_compressed() {
         .await
         .expect("GET");
     assert_eq!(compressed.headers()["content-encoding"], "gzip");
+
+    // A small JSON answer is not worth an encoder's set-up: it goes out as it is.
+    let small = app
+        .client
+        .get(app.url("/api/health"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(small.status(), StatusCode::OK);
+    assert!(
+        small.headers().get("content-encoding").is_none(),
+        "{:?}",
+        small.headers()
+    );
+    let page = app
+        .client
+        .get(app.url("/"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.headers()["content-encoding"], "br", "pages still are");
 }
 
 #[tokio::test]
