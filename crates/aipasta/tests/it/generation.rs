@@ -536,9 +536,8 @@ async fn refusals_happen_before_any_upstream_call() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         // The monthly token limit.
-        Query::new("UPDATE users SET monthly_token_limit = 10 WHERE id = $1")
-            .bind(&user.id)
-            .execute(&app.db)
+        // Through the store, as the admin API does: it tells cached callers their row changed.
+        aipasta_store::accounts::set_usage_limits(&app.db, &user.id, Some(10), "free")
             .await
             .unwrap();
         app.state.engine.usage.forget();

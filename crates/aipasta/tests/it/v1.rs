@@ -875,9 +875,8 @@ async fn bad_requests_unknown_models_and_the_monthly_limit_are_refused_like_open
         assert_eq!(s.mock.request_count(OPENROUTER_CHAT_PATH), 0);
 
         // The monthly token limit: one call fits, the next is refused as OpenAI's quota error.
-        Query::new("UPDATE users SET monthly_token_limit = 10 WHERE id = $1")
-            .bind(&s.user.id)
-            .execute(&s.app.db)
+        // Through the store, as the admin API does: it tells cached callers their row changed.
+        aipasta_store::accounts::set_usage_limits(&s.app.db, &s.user.id, Some(10), "free")
             .await
             .unwrap();
         s.app.state.engine.usage.forget();
