@@ -2,10 +2,6 @@
 
 use std::process::ExitCode;
 
-/// See the dependency's note in Cargo.toml: the allocator was a quarter of the gateway's CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     aipasta::main()
 }
