@@ -57,6 +57,13 @@ pub const MIGRATIONS: &[Migration] = &[
         "provider endpoints and keys",
         include_str!("../migrations/0003_providers.sql"),
     ),
+    // Sort-order and search-key indexes; SQLite's full-text index gains prefix indexes.
+    Migration {
+        version: 4,
+        name: "catalog at scale",
+        sqlite: include_str!("../migrations/0004_catalog_at_scale.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_catalog_at_scale.postgres.sql"),
+    },
 ];
 
 /// What a migration run did.

@@ -456,3 +456,191 @@ async fn search_ignores_case_and_punctuation_and_ranks_exact_matches_first() {
         assert_eq!(by_word.len(), 2);
     }
 }
+
+/// 400 "Zeta NNN" models (names starting with the query), 40 helpers that only mention "zeta"
+/// in their description, and one whose id is exactly "zeta": more matches than the dense
+/// threshold, so every tier and order walks an index on SQLite.
+fn zeta_facts() -> Vec<ModelFacts> {
+    let day = 86_400_000;
+    let mut facts = Vec::new();
+    for i in 0..400_i64 {
+        let mut m = model(
+            &format!("dense/zeta-{i:03}"),
+            &format!("Dense: Zeta {i:03}"),
+            &format!("0.000000{}", 1 + i % 9),
+            "0.000001",
+            4096 * (1 + i % 5),
+        );
+        // A permutation of the days, so release order differs from id order.
+        m.released_at = Some(1_700_000_000_000 + (i * 7919 % 400) * day);
+        if i % 50 == 0 {
+            m.released_at = None;
+            m.pricing.prompt = None;
+        }
+        facts.push(m);
+    }
+    for i in 0..40_i64 {
+        let mut m = model(
+            &format!("other/helper-{i:02}"),
+            &format!("Other: Helper {i:02}"),
+            "0.000002",
+            "0.000002",
+            8192,
+        );
+        m.description = Some("Works well beside zeta models.".into());
+        m.released_at = Some(1_700_000_000_000 + (i * 13 % 40) * day);
+        facts.push(m);
+    }
+    facts.push(model(
+        "zeta",
+        "Prime: Zeta Prime",
+        "0.00001",
+        "0.00001",
+        8192,
+    ));
+    facts
+}
+
+/// Every page of `query`, concatenated.
+async fn all_pages(db: &Db, query: &ModelQuery) -> Vec<String> {
+    let mut slugs = Vec::new();
+    for page in 1.. {
+        let found = catalog::list(
+            db,
+            &ModelQuery {
+                page,
+                ..query.clone()
+            },
+        )
+        .await
+        .unwrap();
+        if found.models.is_empty() {
+            break;
+        }
+        slugs.extend(found.models.into_iter().map(|m| m.slug));
+    }
+    slugs
+}
+
+#[tokio::test]
+async fn relevance_and_sorted_search_match_a_full_sort_when_matches_are_dense() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seed_categories(&db).await.unwrap();
+        let facts = zeta_facts();
+        upsert_provider_models(&db, "openrouter", &facts, true)
+            .await
+            .unwrap();
+
+        // Relevance: the exact id, then every name starting with "zeta", then the rest; each
+        // tier newest first (unknown dates last), then by slug.
+        let default_order = |a: &&ModelFacts, b: &&ModelFacts| {
+            (
+                a.released_at.is_none(),
+                std::cmp::Reverse(a.released_at),
+                &a.slug,
+            )
+                .cmp(&(
+                    b.released_at.is_none(),
+                    std::cmp::Reverse(b.released_at),
+                    &b.slug,
+                ))
+        };
+        let mut prefixed: Vec<&ModelFacts> = facts
+            .iter()
+            .filter(|f| f.slug.starts_with("dense/"))
+            .collect();
+        prefixed.sort_by(default_order);
+        let mut rest: Vec<&ModelFacts> = facts
+            .iter()
+            .filter(|f| f.slug.starts_with("other/"))
+            .collect();
+        rest.sort_by(default_order);
+        let expected: Vec<String> = std::iter::once("zeta".to_owned())
+            .chain(prefixed.iter().chain(&rest).map(|f| f.slug.clone()))
+            .collect();
+        let query = ModelQuery {
+            search: Some("ZETA".into()),
+            limit: 50,
+            ..ModelQuery::default()
+        };
+        assert_eq!(all_pages(&db, &query).await, expected, "{backend:?}");
+        let top: Vec<String> = catalog::search(&db, "zeta", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.slug)
+            .collect();
+        assert_eq!(top, expected[..10], "{backend:?}");
+
+        // An explicit sort over the same matches: cheapest first, unknown prices last.
+        let mut by_price: Vec<&ModelFacts> = facts.iter().collect();
+        let micros = |f: &ModelFacts| f.pricing.prompt.map(Price::per_million_micros);
+        by_price.sort_by(|a, b| {
+            (micros(a).is_none(), micros(a), &a.slug).cmp(&(
+                micros(b).is_none(),
+                micros(b),
+                &b.slug,
+            ))
+        });
+        let expected: Vec<String> = by_price.iter().map(|f| f.slug.clone()).collect();
+        let query = ModelQuery {
+            search: Some("zeta".into()),
+            sort: SortField::Price,
+            limit: 60,
+            ..ModelQuery::default()
+        };
+        assert_eq!(all_pages(&db, &query).await, expected, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_capped_count_says_when_it_stopped_and_still_finds_the_last_page() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seed_categories(&db).await.unwrap();
+        upsert_provider_models(&db, "openrouter", &zeta_facts(), true)
+            .await
+            .unwrap();
+        let page = |page: i64, search: Option<&str>| {
+            let db = db.clone();
+            let query = ModelQuery {
+                search: search.map(str::to_owned),
+                page,
+                limit: 50,
+                count_up_to: Some(100),
+                ..ModelQuery::default()
+            };
+            async move { catalog::list(&db, &query).await.unwrap() }
+        };
+        for search in [None, Some("zeta")] {
+            // 441 match: counting stops past 100, and there are more pages than counted.
+            let first = page(1, search).await;
+            assert_eq!((first.total, first.total_exact), (100, false), "{search:?}");
+            assert!(first.pages > 2, "{}", first.pages);
+            // Past the cap, counting goes just beyond the page asked for.
+            let third = page(3, search).await;
+            assert_eq!((third.total, third.total_exact), (150, false));
+            assert_eq!(third.pages, 4, "a next page exists");
+            // The last page knows it is the last.
+            let last = page(9, search).await;
+            assert_eq!((last.total, last.total_exact, last.pages), (441, true, 9));
+            assert_eq!(last.models.len(), 41);
+        }
+        // Fewer matches than the cap: exact.
+        let few = page(1, Some("helper")).await;
+        assert_eq!((few.total, few.total_exact, few.pages), (40, true, 1));
+        // Without a cap, every match is counted.
+        let all = catalog::list(
+            &db,
+            &ModelQuery {
+                page: 1,
+                limit: 10,
+                ..ModelQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((all.total, all.total_exact, all.pages), (441, true, 45));
+    }
+}

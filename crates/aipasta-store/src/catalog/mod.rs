@@ -7,7 +7,9 @@ mod seed;
 mod sync;
 
 pub use categories::{CategoryRow, categories, seed_categories};
-pub use listing::{ModelPage, ModelQuery, SortField, SortOrder, list, providers, search, trending};
+pub use listing::{
+    COUNT_UP_TO, ModelPage, ModelQuery, SortField, SortOrder, list, providers, search, trending,
+};
 pub use seed::{SEED_JSON, seed_if_empty, seed_models};
 pub use sync::{AdminEdit, OVERRIDABLE, SyncOutcome, admin_edit, upsert_provider_models};
 

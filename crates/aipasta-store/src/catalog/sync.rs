@@ -325,6 +325,11 @@ pub async fn upsert_provider_models(
     }
     refresh_counts((&mut tx).into()).await?;
     tx.commit().await?;
+    if outcome.inserted + outcome.deprecated + outcome.restored > 0 {
+        // The listing's plans (which index serves a filter, an order, a search) depend on the
+        // planner's statistics; refresh them when the set of listed models changed.
+        Query::new("ANALYZE models").execute(db).await?;
+    }
     Ok(outcome)
 }
 

@@ -825,7 +825,8 @@ fn schemas() -> Value {
                 "data": {"type": "array", "items": reference("ModelSummary")},
                 "pagination": {"type": "object", "properties": {
                     "current": {"type": "integer"}, "pages": {"type": "integer"},
-                    "total": {"type": "integer"}, "limit": {"type": "integer"}}},
+                    "total": {"type": "integer"}, "limit": {"type": "integer"},
+                    "totalExact": {"type": "boolean", "description": "False when counting stopped after 1,000 matches (or just past the requested page): more than `total` models match, and `pages` is a lower bound."}}},
             },
         }),
     );

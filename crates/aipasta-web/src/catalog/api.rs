@@ -39,6 +39,8 @@ async fn list(
             "current": page.page,
             "pages": page.pages,
             "total": page.total,
+            // False when counting stopped early: more than `total` models (and `pages`) match.
+            "totalExact": page.total_exact,
             "limit": query.limit,
         }
     }))

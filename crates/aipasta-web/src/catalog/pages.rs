@@ -159,6 +159,11 @@ async fn render_listing(
                 (0, None) => {
                     "No models match these filters. Clear a filter to see more.".to_owned()
                 }
+                // Counting stops early on broad listings: say so, and which page this is
+                // (the page count is only a lower bound, so "page X of Y" is not shown).
+                (n, _) if !page.total_exact => {
+                    format!("More than {} models · page {}", group_digits(n), page.page)
+                }
                 (1, _) => "1 model".to_owned(),
                 (n, _) => format!("{} models", group_digits(n)),
             };
@@ -170,7 +175,7 @@ async fn render_listing(
                 prev_href: (page.page > 1)
                     .then(|| href_with_page(&path, &link_pairs, page.page - 1)),
                 page: page.page,
-                pages: page.pages,
+                pages: if page.total_exact { page.pages } else { 0 },
             };
             (results, None, StatusCode::OK, categories)
         }

@@ -64,6 +64,8 @@ pub fn parse_listing(
     let mut query = ModelQuery {
         page: 1,
         limit: default_limit,
+        // Pages and the API say "more than 1,000" rather than count every match.
+        count_up_to: Some(aipasta_store::catalog::COUNT_UP_TO),
         ..ModelQuery::default()
     };
     for (key, value) in pairs {

@@ -39,6 +39,10 @@ async fn the_api_lists_filters_sorts_and_paginates_the_seeded_catalog() {
             body["pagination"]["pages"].as_i64(),
             Some((total + 19) / 20)
         );
+        assert_eq!(
+            body["pagination"]["totalExact"], true,
+            "fewer than 1,000 models are counted exactly"
+        );
 
         let first = &body["data"][0];
         for field in [
@@ -319,4 +323,50 @@ async fn catalog_pages_render_filters_and_details() {
         home.contains("Featured models") && home.contains("data-model="),
         "the home page shows featured models"
     );
+}
+
+#[tokio::test]
+async fn past_a_thousand_models_the_api_and_the_page_say_more_than() {
+    use aipasta_core::catalog::ModelFacts;
+    for backend in backends() {
+        let app = spawn_seeded_app(backend).await;
+        let extra: Vec<ModelFacts> = (0..700)
+            .map(|i| ModelFacts {
+                provider: "openrouter".into(),
+                provider_model_id: format!("bulk/model-{i:03}"),
+                slug: format!("bulk/model-{i:03}"),
+                name: format!("Bulk: Model {i:03}"),
+                category: "chat".into(),
+                ..ModelFacts::default()
+            })
+            .collect();
+        aipasta_store::catalog::upsert_provider_models(&app.db, "openrouter", &extra, false)
+            .await
+            .unwrap();
+
+        let (status, body) = app.get_json("/api/models?limit=100").await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        let pagination = &body["pagination"];
+        assert_eq!(pagination["totalExact"], false, "{pagination}");
+        assert_eq!(pagination["total"], 1000, "{pagination}");
+        assert!(pagination["pages"].as_i64().unwrap() > 10, "{pagination}");
+        // The last page is still found, and counted exactly.
+        let (status, last) = app.get_json("/api/models?limit=100&page=11").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            last["pagination"]["totalExact"], true,
+            "{}",
+            last["pagination"]
+        );
+        let total = last["pagination"]["total"].as_i64().unwrap();
+        assert!(total > 1000 && total <= 1100, "{total}");
+        assert_eq!(last["pagination"]["pages"], 11);
+
+        let html = app.get("/models").await.text().await.unwrap();
+        assert!(
+            html.contains("More than 1,000 models · page 1"),
+            "{backend:?}"
+        );
+        assert!(!html.contains(" of 42"), "no made-up page count");
+    }
 }
