@@ -3,6 +3,7 @@
 #   1. one client, non-streaming: p50/p99 straight to the mock and through AI Pasta; added p50
 #   2. a fixed 1,000 requests per second: p99 both ways; added p99
 #   3. requests per second through AI Pasta with enough connections to saturate its core
+#   v1. the same three through the OpenAI-compatible `/v1/chat/completions`, with an API key
 #   4. streaming time to first token, added (crates/aipasta/benches/gateway.rs)
 #   5. AI Pasta's memory per open stream, with 5,000 slow streams open (gateway.rs)
 #   6. the rows in `generations` against the requests AI Pasta answered
@@ -163,6 +164,13 @@ through() { # oha flags...; counts the answers
   ANSWERED=$((ANSWERED + ok))
   [ "$other" -eq 0 ] || echo "  note: $other requests through AI Pasta did not answer 2xx" >&2
 }
+through_v1() { # oha flags...; the OpenAI-compatible gateway, with a personal API key
+  local ok other
+  run_oha "http://127.0.0.1:$AIPASTA_PORT/v1/chat/completions" "$API_KEY" "$MOCK_BODY" "$@"
+  read -r _ _ _ ok other <<<"$LAST"
+  ANSWERED=$((ANSWERED + ok))
+  [ "$other" -eq 0 ] || echo "  note: $other requests through /v1 did not answer 2xx" >&2
+}
 straight() { run_oha "http://127.0.0.1:$MOCK_PORT/api/v1/chat/completions" bench "$MOCK_BODY" "$@"; }
 
 api() { # method path token body → JSON on stdout
@@ -204,16 +212,25 @@ run_backend() { # sqlite | postgres
   api PUT "/api/admin/users/$user_id" "$admin_token" '{"monthlyLimit": 1000000000000}' | grep -q '"success":true' \
     || fail "could not raise the bench account's monthly token limit"
 
+  # /v1 takes a personal API key with the generate scope, as developers' code does.
+  API_KEY=$(api POST /api/users/api-keys "$TOKEN" '{"name":"bench","scopes":["read","generate"]}' | json_get "['data']['key']") \
+    || fail "could not create the bench API key"
+
   AP_BODY="{\"model\":\"$MODEL\",\"prompt\":\"$PROMPT\",\"stream\":false}"
   MOCK_BODY="{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"$PROMPT\"}],\"stream\":false}"
   local check
   check=$(api POST /api/ai/generate "$TOKEN" "$AP_BODY")
   grep -q '"success":true' <<<"$check" || fail "a generation through AI Pasta failed: $check"
   ANSWERED=$((ANSWERED + 1))
+  check=$(curl -s --max-time 30 "http://127.0.0.1:$AIPASTA_PORT/v1/chat/completions" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $API_KEY" -d "$MOCK_BODY")
+  grep -q '"chat.completion"' <<<"$check" || fail "a /v1/chat/completions call failed: $check"
+  ANSWERED=$((ANSWERED + 1))
 
   echo "warming up…"
   straight -z 2s -c 8
   through -z 2s -c 8
+  through_v1 -z 2s -c 8
 
   echo "1. one client, ${DURATION} s each way…"
   straight -z "${DURATION}s" -c 1; read -r m1_p50 m1_p99 m1_rps _ <<<"$LAST"
@@ -244,6 +261,15 @@ run_backend() { # sqlite | postgres
   through -z "${DURATION}s" -c "$CONNECTIONS" -H "Accept-Encoding: identity"; read -r _ _ a4_rps a4_ok _ <<<"$LAST"
   c1=$(cpu_ticks "$AIPASTA_PID")
   local ap_us_identity; ap_us_identity=$(( (c1 - c0) * 10000 / (a4_ok > 0 ? a4_ok : 1) ))
+
+  echo "v1. /v1/chat/completions: one client, 1,000 req/s, $CONNECTIONS connections, ${DURATION} s each…"
+  through_v1 -z "${DURATION}s" -c 1; read -r v1_p50 v1_p99 _ <<<"$LAST"
+  through_v1 -z "${DURATION}s" -c 50 -q 1000 --latency-correction; read -r v2_p50 v2_p99 _ <<<"$LAST"
+  local v3_ok
+  c0=$(cpu_ticks "$AIPASTA_PID")
+  through_v1 -z "${DURATION}s" -c "$CONNECTIONS"; read -r v3_p50 v3_p99 v3_rps v3_ok _ <<<"$LAST"
+  c1=$(cpu_ticks "$AIPASTA_PID")
+  local v1_us; v1_us=$(( (c1 - c0) * 10000 / (v3_ok > 0 ? v3_ok : 1) ))
 
   echo "4. time to first token…"
   timeout 300 taskset -c 0 "$BENCH_EXE" --bench ttft --aipasta "127.0.0.1:$AIPASTA_PORT" --mock "127.0.0.1:$MOCK_PORT" \
@@ -279,9 +305,11 @@ run_backend() { # sqlite | postgres
   wait "$mock_pid" "$slow_mock_pid" 2>/dev/null || true
 
   local load_after; load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-  local added1 added2
+  local added1 added2 v1_added1 v1_added2
   added1=$(python3 -c "print(f'{$a1_p50 - $m1_p50:.3f}')")
   added2=$(python3 -c "print(f'{$a2_p99 - $m2_p99:.3f}')")
+  v1_added1=$(python3 -c "print(f'{$v1_p50 - $m1_p50:.3f}')")
+  v1_added2=$(python3 -c "print(f'{$v2_p99 - $m2_p99:.3f}')")
   local kb_per_stream; kb_per_stream=$(python3 -c "print(f'{$bytes_per_stream / 1024:.1f}')")
 
   cat <<EOF
@@ -293,6 +321,9 @@ Gateway ($backend, $(date -u +%Y-%m-%d), load average $load_after after the run)
 | one client, non-streaming: p50 / p99 | $m1_p50 / $m1_p99 ms | $a1_p50 / $a1_p99 ms | +$added1 ms at p50 | < 0.2 ms | $(verdict "$added1 < 0.2") |
 | 1,000 req/s fixed rate: p50 / p99 | $m2_p50 / $m2_p99 ms | $a2_p50 / $a2_p99 ms | +$added2 ms at p99 | < 1 ms | $(verdict "$added2 < 1") |
 | throughput, $CONNECTIONS connections (AI Pasta on one core) | $m3_rps req/s | $a3_rps req/s (p50 $a3_p50, p99 $a3_p99 ms) | AI Pasta ${ap_cpu}% of its core, ${ap_us} µs CPU per answer | ≥ 10,000 req/s | $(verdict "$a3_rps >= 10000") |
+| \`/v1/chat/completions\`, one client: p50 / p99 | $m1_p50 / $m1_p99 ms | $v1_p50 / $v1_p99 ms | +$v1_added1 ms at p50 | < 0.2 ms | $(verdict "$v1_added1 < 0.2") |
+| \`/v1/chat/completions\` at 1,000 req/s: p50 / p99 | $m2_p50 / $m2_p99 ms | $v2_p50 / $v2_p99 ms | +$v1_added2 ms at p99 | < 1 ms | $(verdict "$v1_added2 < 1") |
+| \`/v1/chat/completions\` throughput, $CONNECTIONS connections | $m3_rps req/s | $v3_rps req/s (p50 $v3_p50, p99 $v3_p99 ms) | ${v1_us} µs CPU per answer | ≥ 10,000 req/s | $(verdict "$v3_rps >= 10000") |
 | streaming time to first token: p50 / p99 | $ttft_mock_p50_ms / $ttft_mock_p99_ms ms | $ttft_aipasta_p50_ms / $ttft_aipasta_p99_ms ms | +$ttft_added_p50_ms ms at p50 (+$ttft_added_p99_ms at p99) | < 1 ms | $(verdict "$ttft_added_p50_ms < 1") |
 | memory per open stream ($streams_streaming of $STREAMS streaming) | | RSS $((rss_before_kb / 1024)) → $((rss_with_kb / 1024)) MB | $kb_per_stream KB per stream | < 64 KB | $(verdict "$bytes_per_stream < 65536 and $streams_streaming == $STREAMS") |
 | generations recorded | | $ANSWERED answered | $rows rows ($statuses) | all | $(verdict "$rows == $ANSWERED") |
