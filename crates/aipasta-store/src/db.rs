@@ -79,6 +79,8 @@ pub struct Db {
     /// role, status, limits, profile, password, or an API key's revocation), so caches of
     /// callers in this process can tell a cached row from a stale one.
     account_changes: Arc<AtomicU64>,
+    /// The catalog's listing and search index (see `catalog::index`).
+    catalog_index: Arc<crate::catalog::IndexCache>,
 }
 
 /// How long a SQLite writer waits for the lock before giving up.
@@ -118,6 +120,7 @@ impl Db {
         Ok(Db {
             pool,
             account_changes: Arc::default(),
+            catalog_index: Arc::default(),
         })
     }
 
@@ -138,6 +141,17 @@ impl Db {
 
     pub(crate) fn note_account_change(&self) {
         self.account_changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Says the catalog (models, their tags, categories) changed, so listing and search rebuild
+    /// their index before the next query. Every store function that writes the catalog calls
+    /// it; code that writes those tables itself (a test's raw SQL) must call it too.
+    pub fn note_catalog_change(&self) {
+        self.catalog_index.note_change();
+    }
+
+    pub(crate) fn catalog_index_cache(&self) -> &crate::catalog::IndexCache {
+        &self.catalog_index
     }
 
     pub fn backend(&self) -> Backend {

@@ -64,6 +64,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_catalog_at_scale.sqlite.sql"),
         postgres: include_str!("../migrations/0004_catalog_at_scale.postgres.sql"),
     },
+    // Listing and search answered in memory (catalog/index.rs): the SQL search structures go.
+    Migration {
+        version: 5,
+        name: "catalog index in memory",
+        sqlite: include_str!("../migrations/0005_catalog_index_in_memory.sqlite.sql"),
+        postgres: include_str!("../migrations/0005_catalog_index_in_memory.postgres.sql"),
+    },
 ];
 
 /// What a migration run did.

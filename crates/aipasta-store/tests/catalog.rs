@@ -644,3 +644,320 @@ async fn a_capped_count_says_when_it_stopped_and_still_finds_the_last_page() {
         assert_eq!((all.total, all.total_exact, all.pages), (441, true, 45));
     }
 }
+
+/// 240 models spread over categories, providers, prices (some free, some unknown), contexts,
+/// dates and downloads (some unknown), with names whose case and punctuation vary.
+fn varied_facts() -> Vec<ModelFacts> {
+    let categories = [
+        "chat",
+        "reasoning",
+        "code",
+        "text-generation",
+        "image-analysis",
+    ];
+    let names = ["alpha", "Beta", "gamma", "Delta", "epsilon", "zeta"];
+    (0..240_i64)
+        .map(|i| {
+            let name = format!(
+                "Maker {}: {}-{} {}",
+                i % 7,
+                names[(i % 6) as usize],
+                i % 11,
+                i
+            );
+            let prompt = match i % 5 {
+                0 => "0".to_owned(),
+                1 => "-1".to_owned(),
+                n => format!("0.00000{}", n * (1 + i % 3)),
+            };
+            let completion = if i % 5 == 0 { "0" } else { "0.000001" };
+            let mut m = model(
+                &format!("m{}/model-{i:03}", i % 4),
+                &name,
+                &prompt,
+                completion,
+                0,
+            );
+            m.provider = if i < 200 { "openrouter" } else { "huggingface" }.into();
+            m.category = categories[(i % 5) as usize].into();
+            m.capabilities.code_generation = i % 3 == 0;
+            m.context_length = (i % 6 != 0).then_some(4096 * (1 + i % 8));
+            m.released_at = (i % 7 != 0).then_some(1_700_000_000_000 + (i * 37 % 50) * 86_400_000);
+            m.downloads = (i % 4 != 0).then_some(i * 13 % 29);
+            m
+        })
+        .collect()
+}
+
+/// What a listing reads of a stored, listed model, straight from the table.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct StoredModel {
+    slug: String,
+    display_name: String,
+    provider: String,
+    category: Option<String>,
+    parent_category: Option<String>,
+    is_free: bool,
+    is_featured: bool,
+    cap_code_generation: bool,
+    price_prompt_per_m_micros: Option<i64>,
+    context_length: Option<i64>,
+    release_date: Option<i64>,
+    generation_count: i64,
+    downloads: Option<i64>,
+}
+
+/// The documented orders: unknown values last whatever the direction, ties by slug; names A–Z
+/// ignoring case and punctuation; the default is featured, most used, newest.
+fn reference_order(
+    a: &StoredModel,
+    b: &StoredModel,
+    sort: SortField,
+    desc: bool,
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn known<T: Ord>(a: Option<T>, b: Option<T>, desc: bool) -> Ordering {
+        match (a, b) {
+            (Some(a), Some(b)) if desc => b.cmp(&a),
+            (Some(a), Some(b)) => a.cmp(&b),
+            (a, b) => a.is_none().cmp(&b.is_none()),
+        }
+    }
+    let flip = |o: Ordering| if desc { o.reverse() } else { o };
+    let main = match sort {
+        SortField::Default => (b.is_featured, b.generation_count)
+            .cmp(&(a.is_featured, a.generation_count))
+            .then(known(a.release_date, b.release_date, true)),
+        SortField::Name => flip(
+            (
+                aipasta_core::catalog::normalize_for_search(&a.display_name),
+                &a.display_name,
+            )
+                .cmp(&(
+                    aipasta_core::catalog::normalize_for_search(&b.display_name),
+                    &b.display_name,
+                )),
+        ),
+        SortField::Newest => known(a.release_date, b.release_date, desc),
+        SortField::Price => known(
+            a.price_prompt_per_m_micros,
+            b.price_prompt_per_m_micros,
+            desc,
+        ),
+        SortField::Context => known(a.context_length, b.context_length, desc),
+        SortField::Popularity => {
+            flip((a.generation_count, a.is_featured).cmp(&(b.generation_count, b.is_featured)))
+                .then(known(a.downloads, b.downloads, desc))
+        }
+    };
+    main.then_with(|| a.slug.cmp(&b.slug))
+}
+
+#[tokio::test]
+async fn every_sort_and_filter_matches_a_reference_over_the_stored_rows() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seed_categories(&db).await.unwrap();
+        let facts = varied_facts();
+        upsert_provider_models(&db, "openrouter", &facts[..200], true)
+            .await
+            .unwrap();
+        upsert_provider_models(&db, "huggingface", &facts[200..], true)
+            .await
+            .unwrap();
+        for slug in ["m1/model-013", "m2/model-102"] {
+            let model = catalog::find_model(&db, slug).await.unwrap().unwrap();
+            let edit = AdminEdit {
+                featured: Some(true),
+                ..AdminEdit::default()
+            };
+            catalog::admin_edit(&db, &model.id, &edit).await.unwrap();
+        }
+        let stored: Vec<StoredModel> = Query::new(
+            "SELECT m.slug, m.display_name, m.provider, c.slug AS category, \
+             p.slug AS parent_category, m.is_free, m.is_featured, m.cap_code_generation, \
+             m.price_prompt_per_m_micros, m.context_length, m.release_date, m.generation_count, \
+             m.downloads FROM models m LEFT JOIN categories c ON c.id = m.category_id \
+             LEFT JOIN categories p ON p.id = c.parent_id \
+             WHERE m.is_active = TRUE AND m.status <> 'deprecated'",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(stored.len(), 240);
+
+        type Check = fn(&StoredModel) -> bool;
+        let filters: [(&str, ModelQuery, Check); 7] = [
+            ("none", ModelQuery::default(), |_| true),
+            (
+                "text generation and its children",
+                ModelQuery {
+                    category: Some("text-generation".into()),
+                    ..ModelQuery::default()
+                },
+                |m| {
+                    m.category.as_deref() == Some("text-generation")
+                        || m.parent_category.as_deref() == Some("text-generation")
+                },
+            ),
+            (
+                "free",
+                ModelQuery {
+                    free_only: true,
+                    ..ModelQuery::default()
+                },
+                |m| m.is_free,
+            ),
+            (
+                "at most $6 per 1M in",
+                ModelQuery {
+                    max_prompt_price_micros: Some(6_000_000),
+                    ..ModelQuery::default()
+                },
+                |m| m.price_prompt_per_m_micros.is_some_and(|p| p <= 6_000_000),
+            ),
+            (
+                "at least 16K context, code",
+                ModelQuery {
+                    min_context: Some(16_384),
+                    capability: Some(Capability::Code),
+                    ..ModelQuery::default()
+                },
+                |m| m.context_length.is_some_and(|c| c >= 16_384) && m.cap_code_generation,
+            ),
+            (
+                "huggingface",
+                ModelQuery {
+                    provider: Some("huggingface".into()),
+                    ..ModelQuery::default()
+                },
+                |m| m.provider == "huggingface",
+            ),
+            (
+                "an unknown provider",
+                ModelQuery {
+                    provider: Some("nobody".into()),
+                    ..ModelQuery::default()
+                },
+                |_| false,
+            ),
+        ];
+        let sorts = [
+            (SortField::Default, None),
+            (SortField::Name, Some(SortOrder::Asc)),
+            (SortField::Name, Some(SortOrder::Desc)),
+            (SortField::Newest, None),
+            (SortField::Newest, Some(SortOrder::Asc)),
+            (SortField::Price, None),
+            (SortField::Price, Some(SortOrder::Desc)),
+            (SortField::Context, None),
+            (SortField::Context, Some(SortOrder::Asc)),
+            (SortField::Popularity, None),
+            (SortField::Popularity, Some(SortOrder::Asc)),
+        ];
+        for (label, filter, check) in &filters {
+            for (sort, order) in sorts {
+                let desc = order.unwrap_or(sort.natural_order()) == SortOrder::Desc;
+                let mut expected: Vec<&StoredModel> = stored.iter().filter(|m| check(m)).collect();
+                expected.sort_by(|a, b| reference_order(a, b, sort, desc));
+                let expected: Vec<String> = expected.iter().map(|m| m.slug.clone()).collect();
+                let query = ModelQuery {
+                    sort,
+                    order,
+                    limit: 37,
+                    ..filter.clone()
+                };
+                assert_eq!(
+                    all_pages(&db, &query).await,
+                    expected,
+                    "{backend:?}: {label}, {sort:?} {order:?}"
+                );
+                let first = catalog::list(&db, &ModelQuery { page: 1, ..query })
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    (first.total, first.total_exact),
+                    (expected.len() as i64, true),
+                    "{backend:?}: {label}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn listing_and_search_follow_every_catalog_change_at_once() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        seeded(&db).await;
+        let found = |text: &'static str| {
+            let db = db.clone();
+            async move {
+                catalog::search(&db, text, 10)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| m.slug)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(found("qwen").await, ["qwen/qwen-coder"]);
+
+        // An admin renames a model: the new name is found, and sorts by name.
+        let coder = catalog::find_model(&db, "qwen/qwen-coder")
+            .await
+            .unwrap()
+            .unwrap();
+        let rename = AdminEdit {
+            display_name: Some("Aardvark Coder".into()),
+            ..AdminEdit::default()
+        };
+        catalog::admin_edit(&db, &coder.id, &rename).await.unwrap();
+        assert_eq!(found("aardvark").await, ["qwen/qwen-coder"], "{backend:?}");
+        let by_name = slugs(
+            &db,
+            ModelQuery {
+                sort: SortField::Name,
+                ..ModelQuery::default()
+            },
+        )
+        .await;
+        assert_eq!(by_name[0], "qwen/qwen-coder");
+
+        // Featured first in the default order.
+        let r1 = catalog::find_model(&db, "deepseek/r1")
+            .await
+            .unwrap()
+            .unwrap();
+        let feature = AdminEdit {
+            featured: Some(true),
+            ..AdminEdit::default()
+        };
+        catalog::admin_edit(&db, &r1.id, &feature).await.unwrap();
+        assert_eq!(slugs(&db, ModelQuery::default()).await[0], "deepseek/r1");
+
+        // A sync that drops a model unlists it; one that adds a model lists it.
+        let mut next = catalog_facts();
+        next.retain(|m| m.provider_model_id != "deepseek/r1");
+        next.push(model(
+            "mistral/tiny",
+            "Mistral: Tiny",
+            "0.0000001",
+            "0.0000001",
+            32_000,
+        ));
+        upsert_provider_models(&db, "openrouter", &next, true)
+            .await
+            .unwrap();
+        assert!(found("r1").await.is_empty(), "{backend:?}");
+        assert_eq!(found("tiny").await, ["mistral/tiny"]);
+
+        // A write outside the store's functions is seen once it is noted.
+        Query::new("UPDATE models SET is_active = FALSE WHERE slug = 'mistral/tiny'")
+            .execute(&db)
+            .await
+            .unwrap();
+        db.note_catalog_change();
+        assert!(found("tiny").await.is_empty(), "{backend:?}");
+    }
+}

@@ -39,23 +39,8 @@ const INDEXES: &[&str] = &[
     "models_provider_idx",
     "models_category_idx",
     "models_created_at_idx",
-    // Migration 4: listing and search at scale (it drops models_status_idx, models_is_active_idx
-    // and the single-column sort indexes).
-    "models_order_default",
-    "models_order_name_asc",
-    "models_order_name_desc",
-    "models_order_newest_asc",
-    "models_order_newest_desc",
-    "models_order_price_asc",
-    "models_order_price_desc",
-    "models_order_context_asc",
-    "models_order_context_desc",
-    "models_order_popularity_asc",
-    "models_order_popularity_desc",
-    "models_filter",
-    "models_search_slug_key",
-    "models_search_model_id_key",
-    "models_search_name_key",
+    // Migrations 4 and 5 dropped the status, activity and sort-column indexes: listing and
+    // search read the in-memory index (catalog/index.rs).
     "models_provider_model_key",
     "model_tags_tag_idx",
     "categories_slug_key",

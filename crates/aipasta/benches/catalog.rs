@@ -216,6 +216,7 @@ async fn run(db: &Db, plan: &Plan) {
         format!("{:.1} s", seeding.as_secs_f64()),
     );
 
+    index_figures(db, &mut table).await;
     search_figures(db, plan, &facts, &mut table).await;
     listing_figures(db, plan, &mut table).await;
     page_figures(db, plan, &mut table).await;
@@ -243,6 +244,55 @@ fn load_average() -> Option<String> {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+/// The in-memory listing index: the first query after a catalog change builds it.
+async fn index_figures(db: &Db, table: &mut Table) {
+    let page_one = ModelQuery {
+        page: 1,
+        limit: 24,
+        count_up_to: Some(catalog::COUNT_UP_TO),
+        ..ModelQuery::default()
+    };
+    // The index logs how long loading and building took; shown here for this figure only (the
+    // builds run in this task, on this thread).
+    let _logs = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_env_filter("aipasta_store::catalog::index=debug")
+            .with_target(false)
+            .finish(),
+    );
+    let before = resident_bytes();
+    catalog::list(db, &page_one).await.expect("list");
+    let grown = resident_bytes().saturating_sub(before);
+    let builds = measure(0, 5, || async {
+        db.note_catalog_change();
+        catalog::list(db, &page_one).await.expect("list");
+    })
+    .await;
+    println!(
+        "\n== index: first listing after a catalog change (a rebuild) p50 {:.1} ms, max {:.1} ms; \
+         resident memory grew {:.1} MB at the first build",
+        builds.ms(0.5),
+        builds.max_ms(),
+        grown as f64 / 1e6
+    );
+    table.info(
+        "index rebuild (query after a change) p50",
+        format!("{:.1} ms", builds.ms(0.5)),
+    );
+    table.info(
+        "resident memory added by the index",
+        format!("{:.1} MB", grown as f64 / 1e6),
+    );
+}
+
+/// This process's resident memory (Linux; 0 elsewhere).
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
 }
 
 /// Store calls, timed one by one.

@@ -410,6 +410,14 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     }
     let state = AppState::with_limiter(db.clone(), config, limiter);
     tokio::spawn(expire_sessions(state.clone()));
+    // The catalog's listing index is built on first use; build it now, so the first visitor of
+    // a large catalog does not wait for it.
+    let warm = db.clone();
+    tokio::spawn(async move {
+        if let Err(error) = aipasta_store::catalog::prepare_index(&warm).await {
+            tracing::warn!(%error, "building the catalog index failed; the first listing retries");
+        }
+    });
     if let Some(every) = settings.model_sync_interval.0 {
         tokio::spawn(periodic_sync(state.clone(), every));
     }

@@ -51,7 +51,9 @@ pub async fn seed_categories(db: &Db) -> Result<(), DbError> {
         .execute(&mut tx)
         .await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    db.note_catalog_change();
+    Ok(())
 }
 
 /// Every active category in display order (parents and children together; see `parent_id`).

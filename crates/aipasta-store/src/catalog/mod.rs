@@ -2,13 +2,16 @@
 //! search.
 
 mod categories;
+mod index;
 mod listing;
 mod seed;
 mod sync;
 
 pub use categories::{CategoryRow, categories, seed_categories};
+pub(crate) use index::IndexCache;
 pub use listing::{
-    COUNT_UP_TO, ModelPage, ModelQuery, SortField, SortOrder, list, providers, search, trending,
+    COUNT_UP_TO, ModelPage, ModelQuery, SortField, SortOrder, count_listed_models, list,
+    prepare_index, providers, search, trending,
 };
 pub use seed::{SEED_JSON, seed_if_empty, seed_models};
 pub use sync::{AdminEdit, OVERRIDABLE, SyncOutcome, admin_edit, upsert_provider_models};
@@ -217,12 +220,5 @@ pub async fn related_models(
         .bind(model.developer.clone())
         .bind(limit)
         .fetch_all(db)
-        .await
-}
-
-/// How many models are listed publicly (active and not deprecated).
-pub async fn count_listed_models(db: &Db) -> Result<i64, DbError> {
-    Query::new("SELECT COUNT(*) FROM models WHERE is_active = TRUE AND status <> 'deprecated'")
-        .fetch_scalar(db)
         .await
 }

@@ -68,6 +68,7 @@ async fn feature_newest(db: &Db) -> Result<(), DbError> {
                 .bind(id)
                 .execute(db)
                 .await?;
+            db.note_catalog_change();
         }
     }
     Ok(())

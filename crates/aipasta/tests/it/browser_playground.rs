@@ -277,6 +277,7 @@ async fn image_mode_shows_the_image_with_a_download_link() {
     .execute(&app.db)
     .await
     .unwrap();
+    app.db.note_catalog_change();
     mock.set_hf_task("mock/painter", aipasta_mock::HfTask::TextToImage);
     sign_up(&browser, &app).await;
 

@@ -328,6 +328,7 @@ async fn a_fallback_model_answers_when_the_first_is_down() {
             .execute(&app.db)
             .await
             .unwrap();
+        app.db.note_catalog_change();
         app.state.models.clear();
         for _ in 0..3 {
             mock.push_script(OPENROUTER_CHAT_PATH, Script::status(502));
@@ -628,6 +629,7 @@ async fn add_hf_model(app: &TestApp, slug: &str, capability: &str) {
     .execute(&app.db)
     .await
     .unwrap();
+    app.db.note_catalog_change();
 }
 
 #[tokio::test]

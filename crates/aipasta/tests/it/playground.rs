@@ -616,6 +616,7 @@ async fn image_mode_shows_each_image_with_a_download_link() {
         .execute(&app.db)
         .await
         .unwrap();
+        app.db.note_catalog_change();
         mock.set_hf_task("mock/painter", aipasta_mock::HfTask::TextToImage);
         let client = signed_in(&app, &user).await;
         let (status, html) = page(&client, &app, "/models/mock/painter/playground").await;

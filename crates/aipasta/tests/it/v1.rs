@@ -412,6 +412,7 @@ async fn models_are_listed_in_openais_shape() {
             .execute(&s.app.db)
             .await
             .unwrap();
+        s.app.db.note_catalog_change();
         s.app.state.models.clear();
         let body: Value = s
             .call(Method::GET, "/v1/models")
