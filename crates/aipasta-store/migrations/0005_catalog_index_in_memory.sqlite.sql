@@ -20,3 +20,5 @@ DROP INDEX models_filter;
 DROP INDEX models_search_slug_key;
 DROP INDEX models_search_model_id_key;
 DROP INDEX models_search_name_key;
+-- The index's freshness check reads the latest change to the catalog (catalog/index.rs).
+CREATE INDEX models_updated_at_idx ON models (updated_at);

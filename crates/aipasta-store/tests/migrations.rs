@@ -41,6 +41,7 @@ const INDEXES: &[&str] = &[
     "models_created_at_idx",
     // Migrations 4 and 5 dropped the status, activity and sort-column indexes: listing and
     // search read the in-memory index (catalog/index.rs).
+    "models_updated_at_idx",
     "models_provider_model_key",
     "model_tags_tag_idx",
     "categories_slug_key",

@@ -12,7 +12,7 @@
 //! first, so a change is listed at once. Changes the index cannot hear of — other instances
 //! sharing a PostgreSQL database, a hand-made change, generation counts (popularity) — are
 //! caught by a check in the background, at most every [`CHECK_EVERY`] while queries come, of a
-//! [`Fingerprint`] of the catalog's tables.
+//! [`Fingerprint`] of the catalog's tables (popularity at most every [`POPULARITY_EVERY`]).
 
 use std::sync::atomic::{AtomicU64, Ordering as Atomic};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,9 +26,12 @@ use crate::{Backend, Db, DbError, Query};
 
 /// How often a query may start a background check that the index still matches the database.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
-/// How old the index may grow before changed generation counts alone (popularity, which moves
-/// with every generation) warrant a rebuild.
+/// How old the index may grow before new generations alone (popularity moves with each one)
+/// warrant a rebuild.
 const POPULARITY_EVERY: Duration = Duration::from_secs(60);
+/// How old the index may grow at all: a change the fingerprint cannot see (another instance's
+/// write stamped by a clock running behind) is picked up by then.
+const REBUILD_EVERY: Duration = Duration::from_secs(600);
 
 /// The index of one database handle (and its clones): the current build and what tells it stale.
 #[derive(Default)]
@@ -110,9 +113,11 @@ impl IndexCache {
             return Ok(());
         };
         let now = Fingerprint::read(db).await?;
+        let age = index.built_at.elapsed();
         let stale = !now.same_catalog(&index.fingerprint)
-            || (now.generations != index.fingerprint.generations
-                && index.built_at.elapsed() >= POPULARITY_EVERY);
+            || (now.latest_generation != index.fingerprint.latest_generation
+                && age >= POPULARITY_EVERY)
+            || age >= REBUILD_EVERY;
         if stale {
             let changes = self.changes.load(Atomic::Acquire);
             self.store(CatalogIndex::load(db, changes).await?);
@@ -142,36 +147,31 @@ pub(crate) async fn current(db: &Db) -> Result<Arc<CatalogIndex>, DbError> {
     Ok(index)
 }
 
-/// A summary of the catalog's tables that changes with any write to them: a model or category
-/// added or removed changes a count; every store write sets `updated_at`, so a changed row
-/// changes a sum of them (whatever the writer's clock); recording generations changes only the
-/// sum of generation counts.
+/// What tells the index stale, read through indexes in a few microseconds (the check runs
+/// every few seconds): every store write to the catalog stamps `updated_at` (so the latest stamp
+/// moves; categories are few enough to count), and a new generation moves the latest
+/// generation's time (popularity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 struct Fingerprint {
-    models: i64,
     models_updated: i64,
-    generations: i64,
     categories: i64,
+    latest_generation: i64,
 }
 
 impl Fingerprint {
     async fn read(db: &Db) -> Result<Fingerprint, DbError> {
         Query::new(
-            "SELECT COUNT(*) AS models, \
-             CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) AS models_updated, \
-             CAST(COALESCE(SUM(generation_count), 0) AS BIGINT) AS generations, \
-             (SELECT COUNT(*) + CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) FROM categories) \
-               AS categories \
-             FROM models",
+            "SELECT COALESCE((SELECT MAX(updated_at) FROM models), 0) AS models_updated, \
+             (SELECT COUNT(*) + COALESCE(MAX(updated_at), 0) FROM categories) AS categories, \
+             COALESCE((SELECT MAX(created_at) FROM generations), 0) AS latest_generation",
         )
         .fetch_one(db)
         .await
     }
 
-    /// The same models and categories, generation counts aside.
+    /// The same models and categories, generations aside.
     fn same_catalog(&self, other: &Fingerprint) -> bool {
-        (self.models, self.models_updated, self.categories)
-            == (other.models, other.models_updated, other.categories)
+        (self.models_updated, self.categories) == (other.models_updated, other.categories)
     }
 }
 
