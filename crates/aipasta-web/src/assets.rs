@@ -17,6 +17,8 @@ pub struct Asset {
     pub bytes: &'static [u8],
     /// The first 16 hex digits of the SHA-256 of `bytes`.
     pub hash: String,
+    /// `/static/{hash}/{name}`, made once: every page asks for several.
+    url: String,
 }
 
 macro_rules! asset {
@@ -40,11 +42,12 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     .into_iter()
     .map(|(name, content_type, bytes)| {
         let digest = Sha256::digest(bytes);
-        let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
         Asset {
             name,
             content_type,
             bytes,
+            url: format!("/static/{hash}/{name}"),
             hash,
         }
     })
@@ -57,10 +60,10 @@ fn find(name: &str) -> Option<&'static Asset> {
 
 /// The URL of an embedded file, e.g. `/static/3f2a9c0e1b7d4a55/app.css`.
 /// An unknown name is a programming error caught by the test below; it yields a URL that 404s.
-pub fn url(name: &str) -> String {
+pub fn url(name: &str) -> &'static str {
     match find(name) {
-        Some(asset) => format!("/static/{}/{}", asset.hash, asset.name),
-        None => format!("/static/missing/{name}"),
+        Some(asset) => &asset.url,
+        None => "/static/missing",
     }
 }
 
@@ -93,7 +96,7 @@ mod tests {
 
     #[test]
     fn every_asset_has_a_distinct_hashed_url() {
-        let urls: Vec<String> = ["app.css", "app.js", "catalog.js", "favicon.svg"]
+        let urls: Vec<&str> = ["app.css", "app.js", "catalog.js", "favicon.svg"]
             .map(url)
             .into();
         for u in &urls {
@@ -101,6 +104,6 @@ mod tests {
             let hash = u.split('/').nth(2).unwrap_or_default();
             assert_eq!(hash.len(), 16, "{u}");
         }
-        assert_eq!(url("nope.css"), "/static/missing/nope.css");
+        assert_eq!(url("nope.css"), "/static/missing");
     }
 }

@@ -94,7 +94,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn asset(&self, name: &str) -> String {
+    pub fn asset(&self, name: &str) -> &'static str {
         crate::assets::url(name)
     }
 
@@ -109,7 +109,11 @@ impl Chrome {
             .map(|&(href, label)| NavItem {
                 href,
                 label,
-                current: path == href || (href != "/" && path.starts_with(&format!("{href}/"))),
+                current: path == href
+                    || (href != "/"
+                        && path
+                            .strip_prefix(href)
+                            .is_some_and(|rest| rest.starts_with('/'))),
             })
             .collect()
     }

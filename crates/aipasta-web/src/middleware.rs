@@ -5,8 +5,8 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
@@ -15,7 +15,9 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::error::{code_for_status, envelope};
@@ -31,9 +33,23 @@ frame-ancestors 'none'";
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// A random UUID per request, from `rand`'s thread-local generator rather than a system call
+/// each (tower-http's `MakeRequestUuid`): request ids need to be unique, not secret.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = id.hyphenated().encode_lower(&mut text);
+        HeaderValue::from_str(text).ok().map(RequestId::new)
+    }
+}
+
 pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -155,17 +171,18 @@ async fn security_headers(request: Request, next: Next) -> Response {
 /// plain-text rejection, a caught panic) get one: the JSON envelope under `/api`, keeping the
 /// rejection's explanation as the message, and the HTML error page elsewhere.
 async fn error_bodies(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let is_api = is_api_path(parts.uri.path());
-    let is_head = parts.method == Method::HEAD;
-    let request_id = parts
-        .headers
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let response = next.run(Request::from_parts(parts.clone(), body)).await;
+    let path = request.uri().path();
+    let is_api = is_api_path(path);
+    let is_v1 = crate::v1::is_v1_path(path);
+    let is_head = request.method() == Method::HEAD;
+    // What an error page needs of the request, kept cheaply (reference-counted copies, no
+    // copy of the whole header map): the request id, the path and the cookies (the theme).
+    let request_id = request.headers().get(&REQUEST_ID).cloned();
+    let uri = request.uri().clone();
+    let cookies: Vec<HeaderValue> = request.headers().get_all(COOKIE).iter().cloned().collect();
+    let response = next.run(request).await;
     // The OpenAI-compatible gateway answers OpenAI's error shape, whoever refused the request.
-    if crate::v1::is_v1_path(parts.uri.path()) && !is_head {
+    if is_v1 && !is_head {
         return crate::v1::error::rewrite(response).await;
     }
 
@@ -203,6 +220,15 @@ async fn error_bodies(request: Request, next: Next) -> Response {
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Body::from(json)
     } else {
+        let (mut parts, ()) = Request::new(()).into_parts();
+        parts.uri = uri;
+        for value in cookies {
+            parts.headers.append(COOKIE, value);
+        }
+        let request_id = request_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let page = ErrorPage::for_status(&parts, status, request_id);
         let html = render(&page);
         response_parts.headers.insert(

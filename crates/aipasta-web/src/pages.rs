@@ -46,16 +46,27 @@ struct HomePage {
     model_count: i64,
     /// "Trending" once there is traffic, "Featured" before.
     showcase_title: &'static str,
-    showcase: Arc<[crate::catalog::ModelCard]>,
+    /// The showcase's cards, already HTML (see [`HomeData`]); empty when there are none.
+    showcase_html: Arc<str>,
+}
+
+/// The home page's model cards, rendered when its data is cached.
+#[derive(Template)]
+#[template(
+    source = "{% for card in cards %}{% include \"_model_card.html\" %}{% endfor %}",
+    ext = "html"
+)]
+struct ShowcaseCards<'a> {
+    cards: &'a [crate::catalog::ModelCard],
 }
 
 /// What the home page shows from the catalog. It changes slowly, so it is read from the
-/// database at most every [`HOME_TTL`], and its cards are formatted then too: the busiest page
-/// costs no query and no price formatting.
+/// database at most every [`HOME_TTL`], and its cards are rendered to HTML then too: the
+/// busiest page costs no query, no price formatting and no escaping of card texts.
 pub struct HomeData {
     model_count: i64,
     showcase_title: &'static str,
-    showcase: Arc<[crate::catalog::ModelCard]>,
+    showcase_html: Arc<str>,
 }
 
 const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -77,13 +88,23 @@ async fn home_data(state: &AppState) -> Arc<HomeData> {
         } else {
             "Featured models"
         },
-        showcase: showcase
-            .iter()
-            .map(crate::catalog::ModelCard::from_row)
-            .collect(),
+        showcase_html: showcase_html(&showcase).into(),
     });
     state.home_cache.put(data.clone());
     data
+}
+
+fn showcase_html(models: &[aipasta_store::catalog::ModelRow]) -> String {
+    let cards: Vec<crate::catalog::ModelCard> = models
+        .iter()
+        .map(crate::catalog::ModelCard::from_row)
+        .collect();
+    ShowcaseCards { cards: &cards }
+        .render()
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "the home page's cards failed to render");
+            String::new()
+        })
 }
 
 async fn home(State(state): State<AppState>, chrome: Chrome) -> Response {
@@ -92,7 +113,7 @@ async fn home(State(state): State<AppState>, chrome: Chrome) -> Response {
         chrome,
         model_count: data.model_count,
         showcase_title: data.showcase_title,
-        showcase: data.showcase.clone(),
+        showcase_html: data.showcase_html.clone(),
     })
 }
 
