@@ -6,7 +6,6 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::SharedString;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -55,22 +54,38 @@ async fn render() -> Response {
     response
 }
 
-/// Middleware: counts every request and times it, labelled by route pattern (never the raw
-/// path, which would make one series per model id).
-pub async fn record(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route: SharedString = match request.extensions().get::<MatchedPath>() {
-        Some(path) => path.as_str().to_owned().into(),
-        None => SharedString::const_str("unmatched"),
-    };
-    let response = next.run(request).await;
-    let status = status_label(response.status());
-    metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!(DURATION, "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// One request's metrics: counted and timed, labelled by route pattern (never the raw path,
+/// which would make one series per model id). Started before the handler, finished with the
+/// response's status (see `middleware::respond`).
+pub struct RequestMetrics {
+    started: Instant,
+    method: SharedString,
+    route: SharedString,
+}
+
+impl RequestMetrics {
+    pub fn start(request: &Request) -> RequestMetrics {
+        RequestMetrics {
+            started: Instant::now(),
+            method: method_label(request.method()),
+            route: match request.extensions().get::<MatchedPath>() {
+                Some(path) => path.as_str().to_owned().into(),
+                None => SharedString::const_str("unmatched"),
+            },
+        }
+    }
+
+    pub fn finish(self, status: StatusCode) {
+        let RequestMetrics {
+            started,
+            method,
+            route,
+        } = self;
+        metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status_label(status))
+            .increment(1);
+        metrics::histogram!(DURATION, "method" => method, "route" => route)
+            .record(started.elapsed().as_secs_f64());
+    }
 }
 
 /// The method's name without an allocation for the standard ones (labels are per request).
