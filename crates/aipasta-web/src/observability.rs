@@ -1,6 +1,7 @@
 //! Prometheus metrics: requests by route and status, and a latency histogram, at `/metrics`.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -59,33 +60,67 @@ async fn render() -> Response {
 /// response's status (see `middleware::respond`).
 pub struct RequestMetrics {
     started: Instant,
-    method: SharedString,
-    route: SharedString,
+    method: Method,
+    route: Option<MatchedPath>,
 }
 
 impl RequestMetrics {
     pub fn start(request: &Request) -> RequestMetrics {
         RequestMetrics {
             started: Instant::now(),
-            method: method_label(request.method()),
-            route: match request.extensions().get::<MatchedPath>() {
-                Some(path) => path.as_str().to_owned().into(),
-                None => SharedString::const_str("unmatched"),
-            },
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
         }
     }
 
     pub fn finish(self, status: StatusCode) {
-        let RequestMetrics {
-            started,
-            method,
-            route,
-        } = self;
-        metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status_label(status))
-            .increment(1);
-        metrics::histogram!(DURATION, "method" => method, "route" => route)
-            .record(started.elapsed().as_secs_f64());
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let (counter, histogram) = handles(route, &self.method, status);
+        counter.increment(1);
+        histogram.record(self.started.elapsed().as_secs_f64());
     }
+}
+
+/// The series of one route, method and status.
+struct Series {
+    method: Method,
+    status: StatusCode,
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// Metric handles by route, made once per route, method and status: looking a series up in
+/// the recorder's registry by its label set hashes and compares every label on each request.
+static SERIES: LazyLock<RwLock<HashMap<String, Vec<Series>>>> = LazyLock::new(Default::default);
+
+fn handles(
+    route: &str,
+    method: &Method,
+    status: StatusCode,
+) -> (metrics::Counter, metrics::Histogram) {
+    let find = |all: &HashMap<String, Vec<Series>>| {
+        all.get(route)?
+            .iter()
+            .find(|s| s.status == status && s.method == *method)
+            .map(|s| (s.requests.clone(), s.duration.clone()))
+    };
+    if let Some(found) = find(&SERIES.read().unwrap_or_else(PoisonError::into_inner)) {
+        return found;
+    }
+    let mut all = SERIES.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = find(&all) {
+        return found;
+    }
+    let route_label: SharedString = route.to_owned().into();
+    let series = Series {
+        method: method.clone(),
+        status,
+        requests: metrics::counter!(REQUESTS, "method" => method_label(method), "route" => route_label.clone(), "status" => status_label(status)),
+        duration: metrics::histogram!(DURATION, "method" => method_label(method), "route" => route_label),
+    };
+    let found = (series.requests.clone(), series.duration.clone());
+    all.entry(route.to_owned()).or_default().push(series);
+    found
 }
 
 /// The method's name without an allocation for the standard ones (labels are per request).
