@@ -68,8 +68,14 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 5,
         name: "catalog index in memory",
-        sqlite: include_str!("../migrations/0005_catalog_index_in_memory.sqlite.sql"),
-        postgres: include_str!("../migrations/0005_catalog_index_in_memory.postgres.sql"),
+        sqlite: concat!(
+            include_str!("../migrations/0005_catalog_index_in_memory.sqlite.sql"),
+            include_str!("../migrations/0005_catalog_index_in_memory.sql"),
+        ),
+        postgres: concat!(
+            include_str!("../migrations/0005_catalog_index_in_memory.postgres.sql"),
+            include_str!("../migrations/0005_catalog_index_in_memory.sql"),
+        ),
     },
 ];
 

@@ -106,16 +106,34 @@ async fn slugs(db: &Db, query: ModelQuery) -> Vec<String> {
     page.models.into_iter().map(|m| m.slug).collect()
 }
 
+/// The slugs of the first page in one sort order.
+async fn sorted(db: &Db, sort: SortField, order: Option<SortOrder>) -> Vec<String> {
+    slugs(
+        db,
+        ModelQuery {
+            sort,
+            order,
+            ..ModelQuery::default()
+        },
+    )
+    .await
+}
+
+/// A stored model by slug or id, which must exist.
+async fn stored(db: &Db, id_or_slug: &str) -> catalog::ModelRow {
+    catalog::find_model(db, id_or_slug)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no model {id_or_slug}"))
+}
+
 #[tokio::test]
 async fn sync_inserts_updates_deprecates_restores_and_keeps_admin_edits() {
     for backend in backends() {
         let (_guard, db) = TestDatabase::migrated(backend).await;
         seeded(&db).await;
 
-        let opus = catalog::find_model(&db, "anthropic/claude-opus-4")
-            .await
-            .unwrap()
-            .unwrap();
+        let opus = stored(&db, "anthropic/claude-opus-4").await;
         assert_eq!(opus.display_name, "Claude Opus 4");
         assert_eq!(opus.price_prompt.as_deref(), Some("0.000015"));
         assert_eq!(opus.category_slug.as_deref(), Some("chat"));
@@ -124,10 +142,7 @@ async fn sync_inserts_updates_deprecates_restores_and_keeps_admin_edits() {
             "generated description"
         );
         assert_eq!(opus.parameter_ranges()["top_k"].max, 200.0);
-        let r1 = catalog::find_model(&db, "deepseek/r1")
-            .await
-            .unwrap()
-            .unwrap();
+        let r1 = stored(&db, "deepseek/r1").await;
         assert_eq!(
             r1.price_prompt.as_deref(),
             Some("0.00000008333333333333334"),
@@ -162,10 +177,7 @@ async fn sync_inserts_updates_deprecates_restores_and_keeps_admin_edits() {
             "{backend:?}"
         );
 
-        let opus = catalog::find_model(&db, "anthropic/claude-opus-4")
-            .await
-            .unwrap()
-            .unwrap();
+        let opus = stored(&db, "anthropic/claude-opus-4").await;
         assert_eq!(
             opus.price_prompt.as_deref(),
             Some("0.000012"),
@@ -186,10 +198,7 @@ async fn sync_inserts_updates_deprecates_restores_and_keeps_admin_edits() {
         );
         assert_eq!(opus.long_description.as_deref(), Some("Provider text."));
 
-        let gpt = catalog::find_model(&db, "openai/gpt-4o")
-            .await
-            .unwrap()
-            .unwrap();
+        let gpt = stored(&db, "openai/gpt-4o").await;
         assert_eq!(gpt.status(), ModelStatus::Deprecated, "never deleted");
         assert!(
             !slugs(&db, ModelQuery::default()).await.contains(&gpt.slug),
@@ -200,10 +209,7 @@ async fn sync_inserts_updates_deprecates_restores_and_keeps_admin_edits() {
             .await
             .unwrap();
         assert_eq!(outcome.restored, 1);
-        let gpt = catalog::find_model(&db, "openai/gpt-4o")
-            .await
-            .unwrap()
-            .unwrap();
+        let gpt = stored(&db, "openai/gpt-4o").await;
         assert_eq!(gpt.status(), ModelStatus::Active);
     }
 }
@@ -256,14 +262,7 @@ async fn listing_filters_sorts_and_paginates() {
         let (_guard, db) = TestDatabase::migrated(backend).await;
         seeded(&db).await;
 
-        let by_price = slugs(
-            &db,
-            ModelQuery {
-                sort: SortField::Price,
-                ..ModelQuery::default()
-            },
-        )
-        .await;
+        let by_price = sorted(&db, SortField::Price, None).await;
         assert_eq!(
             by_price.first().map(String::as_str),
             Some("meta-llama/llama-3-8b:free")
@@ -272,37 +271,15 @@ async fn listing_filters_sorts_and_paginates() {
             by_price.last().map(String::as_str),
             Some("anthropic/claude-opus-4")
         );
-        let by_price_desc = slugs(
-            &db,
-            ModelQuery {
-                sort: SortField::Price,
-                order: Some(SortOrder::Desc),
-                ..ModelQuery::default()
-            },
-        )
-        .await;
+        let by_price_desc = sorted(&db, SortField::Price, Some(SortOrder::Desc)).await;
         assert_eq!(
             by_price_desc.first().map(String::as_str),
             Some("anthropic/claude-opus-4")
         );
 
-        let by_context = slugs(
-            &db,
-            ModelQuery {
-                sort: SortField::Context,
-                ..ModelQuery::default()
-            },
-        )
-        .await;
+        let by_context = sorted(&db, SortField::Context, None).await;
         assert_eq!(by_context[0], "anthropic/claude-opus-4");
-        let by_name = slugs(
-            &db,
-            ModelQuery {
-                sort: SortField::Name,
-                ..ModelQuery::default()
-            },
-        )
-        .await;
+        let by_name = sorted(&db, SortField::Name, None).await;
         assert_eq!(
             by_name[0], "anthropic/claude-opus-4",
             "Claude < GPT < Llama < Qwen < R1"
@@ -766,7 +743,7 @@ async fn every_sort_and_filter_matches_a_reference_over_the_stored_rows() {
             .await
             .unwrap();
         for slug in ["m1/model-013", "m2/model-102"] {
-            let model = catalog::find_model(&db, slug).await.unwrap().unwrap();
+            let model = stored(&db, slug).await;
             let edit = AdminEdit {
                 featured: Some(true),
                 ..AdminEdit::default()
@@ -904,31 +881,18 @@ async fn listing_and_search_follow_every_catalog_change_at_once() {
         assert_eq!(found("qwen").await, ["qwen/qwen-coder"]);
 
         // An admin renames a model: the new name is found, and sorts by name.
-        let coder = catalog::find_model(&db, "qwen/qwen-coder")
-            .await
-            .unwrap()
-            .unwrap();
+        let coder = stored(&db, "qwen/qwen-coder").await;
         let rename = AdminEdit {
             display_name: Some("Aardvark Coder".into()),
             ..AdminEdit::default()
         };
         catalog::admin_edit(&db, &coder.id, &rename).await.unwrap();
         assert_eq!(found("aardvark").await, ["qwen/qwen-coder"], "{backend:?}");
-        let by_name = slugs(
-            &db,
-            ModelQuery {
-                sort: SortField::Name,
-                ..ModelQuery::default()
-            },
-        )
-        .await;
+        let by_name = sorted(&db, SortField::Name, None).await;
         assert_eq!(by_name[0], "qwen/qwen-coder");
 
         // Featured first in the default order.
-        let r1 = catalog::find_model(&db, "deepseek/r1")
-            .await
-            .unwrap()
-            .unwrap();
+        let r1 = stored(&db, "deepseek/r1").await;
         let feature = AdminEdit {
             featured: Some(true),
             ..AdminEdit::default()

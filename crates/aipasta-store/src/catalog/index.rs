@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aipasta_core::catalog::{Capability, normalize_for_search};
+use fixedbitset::FixedBitSet;
 use rustc_hash::FxHashMap;
 
 use super::listing::{ModelQuery, SortField, SortOrder};
@@ -113,12 +114,10 @@ impl IndexCache {
             return Ok(());
         };
         let now = Fingerprint::read(db).await?;
-        let age = index.built_at.elapsed();
-        let stale = !now.same_catalog(&index.fingerprint)
-            || (now.latest_generation != index.fingerprint.latest_generation
-                && age >= POPULARITY_EVERY)
-            || age >= REBUILD_EVERY;
-        if stale {
+        if index
+            .fingerprint
+            .outdated_by(&now, index.built_at.elapsed())
+        {
             let changes = self.changes.load(Atomic::Acquire);
             self.store(CatalogIndex::load(db, changes).await?);
         }
@@ -169,9 +168,13 @@ impl Fingerprint {
         .await
     }
 
-    /// The same models and categories, generations aside.
-    fn same_catalog(&self, other: &Fingerprint) -> bool {
-        (self.models_updated, self.categories) == (other.models_updated, other.categories)
+    /// Whether an index built when the database read `self`, `age` ago, is outdated now that
+    /// it reads `now`: the models or categories changed; new generations moved popularity and
+    /// the index is older than [`POPULARITY_EVERY`]; or it is older than [`REBUILD_EVERY`].
+    fn outdated_by(&self, now: &Fingerprint, age: Duration) -> bool {
+        (self.models_updated, self.categories) != (now.models_updated, now.categories)
+            || (self.latest_generation != now.latest_generation && age >= POPULARITY_EVERY)
+            || age >= REBUILD_EVERY
     }
 }
 
@@ -438,26 +441,26 @@ impl CatalogIndex {
     }
 
     /// The entries holding a word that starts with each of `words` (every word must be found).
-    fn matching(&self, words: &[&str]) -> Bits {
-        let mut all: Option<Bits> = None;
+    fn matching(&self, words: &[&str]) -> FixedBitSet {
+        let mut all: Option<FixedBitSet> = None;
         for word in words {
             let first = self.words.partition_point(|w| &**w < *word);
             let count = self.words[first..].partition_point(|w| w.starts_with(word));
-            let mut found = Bits::new(self.entries.len());
+            let mut found = FixedBitSet::with_capacity(self.entries.len());
             let from = self.word_starts[first] as usize;
             let to = self.word_starts[first + count] as usize;
             for entry in &self.postings[from..to] {
-                found.insert(*entry);
+                found.insert(*entry as usize);
             }
             all = Some(match all {
                 Some(mut all) => {
-                    all.intersect(&found);
+                    all.intersect_with(&found);
                     all
                 }
                 None => found,
             });
         }
-        all.unwrap_or_else(|| Bits::new(self.entries.len()))
+        all.unwrap_or_else(|| FixedBitSet::with_capacity(self.entries.len()))
     }
 
     /// Entries in `by` (sorted by `key`) whose key starts with `prefix`, those equal to it first.
@@ -490,7 +493,7 @@ impl CatalogIndex {
         };
         // The match set first: it is a few kilobytes, and rules out most models of a search.
         let accepts = |i: u32| {
-            matches.as_ref().is_none_or(|m| m.contains(i))
+            matches.as_ref().is_none_or(|m| m.contains(i as usize))
                 && filter.accepts(&self.facets[i as usize])
         };
         let limit = to_usize(query.limit.max(1));
@@ -511,7 +514,7 @@ impl CatalogIndex {
                     .order(SortField::Default, SortOrder::Desc)
                     .iter()
                     .copied()
-                    .filter(|i| !taken.contains(*i) && accepts(*i));
+                    .filter(|i| !taken.contains(*i as usize) && accepts(*i));
                 walk.run(front.into_iter().chain(rest))
             }
             _ => {
@@ -542,8 +545,8 @@ impl CatalogIndex {
         &self,
         normalized: &str,
         accepts: &impl Fn(u32) -> bool,
-    ) -> (Vec<u32>, Bits) {
-        let mut taken = Bits::new(self.entries.len());
+    ) -> (Vec<u32>, FixedBitSet) {
+        let mut taken = FixedBitSet::with_capacity(self.entries.len());
         let mut tiers: [Vec<u32>; 3] = Default::default();
         let exact_ids = self
             .with_key_prefix(&self.by_slug_key, |e| &e.slug_key, normalized)
@@ -561,8 +564,8 @@ impl CatalogIndex {
             exact_ids.chain(names).chain(prefixed_ids).collect();
         candidates.sort_by_key(|(tier, _)| *tier);
         for (tier, i) in candidates {
-            if !taken.contains(i) && accepts(i) {
-                taken.insert(i);
+            if !taken.contains(i as usize) && accepts(i) {
+                taken.insert(i as usize);
                 tiers[tier].push(i);
             }
         }
@@ -841,33 +844,6 @@ fn word_index(rows: &[ListedRow], entries: &[Entry]) -> (Vec<Box<str>>, Vec<u32>
     (words, starts, postings)
 }
 
-/// A set of entry positions.
-struct Bits(Vec<u64>);
-
-impl Bits {
-    fn new(len: usize) -> Bits {
-        Bits(vec![0; len.div_ceil(64)])
-    }
-
-    fn insert(&mut self, i: u32) {
-        if let Some(word) = self.0.get_mut(i as usize / 64) {
-            *word |= 1 << (i % 64);
-        }
-    }
-
-    fn contains(&self, i: u32) -> bool {
-        self.0
-            .get(i as usize / 64)
-            .is_some_and(|word| word & (1 << (i % 64)) != 0)
-    }
-
-    fn intersect(&mut self, other: &Bits) {
-        for (word, other) in self.0.iter_mut().zip(&other.0) {
-            *word &= other;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use aipasta_core::catalog::{ModelFacts, ModelStatus};
@@ -875,6 +851,42 @@ mod tests {
     use super::*;
     use crate::catalog::{self, AdminEdit};
     use crate::testing::{TestDatabase, backends};
+
+    #[test]
+    fn an_index_is_outdated_by_catalog_changes_at_once_and_by_popularity_after_a_minute() {
+        let built = Fingerprint {
+            models_updated: 1_000,
+            categories: 5_000,
+            latest_generation: 2_000,
+        };
+        let fresh = Duration::from_secs(10);
+        let old = POPULARITY_EVERY + Duration::from_secs(1);
+        assert!(!built.outdated_by(&built, fresh), "nothing changed");
+        assert!(
+            !built.outdated_by(&built, old),
+            "nothing changed, still young enough"
+        );
+        assert!(
+            built.outdated_by(&built, REBUILD_EVERY),
+            "rebuilt now and then anyway"
+        );
+        let edited = Fingerprint {
+            models_updated: 1_001,
+            ..built
+        };
+        assert!(built.outdated_by(&edited, fresh), "a model changed");
+        let category = Fingerprint {
+            categories: 5_001,
+            ..built
+        };
+        assert!(built.outdated_by(&category, fresh), "a category changed");
+        let busy = Fingerprint {
+            latest_generation: 2_500,
+            ..built
+        };
+        assert!(!built.outdated_by(&busy, fresh), "popularity waits");
+        assert!(built.outdated_by(&busy, old), "popularity after a minute");
+    }
 
     fn slugs(page: &[crate::catalog::ModelRow]) -> Vec<&str> {
         page.iter().map(|m| m.slug.as_str()).collect()
