@@ -17,8 +17,9 @@ use aipasta_core::clock::now_ms;
 
 use crate::{Db, DbError, Query};
 
-/// One generation as stored, every column.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// One generation as stored, every column. Serialized (field names are the column names) to be
+/// written in batches.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
 pub struct GenerationRow {
     pub id: String,
     pub user_id: Option<String>,
@@ -59,9 +60,6 @@ system_prompt, messages, parameters, output_content, finish_reason, prompt_token
 completion_tokens, total_tokens, duration_ms, time_to_first_token_ms, cost_nanos, provider, \
 model_version, provider_generation_id, ip_address, user_agent, status, error_code, \
 error_message, error_details, visibility, created_at, updated_at";
-
-/// How many columns [`GENERATION_COLUMNS`] names.
-pub(crate) const GENERATION_COLUMN_COUNT: usize = 29;
 
 /// One generation by id.
 pub async fn find_generation(db: &Db, id: &str) -> Result<Option<GenerationRow>, DbError> {

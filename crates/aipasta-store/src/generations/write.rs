@@ -2,12 +2,14 @@
 //! transaction, so a batch is either wholly recorded or (on error) wholly retried.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, PoisonError};
+use std::sync::LazyLock;
+
+use serde::Serialize;
 
 use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
 
-use super::{GENERATION_COLUMN_COUNT, GENERATION_COLUMNS, GenerationRow};
+use super::{GENERATION_COLUMNS, GenerationRow};
 use crate::{Backend, Db, DbError, Query, Tx};
 
 /// One write of a generation's row: when it starts (`finished: None`) and when it ends.
@@ -25,18 +27,10 @@ pub struct Finished {
     pub images: Vec<(String, Vec<u8>)>,
 }
 
-/// Rows per `INSERT`, by backend. PostgreSQL gains from fewer round trips. SQLite runs in
-/// process, and binding by `$N` makes SQLite look each name up among all of the statement's
-/// parameters (`sqlite3_bind_parameter_name`, linear), so a 50-row statement spent more time
-/// binding than writing: one row per statement (prepared once per connection) is cheapest.
-fn rows_per_insert(db: &Db) -> usize {
-    match db.backend() {
-        Backend::Sqlite => 1,
-        Backend::Postgres => MAX_ROWS_PER_INSERT,
-    }
-}
-
-const MAX_ROWS_PER_INSERT: usize = 50;
+/// PostgreSQL: the most rows (and, roughly, the most bytes of JSON) unpacked by one upsert: a
+/// batch of long prompts is written in several statements rather than one huge text.
+const MAX_ROWS_PER_UPSERT: usize = 512;
+const MAX_JSON_PER_UPSERT: usize = 4 << 20;
 
 /// How much one generation moves a model's moving averages: the weight of the past after one
 /// more sample. 0.95 makes the figures follow roughly the last 20–60 generations.
@@ -52,9 +46,7 @@ pub async fn write_batch(db: &Db, writes: &[GenerationWrite]) -> Result<(), DbEr
     }
     let latest = collapse(writes);
     let mut tx = db.begin().await?;
-    for chunk in latest.chunks(rows_per_insert(db)) {
-        upsert_rows(&mut tx, chunk).await?;
-    }
+    upsert_rows(&mut tx, db.backend(), &latest).await?;
     let finished: Vec<&GenerationWrite> = writes.iter().filter(|w| w.finished.is_some()).collect();
     insert_images(&mut tx, &finished).await?;
     update_counters(&mut tx, &finished).await?;
@@ -77,75 +69,156 @@ fn collapse(writes: &[GenerationWrite]) -> Vec<&GenerationRow> {
         .collect()
 }
 
-/// The upsert of `rows` generations in one statement. Built once per row count and kept for
-/// the process (at most [`MAX_ROWS_PER_INSERT`] statements): formatting it for every write was
-/// a twentieth of the gateway's CPU on SQLite, where each statement holds one row.
-fn upsert_sql(rows: usize) -> &'static str {
-    static STATEMENTS: Mutex<BTreeMap<usize, &'static str>> = Mutex::new(BTreeMap::new());
-    let mut statements = STATEMENTS.lock().unwrap_or_else(PoisonError::into_inner);
-    statements.entry(rows).or_insert_with(|| {
-        let values: Vec<String> = (0..rows)
-            .map(|r| {
-                let first = r * GENERATION_COLUMN_COUNT;
-                let slots: Vec<String> = (1..=GENERATION_COLUMN_COUNT)
-                    .map(|c| format!("${}", first + c))
-                    .collect();
-                format!("({})", slots.join(", "))
-            })
-            .collect();
-        // Everything but the id and the creation time follows the latest write.
-        let updates: Vec<String> = GENERATION_COLUMNS
-            .split(", ")
-            .filter(|c| !matches!(*c, "id" | "created_at"))
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        let sql = format!(
-            "INSERT INTO generations ({GENERATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {}",
-            values.join(", "),
-            updates.join(", ")
-        );
-        // Bounded: one statement per row count, and row counts never exceed the chunk size.
-        Box::leak(sql.into_boxed_str())
-    })
+/// Upserts `rows` in as few statements as is cheap for the backend. One statement per row, as
+/// before, cost far more than the rows themselves: sqlx's SQLite driver hands each statement to
+/// its worker thread and waits for the answer (two thread wake-ups), and PostgreSQL pays a round
+/// trip per statement.
+async fn upsert_rows(
+    tx: &mut Tx,
+    backend: Backend,
+    rows: &[&GenerationRow],
+) -> Result<(), DbError> {
+    match backend {
+        Backend::Sqlite => upsert_rows_sqlite(tx, rows).await,
+        Backend::Postgres => upsert_rows_postgres(tx, rows).await,
+    }
 }
 
-async fn upsert_rows(tx: &mut Tx, rows: &[&GenerationRow]) -> Result<(), DbError> {
-    debug_assert!(rows.len() <= MAX_ROWS_PER_INSERT);
-    let mut query = Query::new(upsert_sql(rows.len()));
-    for row in rows {
-        query = query
-            .bind(&row.id)
-            .bind(row.user_id.clone())
-            .bind(row.model_id.clone())
-            .bind(row.session_id.clone())
-            .bind(&row.source)
-            .bind(&row.prompt)
-            .bind(row.system_prompt.clone())
-            .bind(&row.messages)
-            .bind(&row.parameters)
-            .bind(&row.output_content)
-            .bind(row.finish_reason.clone())
-            .bind(row.prompt_tokens)
-            .bind(row.completion_tokens)
-            .bind(row.total_tokens)
-            .bind(row.duration_ms)
-            .bind(row.time_to_first_token_ms)
-            .bind(row.cost_nanos)
-            .bind(row.provider.clone())
-            .bind(row.model_version.clone())
-            .bind(row.provider_generation_id.clone())
-            .bind(row.ip_address.clone())
-            .bind(row.user_agent.clone())
-            .bind(&row.status)
-            .bind(row.error_code.clone())
-            .bind(row.error_message.clone())
-            .bind(row.error_details.clone())
-            .bind(&row.visibility)
-            .bind(row.created_at)
-            .bind(row.updated_at);
+/// Row counts of the SQLite statements, largest first: a batch is cut greedily into these, so a
+/// connection prepares (and caches) at most four statements. 64 rows hold 1,856 parameters,
+/// well below SQLite's limit of 32,766.
+const SQLITE_CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// SQLite: multi-row `VALUES` with anonymous `?` parameters. sqlx binds a `$N` parameter by
+/// asking SQLite its name, a linear search among the statement's named parameters, which made
+/// a 50-row statement cost more to bind than to run; `?` parameters are bound by position.
+async fn upsert_rows_sqlite(tx: &mut Tx, mut rows: &[&GenerationRow]) -> Result<(), DbError> {
+    static STATEMENTS: LazyLock<[String; SQLITE_CHUNKS.len()]> = LazyLock::new(|| {
+        SQLITE_CHUNKS.map(|rows| {
+            let row = format!("({})", vec!["?"; columns().count()].join(", "));
+            format!(
+                "INSERT INTO generations ({GENERATION_COLUMNS}) VALUES {} {}",
+                vec![row; rows].join(", "),
+                on_conflict()
+            )
+        })
+    });
+    while !rows.is_empty() {
+        // The last size is 1, so some size always fits.
+        let level = SQLITE_CHUNKS
+            .iter()
+            .position(|size| *size <= rows.len())
+            .unwrap_or(SQLITE_CHUNKS.len() - 1);
+        let (chunk, rest) = rows.split_at(SQLITE_CHUNKS[level].min(rows.len()));
+        let mut query = Query::new(STATEMENTS[level].as_str());
+        for row in chunk {
+            query = bind_row(query, row);
+        }
+        query.execute(&mut *tx).await?;
+        rows = rest;
     }
-    query.execute(&mut *tx).await?;
     Ok(())
+}
+
+fn bind_row(query: Query, row: &GenerationRow) -> Query {
+    query
+        .bind(&row.id)
+        .bind(row.user_id.clone())
+        .bind(row.model_id.clone())
+        .bind(row.session_id.clone())
+        .bind(&row.source)
+        .bind(&row.prompt)
+        .bind(row.system_prompt.clone())
+        .bind(&row.messages)
+        .bind(&row.parameters)
+        .bind(&row.output_content)
+        .bind(row.finish_reason.clone())
+        .bind(row.prompt_tokens)
+        .bind(row.completion_tokens)
+        .bind(row.total_tokens)
+        .bind(row.duration_ms)
+        .bind(row.time_to_first_token_ms)
+        .bind(row.cost_nanos)
+        .bind(row.provider.clone())
+        .bind(row.model_version.clone())
+        .bind(row.provider_generation_id.clone())
+        .bind(row.ip_address.clone())
+        .bind(row.user_agent.clone())
+        .bind(&row.status)
+        .bind(row.error_code.clone())
+        .bind(row.error_message.clone())
+        .bind(row.error_details.clone())
+        .bind(&row.visibility)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+}
+
+/// PostgreSQL: the rows travel as one JSON array (objects keyed by column) bound to a single
+/// parameter and unpacked by `json_populate_recordset`: one round trip per batch.
+async fn upsert_rows_postgres(tx: &mut Tx, rows: &[&GenerationRow]) -> Result<(), DbError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO generations ({GENERATION_COLUMNS}) SELECT {GENERATION_COLUMNS} \
+             FROM json_populate_recordset(NULL::generations, $1::json) {}",
+            on_conflict()
+        )
+    });
+    let mut json = Vec::with_capacity(4096);
+    let mut in_statement = 0;
+    for (index, row) in rows.iter().enumerate() {
+        json.push(if in_statement == 0 { b'[' } else { b',' });
+        row.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut json, NulFree,
+        ))
+        .map_err(encode_error)?;
+        in_statement += 1;
+        let last = index + 1 == rows.len();
+        if last || in_statement == MAX_ROWS_PER_UPSERT || json.len() >= MAX_JSON_PER_UPSERT {
+            json.push(b']');
+            let text = String::from_utf8(std::mem::take(&mut json)).map_err(encode_error)?;
+            Query::new(SQL.as_str())
+                .bind(text)
+                .execute(&mut *tx)
+                .await?;
+            in_statement = 0;
+        }
+    }
+    Ok(())
+}
+
+fn encode_error(error: impl std::error::Error + Send + Sync + 'static) -> DbError {
+    DbError::Sqlx(sqlx::Error::Encode(Box::new(error)))
+}
+
+fn columns() -> impl Iterator<Item = &'static str> {
+    GENERATION_COLUMNS.split(", ")
+}
+
+/// Everything but the id and the creation time follows the latest write.
+fn on_conflict() -> String {
+    let updates: Vec<String> = columns()
+        .filter(|c| !matches!(*c, "id" | "created_at"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!("ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "))
+}
+
+/// Writes JSON whose strings never hold U+0000: PostgreSQL's text cannot store it, and a batch
+/// that failed on it would be retried forever, stalling every generation queued behind it. A
+/// model or a client can send one; PostgreSQL stores U+FFFD in its place (SQLite keeps it).
+struct NulFree;
+
+impl serde_json::ser::Formatter for NulFree {
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        match escape {
+            serde_json::ser::CharEscape::AsciiControl(0) => writer.write_all(b"\\ufffd"),
+            other => serde_json::ser::CompactFormatter.write_char_escape(writer, other),
+        }
+    }
 }
 
 async fn insert_images(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(), DbError> {

@@ -71,7 +71,6 @@ pub struct Live {
     state: Mutex<State>,
     events: broadcast::Sender<LiveEvent>,
     outcome: watch::Sender<Option<Arc<Outcome>>>,
-    finished_at: std::sync::OnceLock<std::time::Instant>,
     pub(crate) cancel: CancellationToken,
 }
 
@@ -94,7 +93,6 @@ impl Live {
             }),
             events: broadcast::channel(BROADCAST_CAPACITY).0,
             outcome: watch::channel(None).0,
-            finished_at: std::sync::OnceLock::new(),
             cancel: CancellationToken::new(),
         }
     }
@@ -143,13 +141,7 @@ impl Live {
 
     /// Sets the outcome; subscribers waiting on it wake up.
     pub fn finish(&self, outcome: Outcome) {
-        let _ = self.finished_at.set(std::time::Instant::now());
         self.outcome.send_replace(Some(Arc::new(outcome)));
-    }
-
-    /// How long ago the generation ended, if it has.
-    pub fn finished_for(&self) -> Option<std::time::Duration> {
-        self.finished_at.get().map(std::time::Instant::elapsed)
     }
 
     pub fn outcome(&self) -> Option<Arc<Outcome>> {

@@ -17,10 +17,10 @@ mod run;
 pub mod upstreams;
 mod usage;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
@@ -131,6 +131,10 @@ pub struct Engine {
     recorder: Recorder,
     pub usage: UsageMeter,
     running: Mutex<HashMap<String, Arc<Live>>>,
+    /// The ids of finished generations still in `running`, oldest first, with when they ended:
+    /// the sweep pops the expired ones instead of scanning every generation in memory (at
+    /// thousands a second, a scan held the map's lock for a fraction of a millisecond).
+    finished: Mutex<VecDeque<(Instant, String)>>,
     shutting_down: AtomicBool,
 }
 
@@ -161,6 +165,7 @@ impl Engine {
             guarded_http,
             usage: UsageMeter::default(),
             running: Mutex::new(HashMap::new()),
+            finished: Mutex::new(VecDeque::new()),
             shutting_down: AtomicBool::new(false),
         });
         tokio::spawn(heartbeat(Arc::downgrade(&engine)));
@@ -193,7 +198,36 @@ impl Engine {
         live
     }
 
-    /// A generation still in memory (running, or finished in the last minute).
+    /// Notes that a generation has ended, so that the sweep drops it after [`KEEP_FINISHED`].
+    fn note_finished(&self, id: &str) {
+        self.finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back((Instant::now(), id.to_owned()));
+    }
+
+    /// Drops from memory the generations that ended at least [`KEEP_FINISHED`] ago.
+    fn drop_expired(&self) {
+        let mut expired = Vec::new();
+        {
+            let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
+            while let Some((at, _)) = finished.front()
+                && at.elapsed() >= KEEP_FINISHED
+            {
+                if let Some((_, id)) = finished.pop_front() {
+                    expired.push(id);
+                }
+            }
+        }
+        if !expired.is_empty() {
+            let mut running = self.running();
+            for id in &expired {
+                running.remove(id);
+            }
+        }
+    }
+
+    /// A generation still in memory (running, or finished within [`KEEP_FINISHED`]).
     pub fn live(&self, id: &str) -> Option<Arc<Live>> {
         self.running().get(id).cloned()
     }
@@ -264,9 +298,7 @@ async fn sweep_finished(engine: std::sync::Weak<Engine>) {
         let Some(engine) = engine.upgrade() else {
             return;
         };
-        engine
-            .running()
-            .retain(|_, live| live.finished_for().is_none_or(|age| age < KEEP_FINISHED));
+        engine.drop_expired();
     }
 }
 

@@ -13,9 +13,11 @@ use aipasta_store::generations::{GenerationWrite, write_batch};
 const QUEUE_CAPACITY: usize = 8192;
 /// The most writes recorded in one transaction.
 const MAX_BATCH: usize = 512;
-/// How long the writer waits for more writes after the first of a batch. Short: it delays
-/// only when a row becomes visible, never a response.
-const GATHER: Duration = Duration::from_millis(2);
+/// How long the writer waits for more writes after the first of a batch. It delays only when a
+/// row becomes visible (and [`Recorder::flush`] cuts it short), never a response; each batch
+/// costs a transaction and a statement per counter, so a longer wait means fewer of them (at
+/// 2 ms, batches cost as much CPU as a third of the requests' own work at 1,000 req/s).
+const GATHER: Duration = Duration::from_millis(10);
 /// The longest wait between two attempts at a failing batch.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 

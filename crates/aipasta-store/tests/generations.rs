@@ -1,0 +1,213 @@
+//! `write_batch`, the recorder's one way into the database, on every backend this run covers:
+//! batches of every size (cut into statements of several rows), a generation's start and end in
+//! one batch or in two, the counters its end moves, and text a database cannot take as is.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
+
+use aipasta_store::accounts::{NewUser, create_user, find_user_by_id};
+use aipasta_store::catalog::seed_if_empty;
+use aipasta_store::generations::{
+    Finished, GenerationRow, GenerationWrite, find_generation, tokens_used_since, write_batch,
+};
+use aipasta_store::testing::{TestDatabase, backends};
+use aipasta_store::{Backend, Db, Query};
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn account(db: &Db) -> String {
+    create_user(
+        db,
+        &NewUser {
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            password_hash: None,
+            role: "user".into(),
+            email_verified: true,
+            image: None,
+            identity: ("credentials".into(), "ada@example.com".into()),
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn any_model(db: &Db) -> String {
+    seed_if_empty(db).await.unwrap();
+    Query::new("SELECT id FROM models ORDER BY id LIMIT 1")
+        .fetch_scalar(db)
+        .await
+        .unwrap()
+}
+
+/// A generation as the engine writes it when it starts.
+fn pending(n: usize, user_id: &str, model_id: &str) -> GenerationRow {
+    let created_at = 20_000 * DAY_MS + n as i64;
+    GenerationRow {
+        id: format!("gen-{n:04}"),
+        user_id: Some(user_id.into()),
+        model_id: Some(model_id.into()),
+        session_id: n.is_multiple_of(3).then(|| format!("session-{}", n % 7)),
+        source: "api".into(),
+        prompt: format!("prompt {n} with 'quotes', \"doubles\" and ünïcödé"),
+        system_prompt: n.is_multiple_of(2).then(|| "Be brief.".into()),
+        messages: format!(r#"[{{"role":"user","content":"message {n}"}}]"#),
+        parameters: r#"{"temperature":0.5}"#.into(),
+        output_content: String::new(),
+        finish_reason: None,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        duration_ms: None,
+        time_to_first_token_ms: None,
+        cost_nanos: 0,
+        provider: Some("openrouter".into()),
+        model_version: None,
+        provider_generation_id: None,
+        ip_address: Some("203.0.113.7".into()),
+        user_agent: Some("tests/1.0".into()),
+        status: "pending".into(),
+        error_code: None,
+        error_message: None,
+        error_details: None,
+        visibility: "private".into(),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// The same generation as the engine writes it when it ends.
+fn ended(mut row: GenerationRow, n: usize) -> GenerationRow {
+    row.output_content = format!("answer {n}");
+    row.finish_reason = Some("stop".into());
+    row.prompt_tokens = 10 + n as i64;
+    row.completion_tokens = 5;
+    row.total_tokens = row.prompt_tokens + 5;
+    row.duration_ms = Some(100);
+    row.time_to_first_token_ms = Some(40);
+    row.cost_nanos = 1_000 * n as i64;
+    row.model_version = Some("v1".into());
+    row.status = if n % 10 == 9 { "error" } else { "success" }.into();
+    row.error_code = (n % 10 == 9).then(|| "upstream_error".into());
+    row.updated_at += 100;
+    row
+}
+
+fn write(row: &GenerationRow, finished: bool) -> GenerationWrite {
+    GenerationWrite {
+        row: row.clone(),
+        finished: finished.then(Finished::default),
+    }
+}
+
+#[tokio::test]
+async fn batches_of_every_size_record_every_row_and_count_it_once() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        let user_id = account(&db).await;
+        let model_id = any_model(&db).await;
+
+        // 150 generations: each starts in one batch; the first 100 end in the same batch as
+        // they start (two writes of one id in one statement's rows), the rest in a later one.
+        let starts: Vec<GenerationRow> =
+            (0..150).map(|n| pending(n, &user_id, &model_id)).collect();
+        let ends: Vec<GenerationRow> = starts
+            .iter()
+            .enumerate()
+            .map(|(n, row)| ended(row.clone(), n))
+            .collect();
+        let mut first: Vec<GenerationWrite> = starts.iter().map(|r| write(r, false)).collect();
+        first.extend(ends[..100].iter().map(|r| write(r, true)));
+        write_batch(&db, &first).await.unwrap();
+        for row in &starts[100..] {
+            assert_eq!(
+                find_generation(&db, &row.id).await.unwrap().as_ref(),
+                Some(row),
+                "{backend:?}: a started generation is stored pending"
+            );
+        }
+        let second: Vec<GenerationWrite> = ends[100..].iter().map(|r| write(r, true)).collect();
+        write_batch(&db, &second).await.unwrap();
+
+        for row in &ends {
+            assert_eq!(
+                find_generation(&db, &row.id).await.unwrap().as_ref(),
+                Some(row),
+                "{backend:?}: every column of {} is its last write",
+                row.id
+            );
+        }
+        let rows: i64 = Query::new("SELECT COUNT(*) FROM generations")
+            .fetch_scalar(&db)
+            .await
+            .unwrap();
+        assert_eq!(rows, 150, "{backend:?}");
+
+        // Counters move once per ended generation.
+        let tokens: i64 = ends
+            .iter()
+            .map(|r| r.prompt_tokens + r.completion_tokens)
+            .sum();
+        let cost: i64 = ends.iter().map(|r| r.cost_nanos).sum();
+        let user = find_user_by_id(&db, &user_id).await.unwrap().unwrap();
+        assert_eq!(user.total_generations, 150, "{backend:?}");
+        assert_eq!(user.tokens_used, tokens, "{backend:?}");
+        assert_eq!(user.total_cost_nanos, cost, "{backend:?}");
+        assert_eq!(
+            tokens_used_since(&db, &user_id, 20_000).await.unwrap(),
+            tokens,
+            "{backend:?}: the daily rollup holds every token"
+        );
+        let errors: i64 = Query::new("SELECT CAST(SUM(errors) AS BIGINT) FROM usage_daily")
+            .fetch_scalar(&db)
+            .await
+            .unwrap();
+        assert_eq!(errors, 15, "{backend:?}: one error in ten");
+        let model_generations: i64 =
+            Query::new("SELECT generation_count FROM models WHERE id = $1")
+                .bind(&model_id)
+                .fetch_scalar(&db)
+                .await
+                .unwrap();
+        assert_eq!(model_generations, 150, "{backend:?}");
+    }
+}
+
+/// U+0000 from a client or a model must not fail the batch: the recorder retries a failed batch
+/// forever, so one such row would stall every generation queued behind it.
+#[tokio::test]
+async fn text_with_nul_characters_is_recorded() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        let user_id = account(&db).await;
+        let model_id = any_model(&db).await;
+        let mut row = ended(pending(1, &user_id, &model_id), 1);
+        row.prompt = "before\0after".into();
+        row.output_content = "\0".into();
+        row.error_message = Some("nul \0 inside".into());
+        let neighbour = ended(pending(2, &user_id, &model_id), 2);
+
+        write_batch(&db, &[write(&row, true), write(&neighbour, true)])
+            .await
+            .unwrap();
+
+        let stored = find_generation(&db, &row.id).await.unwrap().unwrap();
+        let expected = |text: &str| match backend {
+            // PostgreSQL's text cannot hold U+0000; the replacement character stands in.
+            Backend::Postgres => text.replace('\0', "\u{fffd}"),
+            Backend::Sqlite => text.to_owned(),
+        };
+        assert_eq!(stored.prompt, expected("before\0after"), "{backend:?}");
+        assert_eq!(stored.output_content, expected("\0"), "{backend:?}");
+        assert_eq!(
+            stored.error_message.as_deref(),
+            Some(expected("nul \0 inside").as_str()),
+            "{backend:?}"
+        );
+        assert_eq!(
+            find_generation(&db, &neighbour.id).await.unwrap().as_ref(),
+            Some(&neighbour),
+            "{backend:?}: the rest of the batch is written too"
+        );
+    }
+}
