@@ -64,10 +64,15 @@ enum TxInner {
 }
 
 impl Db {
-    /// Starts a transaction; dropping it without [`Tx::commit`] rolls back.
+    /// Starts a write transaction; dropping it without [`Tx::commit`] rolls back.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting out another
+    /// writer under the busy timeout. A deferred transaction that reads first fails outright
+    /// (`SQLITE_BUSY`, no waiting) when it comes to write after another connection, such as the
+    /// generation recorder, has written in between.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
         Ok(Tx { inner })

@@ -150,6 +150,25 @@ fn replace_database(server_url: &str, database: &str) -> String {
     }
 }
 
+/// An active, verified account with `email` and `role` (`user`, `moderator` or `admin`),
+/// signed up with a password-less credentials identity.
+pub async fn create_account(db: &Db, email: &str, role: &str) -> crate::accounts::UserRow {
+    crate::accounts::create_user(
+        db,
+        &crate::accounts::NewUser {
+            email: email.into(),
+            name: "Ada".into(),
+            password_hash: None,
+            role: role.into(),
+            email_verified: true,
+            image: None,
+            identity: ("credentials".into(), email.into()),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("create the account {email}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

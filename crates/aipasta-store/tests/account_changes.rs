@@ -4,29 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
 
-use aipasta_store::accounts::{
-    self, NewUser, PreferencesUpdate, ProfileUpdate, create_api_key, create_user,
-};
-use aipasta_store::testing::{TestDatabase, backends};
+use aipasta_store::accounts::{self, PreferencesUpdate, ProfileUpdate, create_api_key};
+use aipasta_store::testing::{TestDatabase, backends, create_account};
 
 #[tokio::test]
 async fn every_change_to_an_account_or_key_moves_the_version() {
     for backend in backends() {
         let (_guard, db) = TestDatabase::migrated(backend).await;
-        let user = create_user(
-            &db,
-            &NewUser {
-                email: "ada@example.com".into(),
-                name: "Ada".into(),
-                password_hash: None,
-                role: "user".into(),
-                email_verified: true,
-                image: None,
-                identity: ("credentials".into(), "ada@example.com".into()),
-            },
-        )
-        .await
-        .unwrap();
+        let user = create_account(&db, "ada@example.com", "user").await;
         let key = create_api_key(&db, &user.id, "k", "ap_x", "hash", "[\"read\"]", None)
             .await
             .unwrap();

@@ -4,32 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
 
-use aipasta_store::accounts::{NewUser, create_user, find_user_by_id};
+use aipasta_store::accounts::find_user_by_id;
 use aipasta_store::catalog::seed_if_empty;
 use aipasta_store::generations::{
     Finished, GenerationRow, GenerationWrite, find_generation, tokens_used_since, write_batch,
 };
-use aipasta_store::testing::{TestDatabase, backends};
+use aipasta_store::testing::{TestDatabase, backends, create_account};
 use aipasta_store::{Backend, Db, Query};
 
 const DAY_MS: i64 = 86_400_000;
 
 async fn account(db: &Db) -> String {
-    create_user(
-        db,
-        &NewUser {
-            email: "ada@example.com".into(),
-            name: "Ada".into(),
-            password_hash: None,
-            role: "user".into(),
-            email_verified: true,
-            image: None,
-            identity: ("credentials".into(), "ada@example.com".into()),
-        },
-    )
-    .await
-    .unwrap()
-    .id
+    create_account(db, "ada@example.com", "user").await.id
 }
 
 async fn any_model(db: &Db) -> String {

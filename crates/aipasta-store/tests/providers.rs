@@ -6,11 +6,11 @@
 
 use aipasta_core::secret_box::{SecretBox, key_hint};
 use aipasta_store::Db;
-use aipasta_store::accounts::{NewUser, create_user, delete_account};
+use aipasta_store::accounts::delete_account;
 use aipasta_store::providers::{
     self, EndpointError, NewProviderEndpoint, OPENAI_COMPATIBLE, ProviderEndpointUpdate, SealedKey,
 };
-use aipasta_store::testing::{TestDatabase, backends};
+use aipasta_store::testing::{TestDatabase, backends, create_account};
 
 const SERVER_SECRET: &[u8] = b"a test server secret of at least 32 characters";
 
@@ -22,21 +22,7 @@ fn sealed(secret_box: &SecretBox, key: &str) -> SealedKey {
 }
 
 async fn user(db: &Db, email: &str) -> String {
-    create_user(
-        db,
-        &NewUser {
-            email: email.into(),
-            name: "Ada".into(),
-            password_hash: None,
-            role: "admin".into(),
-            email_verified: true,
-            image: None,
-            identity: ("credentials".into(), email.into()),
-        },
-    )
-    .await
-    .expect("create user")
-    .id
+    create_account(db, email, "admin").await.id
 }
 
 fn ollama(created_by: Option<String>, key: Option<SealedKey>) -> NewProviderEndpoint {
