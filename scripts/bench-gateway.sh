@@ -7,6 +7,8 @@
 #   4. streaming time to first token, added (crates/aipasta/benches/gateway.rs)
 #   5. AI Pasta's memory per open stream, with 5,000 slow streams open (gateway.rs)
 #   6. the rows in `generations` against the requests AI Pasta answered
+#   and, for reference, 1–3 through a bare axum + reqwest proxy (gateway.rs `proxy`, on core 1
+#   while AI Pasta idles): the floor that any gateway on this stack pays on this machine
 # `aipasta-mock` and the load generator (oha) run on core 0, `aipasta serve` (release build) on
 # core 1. SQLite (a fresh data directory) always; PostgreSQL too when AIPASTA_BENCH_DATABASE_URL
 # names a server database such as postgres://postgres@127.0.0.1:5432/postgres (a throw-away
@@ -20,7 +22,7 @@
 # Knobs (environment): BENCH_BACKENDS ("sqlite", "postgres" or both), BENCH_DURATION (seconds
 # per oha run, 10), BENCH_STREAMS (5000), BENCH_TTFT_SAMPLES (2000), BENCH_CONNECTIONS
 # (throughput connections, 64), BENCH_LOG (AI Pasta's log filter; its default when unset),
-# BENCH_PORT (the first of three ports, 28100: below the ephemeral range, where a client's own
+# BENCH_PORT (the first of four ports, 28100: below the ephemeral range, where a client's own
 # port could collide with a listener's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,7 @@ BASE_PORT="${BENCH_PORT:-28100}"
 AIPASTA_PORT=$BASE_PORT
 MOCK_PORT=$((BASE_PORT + 1))
 SLOW_MOCK_PORT=$((BASE_PORT + 2))
+BARE_PORT=$((BASE_PORT + 3))
 MODEL="ai21/jamba-large-1.7"
 PROMPT="Say something short about pasta."
 PASSWORD="bench-password-for-the-gateway"
@@ -172,6 +175,7 @@ through_v1() { # oha flags...; the OpenAI-compatible gateway, with a personal AP
   [ "$other" -eq 0 ] || echo "  note: $other requests through /v1 did not answer 2xx" >&2
 }
 straight() { run_oha "http://127.0.0.1:$MOCK_PORT/api/v1/chat/completions" bench "$MOCK_BODY" "$@"; }
+bare() { run_oha "http://127.0.0.1:$BARE_PORT/proxy" bench "$MOCK_BODY" "$@"; }
 
 api() { # method path token body → JSON on stdout
   curl -s --max-time 30 -X "$1" "http://127.0.0.1:$AIPASTA_PORT$2" -H 'Content-Type: application/json' \
@@ -271,6 +275,24 @@ run_backend() { # sqlite | postgres
   c1=$(cpu_ticks "$AIPASTA_PID")
   local v1_us; v1_us=$(( (c1 - c0) * 10000 / (v3_ok > 0 ? v3_ok : 1) ))
 
+  echo "0. the bare proxy (reference): one client, 1,000 req/s, $CONNECTIONS connections…"
+  port_free "$BARE_PORT" || fail "port $BARE_PORT is taken (set BENCH_PORT)"
+  taskset -c 1 "$BENCH_EXE" --bench proxy --bind "127.0.0.1:$BARE_PORT" \
+    --upstream "http://127.0.0.1:$MOCK_PORT/api/v1/chat/completions" >"$WORK/bare.log" 2>&1 &
+  local bare_pid=$!
+  PIDS+=("$bare_pid")
+  wait_up "$bare_pid" "http://127.0.0.1:$BARE_PORT/proxy" "the bare proxy" "$WORK/bare.log"
+  bare -z 2s -c 8
+  bare -z "${DURATION}s" -c 1; read -r b1_p50 b1_p99 _ <<<"$LAST"
+  bare -z "${DURATION}s" -c 50 -q 1000 --latency-correction; read -r b2_p50 b2_p99 _ <<<"$LAST"
+  local b3_ok c0b c1b
+  c0b=$(cpu_ticks "$bare_pid")
+  bare -z "${DURATION}s" -c "$CONNECTIONS"; read -r b3_p50 b3_p99 b3_rps b3_ok _ <<<"$LAST"
+  c1b=$(cpu_ticks "$bare_pid")
+  local bare_us; bare_us=$(( (c1b - c0b) * 10000 / (b3_ok > 0 ? b3_ok : 1) ))
+  kill "$bare_pid" 2>/dev/null || true
+  wait "$bare_pid" 2>/dev/null || true
+
   echo "4. time to first token…"
   timeout 300 taskset -c 0 "$BENCH_EXE" --bench ttft --aipasta "127.0.0.1:$AIPASTA_PORT" --mock "127.0.0.1:$MOCK_PORT" \
     --token "$TOKEN" --model "$MODEL" --samples "$TTFT_SAMPLES" --warmup 200 | tee "$WORK/ttft.out" \
@@ -310,6 +332,9 @@ run_backend() { # sqlite | postgres
   added2=$(python3 -c "print(f'{$a2_p99 - $m2_p99:.3f}')")
   v1_added1=$(python3 -c "print(f'{$v1_p50 - $m1_p50:.3f}')")
   v1_added2=$(python3 -c "print(f'{$v2_p99 - $m2_p99:.3f}')")
+  local bare_added1 bare_added2
+  bare_added1=$(python3 -c "print(f'{$b1_p50 - $m1_p50:.3f}')")
+  bare_added2=$(python3 -c "print(f'{$b2_p99 - $m2_p99:.3f}')")
   local kb_per_stream; kb_per_stream=$(python3 -c "print(f'{$bytes_per_stream / 1024:.1f}')")
 
   cat <<EOF
@@ -327,6 +352,9 @@ Gateway ($backend, $(date -u +%Y-%m-%d), load average $load_after after the run)
 | streaming time to first token: p50 / p99 | $ttft_mock_p50_ms / $ttft_mock_p99_ms ms | $ttft_aipasta_p50_ms / $ttft_aipasta_p99_ms ms | +$ttft_added_p50_ms ms at p50 (+$ttft_added_p99_ms at p99) | < 1 ms | $(verdict "$ttft_added_p50_ms < 1") |
 | memory per open stream ($streams_streaming of $STREAMS streaming) | | RSS $((rss_before_kb / 1024)) → $((rss_with_kb / 1024)) MB | $kb_per_stream KB per stream | < 64 KB | $(verdict "$bytes_per_stream < 65536 and $streams_streaming == $STREAMS") |
 | generations recorded | | $ANSWERED answered | $rows rows ($statuses) | all | $(verdict "$rows == $ANSWERED") |
+| reference: a bare axum + reqwest proxy, one client p50 / p99 | $m1_p50 / $m1_p99 ms | $b1_p50 / $b1_p99 ms | +$bare_added1 ms at p50 | (the floor) | |
+| reference: the bare proxy at 1,000 req/s, p50 / p99 | $m2_p50 / $m2_p99 ms | $b2_p50 / $b2_p99 ms | +$bare_added2 ms at p99 | (the floor) | |
+| reference: the bare proxy, $CONNECTIONS connections | $m3_rps req/s | $b3_rps req/s (p50 $b3_p50, p99 $b3_p99 ms) | ${bare_us} µs CPU per answer | (the ceiling) | |
 
 Notes: one client, the mock alone answers $m1_rps req/s, through AI Pasta $a1_rps req/s. At
 $CONNECTIONS connections the mock used ${mock_cpu_alone}% of core 0 (shared with oha) alone and

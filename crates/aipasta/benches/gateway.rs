@@ -7,7 +7,11 @@
 //!   (`POST /api/v1/chat/completions` with `stream: true`), samples interleaved, each on a
 //!   kept-alive connection so neither side pays for a TCP handshake;
 //! - `streams`: AI Pasta's resident memory per open stream, with thousands of slow streams
-//!   open at once (the mock must be started with a long `--chunk-delay-ms`).
+//!   open at once (the mock must be started with a long `--chunk-delay-ms`);
+//! - `proxy`: serves a bare proxy on `--bind` until killed: axum in, reqwest out (TCP_NODELAY
+//!   both ways), each request's body passed to `--upstream` and the answer passed back, and
+//!   nothing else. `oha` through it gives the floor that any gateway built on this stack pays
+//!   on this machine, measured in the same run as AI Pasta.
 //!
 //! Figures are printed for people, and as `RESULT key=value` lines for the script. Run alone,
 //! without a mode (as `cargo test --benches` does), it prints how to run it and exits: it needs
@@ -60,7 +64,8 @@ fn main() {
     let outcome = match mode.as_str() {
         "ttft" => runtime.block_on(ttft(&args)),
         "streams" => runtime.block_on(streams(&args)),
-        other => Err(format!("unknown mode {other:?} (ttft or streams)")),
+        "proxy" => runtime.block_on(bare_proxy(&args)),
+        other => Err(format!("unknown mode {other:?} (ttft, streams or proxy)")),
     };
     if let Err(message) = outcome {
         eprintln!("gateway bench ({mode}): {message}");
@@ -591,4 +596,50 @@ async fn streams(args: &Args) -> Result<(), String> {
          streams_answered={answered}"
     );
     Ok(())
+}
+
+/// The bare proxy of the `proxy` mode; runs until the process is killed.
+async fn bare_proxy(args: &Args) -> Result<(), String> {
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{StatusCode, header};
+    use axum::serve::ListenerExt;
+
+    type Upstream = Arc<(reqwest::Client, String)>;
+    async fn pass(State(upstream): State<Upstream>, body: Bytes) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let (client, url) = &*upstream;
+        let sent = client
+            .post(url.as_str())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(response) => response.bytes().await,
+            Err(error) => Err(error),
+        };
+        match answer {
+            Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+            Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+        }
+    }
+
+    let bind = args.address("bind")?;
+    let upstream = args.text("upstream")?;
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("bind {bind}: {e}"))?
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    let app = axum::Router::new()
+        .route("/proxy", axum::routing::post(pass))
+        .with_state(Arc::new((client, upstream)));
+    println!("bare proxy on {bind}");
+    axum::serve(listener, app).await.map_err(|e| e.to_string())
 }
