@@ -197,3 +197,31 @@ async fn text_with_nul_characters_is_recorded() {
         );
     }
 }
+
+/// A batch of long inputs is written in several statements (PostgreSQL cuts its JSON at about
+/// 4 MB); every row arrives whole whatever the cut.
+#[tokio::test]
+async fn a_batch_of_long_prompts_is_written_whole() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        let user_id = account(&db).await;
+        let model_id = any_model(&db).await;
+        let rows: Vec<GenerationRow> = (0..5)
+            .map(|n| {
+                let mut row = ended(pending(n, &user_id, &model_id), n);
+                row.prompt = format!("{n}").repeat(1_500_000);
+                row
+            })
+            .collect();
+        let writes: Vec<GenerationWrite> = rows.iter().map(|r| write(r, true)).collect();
+        write_batch(&db, &writes).await.unwrap();
+        for row in &rows {
+            assert_eq!(
+                find_generation(&db, &row.id).await.unwrap().as_ref(),
+                Some(row),
+                "{backend:?}: {} arrives whole",
+                row.id
+            );
+        }
+    }
+}

@@ -134,7 +134,7 @@ pub struct Engine {
     /// The ids of finished generations still in `running`, oldest first, with when they ended:
     /// the sweep pops the expired ones instead of scanning every generation in memory (at
     /// thousands a second, a scan held the map's lock for a fraction of a millisecond).
-    finished: Mutex<VecDeque<(Instant, String)>>,
+    finished: Mutex<FinishedQueue>,
     shutting_down: AtomicBool,
 }
 
@@ -165,7 +165,7 @@ impl Engine {
             guarded_http,
             usage: UsageMeter::default(),
             running: Mutex::new(HashMap::new()),
-            finished: Mutex::new(VecDeque::new()),
+            finished: Mutex::new(FinishedQueue::default()),
             shutting_down: AtomicBool::new(false),
         });
         tokio::spawn(heartbeat(Arc::downgrade(&engine)));
@@ -203,22 +203,16 @@ impl Engine {
         self.finished
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push_back((Instant::now(), id.to_owned()));
+            .push(id.to_owned(), Instant::now());
     }
 
     /// Drops from memory the generations that ended at least [`KEEP_FINISHED`] ago.
     fn drop_expired(&self) {
-        let mut expired = Vec::new();
-        {
-            let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
-            while let Some((at, _)) = finished.front()
-                && at.elapsed() >= KEEP_FINISHED
-            {
-                if let Some((_, id)) = finished.pop_front() {
-                    expired.push(id);
-                }
-            }
-        }
+        let expired = self
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take_expired(Instant::now());
         if !expired.is_empty() {
             let mut running = self.running();
             for id in &expired {
@@ -288,6 +282,31 @@ impl Engine {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Finished generations' ids in the order they ended, with when.
+#[derive(Default)]
+struct FinishedQueue {
+    ended: VecDeque<(Instant, String)>,
+}
+
+impl FinishedQueue {
+    fn push(&mut self, id: String, at: Instant) {
+        self.ended.push_back((at, id));
+    }
+
+    /// Removes and returns the ids that ended at least [`KEEP_FINISHED`] before `now`.
+    fn take_expired(&mut self, now: Instant) -> Vec<String> {
+        let mut expired = Vec::new();
+        while let Some((at, _)) = self.ended.front()
+            && now.saturating_duration_since(*at) >= KEEP_FINISHED
+        {
+            if let Some((_, id)) = self.ended.pop_front() {
+                expired.push(id);
+            }
+        }
+        expired
+    }
 }
 
 /// Drops finished generations from memory once they have been there [`KEEP_FINISHED`].
@@ -362,5 +381,35 @@ fn pending_row(live: &Live, plan: &Plan, created_at: i64) -> GenerationRow {
         visibility: "private".into(),
         created_at,
         updated_at: created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_generations_expire_in_the_order_they_ended() {
+        let start = Instant::now();
+        let second = Duration::from_secs(1);
+        let mut queue = FinishedQueue::default();
+        queue.push("a".into(), start);
+        queue.push("b".into(), start + second);
+        queue.push("c".into(), start + 3 * second);
+        assert!(queue.take_expired(start + second).is_empty(), "too young");
+        assert_eq!(
+            queue.take_expired(start + KEEP_FINISHED + second),
+            ["a", "b"]
+        );
+        assert!(
+            queue
+                .take_expired(start + KEEP_FINISHED + second)
+                .is_empty(),
+            "taken once"
+        );
+        assert_eq!(
+            queue.take_expired(start + KEEP_FINISHED + 3 * second),
+            ["c"]
+        );
     }
 }
