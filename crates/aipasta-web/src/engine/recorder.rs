@@ -34,10 +34,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the writer task on `db`.
-    pub fn start(db: Db) -> Recorder {
+    /// Starts the writer task on `db`. `on_written` sees every batch once it is in the
+    /// database, before anyone waiting on [`Recorder::flush`] is answered.
+    pub fn start(db: Db, on_written: impl Fn(&[GenerationWrite]) + Send + 'static) -> Recorder {
         let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run_writer(db, inbox));
+        tokio::spawn(run_writer(db, inbox, on_written));
         Recorder { queue }
     }
 
@@ -63,7 +64,11 @@ impl Recorder {
     }
 }
 
-async fn run_writer(db: Db, mut inbox: mpsc::Receiver<Message>) {
+async fn run_writer(
+    db: Db,
+    mut inbox: mpsc::Receiver<Message>,
+    on_written: impl Fn(&[GenerationWrite]),
+) {
     let mut batch: Vec<GenerationWrite> = Vec::with_capacity(MAX_BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = inbox.recv().await {
@@ -84,6 +89,7 @@ async fn run_writer(db: Db, mut inbox: mpsc::Receiver<Message>) {
             }
         }
         write_with_retries(&db, &batch).await;
+        on_written(&batch);
         batch.clear();
         for done in waiting.drain(..) {
             let _ = done.send(());

@@ -353,7 +353,6 @@ async fn finish(
         })
         .await;
     metrics::counter!("aipasta_generations_total", "status" => status).increment(1);
-    engine.note_finished(&live.id);
     live.finish(Outcome {
         status,
         content,

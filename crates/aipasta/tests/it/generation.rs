@@ -398,7 +398,12 @@ async fn cancelling_keeps_the_partial_answer() {
         assert_eq!(row.status, "cancelled");
         assert!(!row.output_content.is_empty());
         assert!(row.output_content.len() < DEFAULT_TEXT.len());
-        // Cancelling again says it is over.
+        // Once its row is written the generation has left memory; cancelling again says it
+        // is over.
+        assert!(
+            app.state.engine.live(&id).is_none(),
+            "a recorded generation stays in memory"
+        );
         let again = app
             .as_user(
                 &user,
@@ -408,11 +413,9 @@ async fn cancelling_keeps_the_partial_answer() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            again.status(),
-            StatusCode::OK,
-            "still in memory: same answer"
-        );
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["error"]["code"], "already_finished", "{again}");
     }
 }
 
