@@ -1,5 +1,7 @@
 //! `tracing` output: pretty lines for people, JSON lines for collectors.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogFormat, Settings};
@@ -14,8 +16,10 @@ pub fn init(settings: &Settings) {
         .or_else(|| std::env::var("RUST_LOG").ok().map(EnvFilter::try_new))
         .and_then(Result::ok)
         .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
+    // Colours only on a terminal: a log file or a collector gets no escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let result = match settings.log_format {
         LogFormat::Pretty => builder.try_init(),

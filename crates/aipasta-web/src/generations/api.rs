@@ -7,12 +7,12 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use aipasta_store::generations::{self, GenerationRow};
 
-use super::{begin, failure_status, outcome_json, sse, usd};
+use super::{FailureSummary, OutcomeSummary, begin, failure_status, sse, usd};
 use crate::auth::api::ClientInfo;
 use crate::auth::{Access, Caller, Routes};
 use crate::engine::Source;
@@ -111,19 +111,36 @@ async fn respond(
         return Ok(sse::attach(live));
     }
     let outcome = live.wait().await;
-    let data = outcome_json(&live.id, &live.model_slug, &outcome);
+    let data = OutcomeSummary::new(&live.id, &live.model_slug, &outcome);
     Ok(match &outcome.error {
-        None => Json(json!({"success": true, "data": data})).into_response(),
+        None => Json(Answer {
+            success: true,
+            error: None,
+            data,
+        })
+        .into_response(),
         Some(error) => (
             failure_status(&outcome),
-            Json(json!({
-                "success": false,
-                "error": {"code": error.code, "message": error.message},
-                "data": data,
-            })),
+            Json(Answer {
+                success: false,
+                error: Some(FailureSummary {
+                    code: &error.code,
+                    message: &error.message,
+                }),
+                data,
+            }),
         )
             .into_response(),
     })
+}
+
+/// A generate call's answer: the plan's envelope around the summary.
+#[derive(Serialize)]
+struct Answer<'a> {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<FailureSummary<'a>>,
+    data: OutcomeSummary<'a>,
 }
 
 /// A generation the caller owns, or 404 (another account's id is as unknown as a made-up one).
@@ -238,7 +255,7 @@ async fn cancel(
         let outcome = live.wait().await;
         return Ok(Json(json!({
             "success": true,
-            "data": outcome_json(&live.id, &live.model_slug, &outcome),
+            "data": OutcomeSummary::new(&live.id, &live.model_slug, &outcome),
         })));
     }
     let row = owned_row(&state, &caller, &id).await?;

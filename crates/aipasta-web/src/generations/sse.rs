@@ -17,7 +17,7 @@ use aipasta_providers::generate::Usage;
 
 use crate::engine::{Live, LiveEvent, Outcome, Subscription};
 
-use super::outcome_json;
+use super::OutcomeSummary;
 
 /// How often an idle stream sends a comment, so proxies keep the connection open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -63,7 +63,7 @@ impl Attached {
             ),
             Followed::End(outcome) => {
                 let live = self.follower.live();
-                let summary = outcome_json(&live.id, &live.model_slug, &outcome);
+                let summary = OutcomeSummary::new(&live.id, &live.model_slug, &outcome);
                 match &outcome.error {
                     None => json_event("done", &summary),
                     Some(error) => json_event(
@@ -197,8 +197,10 @@ fn delta_event(text: &str) -> Event {
     json_event("delta", &json!({ "content": text }))
 }
 
-fn json_event(name: &str, data: &serde_json::Value) -> Event {
-    Event::default().event(name).data(data.to_string())
+fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
+    // Our own summaries and `Value`s: serialising them cannot fail.
+    let data = serde_json::to_string(data).unwrap_or_default();
+    Event::default().event(name).data(data)
 }
 
 /// The events of a generation that already ended, from its row: the same sequence a client
