@@ -7,7 +7,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use aipasta_providers::generate::{ChatMessage, Role};
 use aipasta_store::catalog::ModelRow;
@@ -21,7 +20,8 @@ use crate::state::AppState;
 
 use super::error::{OpenAiError, V1Result};
 use super::request::{Body, Sampling, chat_finish_reason};
-use super::stream::{Flavor, respond, usage_json};
+use super::shapes::{Choice, Completion, Usage};
+use super::stream::{Flavor, respond};
 use super::{unix_seconds, with_generation_id};
 
 /// OpenAI's chat request; fields not listed here are ignored.
@@ -94,19 +94,18 @@ pub async fn create(
             &live.id,
         ));
     }
-    let body = json!({
-        "id": Flavor::Chat.id(&live.id),
-        "object": "chat.completion",
-        "created": unix_seconds(live.created_at),
-        "model": live.model_slug,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": outcome.content, "refusal": null},
-            "logprobs": null,
-            "finish_reason": chat_finish_reason(&outcome),
-        }],
-        "usage": usage_json(&outcome),
-    });
+    let id = Flavor::Chat.id(&live.id);
+    let body = Completion {
+        id: &id,
+        object: "chat.completion",
+        created: unix_seconds(live.created_at),
+        model: &live.model_slug,
+        choices: vec![Choice::message(
+            &outcome.content,
+            chat_finish_reason(&outcome),
+        )],
+        usage: Some(Some(Usage::of(&outcome))),
+    };
     Ok(with_generation_id(Json(body).into_response(), &live.id))
 }
 

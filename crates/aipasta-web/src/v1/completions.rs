@@ -8,7 +8,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
@@ -20,7 +19,8 @@ use crate::state::AppState;
 use super::chat::find_model;
 use super::error::{OpenAiError, V1Result};
 use super::request::{Body, Sampling, text_finish_reason};
-use super::stream::{Flavor, respond, usage_json};
+use super::shapes::{Choice, Completion, Usage};
+use super::stream::{Flavor, respond};
 use super::{unix_seconds, with_generation_id};
 
 #[derive(Debug, Deserialize)]
@@ -105,18 +105,17 @@ pub async fn create(
             &live.id,
         ));
     }
-    let body = json!({
-        "id": Flavor::Text.id(&live.id),
-        "object": "text_completion",
-        "created": unix_seconds(live.created_at),
-        "model": live.model_slug,
-        "choices": [{
-            "text": outcome.content,
-            "index": 0,
-            "logprobs": null,
-            "finish_reason": text_finish_reason(&outcome),
-        }],
-        "usage": usage_json(&outcome),
-    });
+    let id = Flavor::Text.id(&live.id);
+    let body = Completion {
+        id: &id,
+        object: "text_completion",
+        created: unix_seconds(live.created_at),
+        model: &live.model_slug,
+        choices: vec![Choice::text(
+            &outcome.content,
+            Some(text_finish_reason(&outcome)),
+        )],
+        usage: Some(Some(Usage::of(&outcome))),
+    };
     Ok(with_generation_id(Json(body).into_response(), &live.id))
 }

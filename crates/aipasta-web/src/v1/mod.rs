@@ -11,6 +11,7 @@
 //! - `images.rs`: `POST /v1/images/generations`;
 //! - `request.rs`: the body extractor and the fields chat and completions share;
 //! - `stream.rs`: a generation as OpenAI's SSE chunks, ending with `data: [DONE]`;
+//! - `shapes.rs`: OpenAI's answers and chunks as typed structs;
 //! - `error.rs`: errors in OpenAI's shape, and the rewrite of every other `/v1` error.
 //!
 //! Parameters a model does not support are dropped (OpenAI clients send parameters every
@@ -23,6 +24,7 @@ pub mod error;
 mod images;
 mod models;
 mod request;
+mod shapes;
 mod stream;
 
 use axum::http::{HeaderName, HeaderValue};

@@ -22,13 +22,14 @@ use std::time::Duration;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::engine::{Live, Outcome};
 use crate::generations::sse::{Followed, Follower};
 
 use super::error::OpenAiError;
 use super::request::{chat_finish_reason, text_finish_reason};
+use super::shapes::{Choice, Completion, Delta, Usage};
 use super::{unix_seconds, with_generation_id};
 
 /// How often an idle stream sends a comment, so proxies keep the connection open.
@@ -114,7 +115,11 @@ impl Chunks {
         if !self.started {
             self.started = true;
             if self.flavor == Flavor::Chat {
-                return Some(self.choice(json!({"role": "assistant", "content": ""}), None));
+                let opening = Delta {
+                    role: Some("assistant"),
+                    content: Some(""),
+                };
+                return Some(self.chunk(Choice::delta(opening, None)));
             }
         }
         loop {
@@ -130,11 +135,17 @@ impl Chunks {
             };
             match item {
                 Some(Followed::Text(text)) => {
-                    let delta = match self.flavor {
-                        Flavor::Chat => json!({"content": text}),
-                        Flavor::Text => json!(text),
+                    let choice = match self.flavor {
+                        Flavor::Chat => Choice::delta(
+                            Delta {
+                                role: None,
+                                content: Some(&text),
+                            },
+                            None,
+                        ),
+                        Flavor::Text => Choice::text(&text, None),
                     };
-                    return Some(self.choice(delta, None));
+                    return Some(self.chunk(choice));
                 }
                 // The outcome carries the final counts.
                 Some(Followed::Usage(_)) => {}
@@ -151,69 +162,42 @@ impl Chunks {
                 .push_back(data(&OpenAiError::stream_event(outcome)));
             return;
         }
-        let (empty, reason) = match self.flavor {
-            Flavor::Chat => (json!({}), chat_finish_reason(outcome)),
-            Flavor::Text => (json!(""), text_finish_reason(outcome)),
+        let last = match self.flavor {
+            Flavor::Chat => Choice::delta(Delta::default(), Some(chat_finish_reason(outcome))),
+            Flavor::Text => Choice::text("", Some(text_finish_reason(outcome))),
         };
-        let last = self.choice(empty, Some(reason));
+        let last = self.chunk(last);
         self.queue.push_back(last);
         if self.include_usage {
-            let usage = usage_json(outcome);
-            let mut chunk = self.envelope(Vec::new());
-            chunk["usage"] = usage;
-            self.queue.push_back(data(&chunk));
+            let mut usage = self.envelope(Vec::new());
+            usage.usage = Some(Some(Usage::of(outcome)));
+            self.queue.push_back(data(&usage));
         }
         self.queue.push_back(Event::default().data("[DONE]"));
     }
 
-    /// A chunk with one choice: `delta` (chat) or `text` (legacy).
-    fn choice(&self, content: Value, finish_reason: Option<&str>) -> Event {
-        let choice = match self.flavor {
-            Flavor::Chat => json!({
-                "index": 0,
-                "delta": content,
-                "logprobs": null,
-                "finish_reason": finish_reason,
-            }),
-            Flavor::Text => json!({
-                "index": 0,
-                "text": content,
-                "logprobs": null,
-                "finish_reason": finish_reason,
-            }),
-        };
+    /// A chunk with one choice.
+    fn chunk(&self, choice: Choice<'_>) -> Event {
         data(&self.envelope(vec![choice]))
     }
 
-    fn envelope(&self, choices: Vec<Value>) -> Value {
-        let mut chunk = json!({
-            "id": self.id,
-            "object": match self.flavor {
+    fn envelope<'a>(&'a self, choices: Vec<Choice<'a>>) -> Completion<'a> {
+        Completion {
+            id: &self.id,
+            object: match self.flavor {
                 Flavor::Chat => "chat.completion.chunk",
                 Flavor::Text => "text_completion",
             },
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-        });
-        // As OpenAI does: with include_usage, every chunk says `usage: null` but the last.
-        if self.include_usage {
-            chunk["usage"] = Value::Null;
+            created: self.created,
+            model: &self.model,
+            choices,
+            // As OpenAI does: with include_usage, every chunk says `usage: null` but the last.
+            usage: self.include_usage.then_some(None),
         }
-        chunk
     }
 }
 
-fn data(value: &Value) -> Event {
-    Event::default().data(value.to_string())
-}
-
-/// OpenAI's `usage` object from an outcome.
-pub fn usage_json(outcome: &Outcome) -> Value {
-    let usage = &outcome.usage;
-    json!({
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens.max(usage.prompt_tokens + usage.completion_tokens),
-    })
+fn data(value: &impl Serialize) -> Event {
+    // Our own shapes: serialising them cannot fail.
+    Event::default().data(serde_json::to_string(value).unwrap_or_default())
 }
