@@ -12,7 +12,11 @@
 # `aipasta-mock` and the load generator (oha) run on core 0, `aipasta serve` (release build) on
 # core 1. SQLite (a fresh data directory) always; PostgreSQL too when AIPASTA_BENCH_DATABASE_URL
 # names a server database such as postgres://postgres@127.0.0.1:5432/postgres (a throw-away
-# database is created there and dropped afterwards).
+# database is created there and dropped afterwards). The PostgreSQL server's processes are
+# moved to core 0 for the run, beside the mock (BENCH_PIN_POSTGRES=0 leaves them where they
+# are): like the provider, the database is a service the gateway talks to, which in production
+# runs on cores or machines of its own; left free, its backends run on AI Pasta's core and the
+# figures measure the two sharing one core. Their own affinity is restored on exit.
 #
 # The bench account's API rate limit is lifted with AIPASTA_API_RATE_LIMIT; an admin raises its
 # monthly token limit. Every process started here is stopped on exit, and a process that does
@@ -52,8 +56,10 @@ PG_DB=""
 
 fail() { echo "bench-gateway: $*" >&2; exit 1; }
 
+PG_AFFINITY=()  # "pid list" pairs to restore
 cleanup() {
-  local pid
+  local pid entry
+  for entry in "${PG_AFFINITY[@]}"; do taskset -pc "${entry#* }" "${entry%% *}" >/dev/null 2>&1 || true; done
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$PG_DB" ]; then
@@ -185,6 +191,24 @@ json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'
 
 verdict() { python3 -c "import sys; print('PASS' if eval(sys.argv[1]) else '**MISS**')" "$1"; }
 
+# Moves every process of the local PostgreSQL server to core 0 (new backends inherit it from
+# the postmaster); remembers their affinity for cleanup. Fails (and the run goes on unpinned)
+# when the server is not local or its processes cannot be moved.
+pin_postgres() {
+  local pid list
+  local pids; pids=$(pgrep -x postgres || true)
+  [ -n "$pids" ] || { echo "  note: no local postgres processes to pin; PostgreSQL runs unpinned" >&2; return 1; }
+  for pid in $pids; do
+    list=$(taskset -pc "$pid" 2>/dev/null | sed 's/.*: //') || continue
+    if taskset -pc 0 "$pid" >/dev/null 2>&1; then
+      PG_AFFINITY+=("$pid $list")
+    else
+      echo "  note: could not pin postgres process $pid to core 0; PostgreSQL runs unpinned" >&2
+      return 1
+    fi
+  done
+}
+
 # --- one backend -----------------------------------------------------------------------------
 run_backend() { # sqlite | postgres
   local backend=$1
@@ -200,6 +224,11 @@ run_backend() { # sqlite | postgres
   ANSWERED=0
   echo
   echo "== $backend  (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+  local placement=""
+  if [ "$backend" = postgres ]; then
+    placement=", PostgreSQL's processes wherever the kernel put them"
+    [ "${BENCH_PIN_POSTGRES:-1}" = 1 ] && pin_postgres && placement=", PostgreSQL's server on core 0"
+  fi
 
   local mock_pid
   start_mock "$MOCK_PORT"; mock_pid=$MOCK_PID
@@ -339,7 +368,7 @@ run_backend() { # sqlite | postgres
 
   cat <<EOF
 
-Gateway ($backend, $(date -u +%Y-%m-%d), load average $load_after after the run)
+Gateway ($backend$placement, $(date -u +%Y-%m-%d), load average $load_after after the run)
 
 | figure | straight to the mock | through AI Pasta | added / result | goal | |
 |---|---|---|---|---|---|
