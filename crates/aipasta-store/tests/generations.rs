@@ -26,6 +26,18 @@ async fn any_model(db: &Db) -> String {
         .unwrap()
 }
 
+/// Asserts every row reads back exactly as written.
+async fn assert_stored(db: &Db, rows: &[GenerationRow], what: &str) {
+    for row in rows {
+        assert_eq!(
+            find_generation(db, &row.id).await.unwrap().as_ref(),
+            Some(row),
+            "{what}: {}",
+            row.id
+        );
+    }
+}
+
 /// A generation as the engine writes it when it starts.
 fn pending(n: usize, user_id: &str, model_id: &str) -> GenerationRow {
     let created_at = 20_000 * DAY_MS + n as i64;
@@ -105,24 +117,13 @@ async fn batches_of_every_size_record_every_row_and_count_it_once() {
         let mut first: Vec<GenerationWrite> = starts.iter().map(|r| write(r, false)).collect();
         first.extend(ends[..100].iter().map(|r| write(r, true)));
         write_batch(&db, &first).await.unwrap();
-        for row in &starts[100..] {
-            assert_eq!(
-                find_generation(&db, &row.id).await.unwrap().as_ref(),
-                Some(row),
-                "{backend:?}: a started generation is stored pending"
-            );
-        }
+        let what = format!("{backend:?}: a started generation is stored pending");
+        assert_stored(&db, &starts[100..], &what).await;
         let second: Vec<GenerationWrite> = ends[100..].iter().map(|r| write(r, true)).collect();
         write_batch(&db, &second).await.unwrap();
 
-        for row in &ends {
-            assert_eq!(
-                find_generation(&db, &row.id).await.unwrap().as_ref(),
-                Some(row),
-                "{backend:?}: every column of {} is its last write",
-                row.id
-            );
-        }
+        let what = format!("{backend:?}: every column is the last write");
+        assert_stored(&db, &ends, &what).await;
         let rows: i64 = Query::new("SELECT COUNT(*) FROM generations")
             .fetch_scalar(&db)
             .await
@@ -190,11 +191,8 @@ async fn text_with_nul_characters_is_recorded() {
             Some(expected("nul \0 inside").as_str()),
             "{backend:?}"
         );
-        assert_eq!(
-            find_generation(&db, &neighbour.id).await.unwrap().as_ref(),
-            Some(&neighbour),
-            "{backend:?}: the rest of the batch is written too"
-        );
+        let what = format!("{backend:?}: the rest of the batch is written too");
+        assert_stored(&db, &[neighbour], &what).await;
     }
 }
 
@@ -215,13 +213,6 @@ async fn a_batch_of_long_prompts_is_written_whole() {
             .collect();
         let writes: Vec<GenerationWrite> = rows.iter().map(|r| write(r, true)).collect();
         write_batch(&db, &writes).await.unwrap();
-        for row in &rows {
-            assert_eq!(
-                find_generation(&db, &row.id).await.unwrap().as_ref(),
-                Some(row),
-                "{backend:?}: {} arrives whole",
-                row.id
-            );
-        }
+        assert_stored(&db, &rows, &format!("{backend:?}: arrives whole")).await;
     }
 }

@@ -2,10 +2,9 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use aipasta_providers::generate::{ChatMessage, Role};
@@ -19,10 +18,8 @@ use crate::generations::begin;
 use crate::state::AppState;
 
 use super::error::{OpenAiError, V1Result};
-use super::request::{Body, Sampling, chat_finish_reason};
-use super::shapes::{Choice, Completion, Usage};
-use super::stream::{Flavor, respond};
-use super::{unix_seconds, with_generation_id};
+use super::request::{Body, Sampling};
+use super::stream::{Flavor, respond, whole};
 
 /// OpenAI's chat request; fields not listed here are ignored.
 #[derive(Debug, Deserialize)]
@@ -87,26 +84,7 @@ pub async fn create(
     if input.stream {
         return Ok(respond(live, Flavor::Chat, request.sampling.include_usage()).await);
     }
-    let outcome = live.wait().await;
-    if outcome.error.is_some() {
-        return Ok(with_generation_id(
-            OpenAiError::from_outcome(&outcome).into_response(),
-            &live.id,
-        ));
-    }
-    let id = Flavor::Chat.id(&live.id);
-    let body = Completion {
-        id: &id,
-        object: "chat.completion",
-        created: unix_seconds(live.created_at),
-        model: &live.model_slug,
-        choices: vec![Choice::message(
-            &outcome.content,
-            chat_finish_reason(&outcome),
-        )],
-        usage: Some(Some(Usage::of(&outcome))),
-    };
-    Ok(with_generation_id(Json(body).into_response(), &live.id))
+    Ok(whole(live, Flavor::Chat).await)
 }
 
 /// The model asked for, or OpenAI's 404 (`begin` looks it up again, from the same cache).

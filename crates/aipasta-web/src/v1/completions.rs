@@ -3,10 +3,9 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -18,10 +17,8 @@ use crate::state::AppState;
 
 use super::chat::find_model;
 use super::error::{OpenAiError, V1Result};
-use super::request::{Body, Sampling, text_finish_reason};
-use super::shapes::{Choice, Completion, Usage};
-use super::stream::{Flavor, respond};
-use super::{unix_seconds, with_generation_id};
+use super::request::{Body, Sampling};
+use super::stream::{Flavor, respond, whole};
 
 #[derive(Debug, Deserialize)]
 pub struct CompletionRequest {
@@ -98,24 +95,5 @@ pub async fn create(
     if input.stream {
         return Ok(respond(live, Flavor::Text, request.sampling.include_usage()).await);
     }
-    let outcome = live.wait().await;
-    if outcome.error.is_some() {
-        return Ok(with_generation_id(
-            OpenAiError::from_outcome(&outcome).into_response(),
-            &live.id,
-        ));
-    }
-    let id = Flavor::Text.id(&live.id);
-    let body = Completion {
-        id: &id,
-        object: "text_completion",
-        created: unix_seconds(live.created_at),
-        model: &live.model_slug,
-        choices: vec![Choice::text(
-            &outcome.content,
-            Some(text_finish_reason(&outcome)),
-        )],
-        usage: Some(Some(Usage::of(&outcome))),
-    };
-    Ok(with_generation_id(Json(body).into_response(), &live.id))
+    Ok(whole(live, Flavor::Text).await)
 }

@@ -1,4 +1,5 @@
-//! A generation as OpenAI streams it: `data: {chunk}` events, then `data: [DONE]`.
+//! A generation as OpenAI answers it: whole ([`whole`]), or streamed as `data: {chunk}` events,
+//! then `data: [DONE]` ([`respond`]).
 //!
 //! Chat: a first chunk with `delta: {role: "assistant", content: ""}`, one chunk per piece of
 //! text, a last chunk with an empty delta and the `finish_reason`, then (with
@@ -88,6 +89,38 @@ pub async fn respond(live: Arc<Live>, flavor: Flavor, include_usage: bool) -> Re
         chunks.next().await.map(|event| (Ok(event), chunks))
     });
     with_generation_id(sse(stream), &id)
+}
+
+/// The whole answer for `live` once it ends (`chat.completion` or `text_completion`), or the
+/// failure in OpenAI's error shape.
+pub async fn whole(live: Arc<Live>, flavor: Flavor) -> Response {
+    let outcome = live.wait().await;
+    if outcome.error.is_some() {
+        return with_generation_id(
+            OpenAiError::from_outcome(&outcome).into_response(),
+            &live.id,
+        );
+    }
+    let id = flavor.id(&live.id);
+    let (object, choice) = match flavor {
+        Flavor::Chat => (
+            "chat.completion",
+            Choice::message(&outcome.content, chat_finish_reason(&outcome)),
+        ),
+        Flavor::Text => (
+            "text_completion",
+            Choice::text(&outcome.content, Some(text_finish_reason(&outcome))),
+        ),
+    };
+    let body = Completion {
+        id: &id,
+        object,
+        created: unix_seconds(live.created_at),
+        model: &live.model_slug,
+        choices: vec![choice],
+        usage: Some(Some(Usage::of(&outcome))),
+    };
+    with_generation_id(axum::Json(body).into_response(), &live.id)
 }
 
 fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
