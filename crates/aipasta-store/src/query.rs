@@ -87,6 +87,15 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// The PostgreSQL connection under the transaction, for the few statements that bind what
+    /// only PostgreSQL has (arrays); `None` on SQLite.
+    pub(crate) fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        match &mut self.inner {
+            TxInner::Postgres(tx) => Some(&mut **tx),
+            TxInner::Sqlite(_) => None,
+        }
+    }
 }
 
 /// Where a query runs: on the pool, or inside a transaction.

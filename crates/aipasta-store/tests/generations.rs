@@ -196,8 +196,8 @@ async fn text_with_nul_characters_is_recorded() {
     }
 }
 
-/// A batch of long inputs is written in several statements (PostgreSQL cuts its JSON at about
-/// 4 MB); every row arrives whole whatever the cut.
+/// A batch of long inputs is written in several statements (PostgreSQL's are cut at about 4 MB
+/// of text); every row arrives whole whatever the cut.
 #[tokio::test]
 async fn a_batch_of_long_prompts_is_written_whole() {
     for backend in backends() {

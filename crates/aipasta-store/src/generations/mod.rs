@@ -17,9 +17,8 @@ use aipasta_core::clock::now_ms;
 
 use crate::{Db, DbError, Query};
 
-/// One generation as stored, every column. Serialized (field names are the column names) to be
-/// written in batches.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+/// One generation as stored, every column.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct GenerationRow {
     pub id: String,
     pub user_id: Option<String>,

@@ -1,10 +1,9 @@
 //! Writing generations in batches: rows, images and every counter they feed, in one
 //! transaction, so a batch is either wholly recorded or (on error) wholly retried.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
-
-use serde::Serialize;
 
 use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
@@ -27,10 +26,10 @@ pub struct Finished {
     pub images: Vec<(String, Vec<u8>)>,
 }
 
-/// PostgreSQL: the most rows (and, roughly, the most bytes of JSON) unpacked by one upsert: a
-/// batch of long prompts is written in several statements rather than one huge text.
+/// PostgreSQL: the most rows (and, roughly, the most bytes of text) in one upsert: a batch of
+/// long prompts is written in several statements rather than one huge message.
 const MAX_ROWS_PER_UPSERT: usize = 512;
-const MAX_JSON_PER_UPSERT: usize = 4 << 20;
+const MAX_TEXT_PER_UPSERT: usize = 4 << 20;
 
 /// How much one generation moves a model's moving averages: the weight of the past after one
 /// more sample. 0.95 makes the figures follow roughly the last 20–60 generations.
@@ -153,41 +152,131 @@ fn bind_row(query: Query, row: &GenerationRow) -> Query {
         .bind(row.updated_at)
 }
 
-/// PostgreSQL: the rows travel as one JSON array (objects keyed by column) bound to a single
-/// parameter and unpacked by `json_populate_recordset`: one round trip per batch.
+/// PostgreSQL: each column travels as one binary array and `UNNEST` turns the arrays back into
+/// rows: one round trip per statement, nothing to escape or parse. (A JSON array of row objects
+/// unpacked by `json_populate_recordset`, as before, cost the server a JSON parse and a hash
+/// table per row, and this process a JSON encoding and two copies of it.)
 async fn upsert_rows_postgres(tx: &mut Tx, rows: &[&GenerationRow]) -> Result<(), DbError> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
+        let arrays: Vec<String> = columns()
+            .enumerate()
+            .map(|(index, column)| {
+                let element = if INTEGER_COLUMNS.contains(&column) {
+                    "int8"
+                } else {
+                    "text"
+                };
+                format!("${}::{element}[]", index + 1)
+            })
+            .collect();
         format!(
-            "INSERT INTO generations ({GENERATION_COLUMNS}) SELECT {GENERATION_COLUMNS} \
-             FROM json_populate_recordset(NULL::generations, $1::json) {}",
+            "INSERT INTO generations ({GENERATION_COLUMNS}) SELECT * FROM UNNEST({}) {}",
+            arrays.join(", "),
             on_conflict()
         )
     });
-    let mut json = Vec::with_capacity(4096);
-    let mut in_statement = 0;
-    for (index, row) in rows.iter().enumerate() {
-        json.push(if in_statement == 0 { b'[' } else { b',' });
-        row.serialize(&mut serde_json::Serializer::with_formatter(
-            &mut json, NulFree,
-        ))
-        .map_err(encode_error)?;
-        in_statement += 1;
-        let last = index + 1 == rows.len();
-        if last || in_statement == MAX_ROWS_PER_UPSERT || json.len() >= MAX_JSON_PER_UPSERT {
-            json.push(b']');
-            let text = String::from_utf8(std::mem::take(&mut json)).map_err(encode_error)?;
-            Query::new(SQL.as_str())
-                .bind(text)
-                .execute(&mut *tx)
-                .await?;
-            in_statement = 0;
-        }
+    let Some(connection) = tx.postgres() else {
+        return Err(DbError::Sqlx(sqlx::Error::Protocol(
+            "a PostgreSQL upsert on a SQLite transaction".into(),
+        )));
+    };
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(rows_per_statement(rest));
+        bind_columns(sqlx::query(SQL.as_str()), chunk)
+            .execute(&mut *connection)
+            .await?;
+        rest = tail;
     }
     Ok(())
 }
 
-fn encode_error(error: impl std::error::Error + Send + Sync + 'static) -> DbError {
-    DbError::Sqlx(sqlx::Error::Encode(Box::new(error)))
+/// The columns of `GENERATION_COLUMNS` that hold integers; every other one holds text.
+const INTEGER_COLUMNS: [&str; 8] = [
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "duration_ms",
+    "time_to_first_token_ms",
+    "cost_nanos",
+    "created_at",
+    "updated_at",
+];
+
+/// How many of `rows` (at least one) go into the next statement: at most
+/// [`MAX_ROWS_PER_UPSERT`], and no more once they hold [`MAX_TEXT_PER_UPSERT`] bytes of text.
+fn rows_per_statement(rows: &[&GenerationRow]) -> usize {
+    let mut bytes = 0;
+    for (index, row) in rows.iter().take(MAX_ROWS_PER_UPSERT).enumerate() {
+        if index > 0 && bytes >= MAX_TEXT_PER_UPSERT {
+            return index;
+        }
+        bytes += row.prompt.len()
+            + row.messages.len()
+            + row.output_content.len()
+            + row.system_prompt.as_deref().map_or(0, str::len)
+            + row.error_details.as_deref().map_or(0, str::len);
+    }
+    rows.len().min(MAX_ROWS_PER_UPSERT)
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds one array per column, in the order of `GENERATION_COLUMNS`.
+fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q GenerationRow]) -> PgQuery<'q> {
+    let text = |field: fn(&GenerationRow) -> &str| -> Vec<Cow<'q, str>> {
+        rows.iter().map(|row| nul_free(field(row))).collect()
+    };
+    let optional_text = |field: fn(&GenerationRow) -> Option<&str>| -> Vec<Option<Cow<'q, str>>> {
+        rows.iter().map(|row| field(row).map(nul_free)).collect()
+    };
+    let integer = |field: fn(&GenerationRow) -> i64| -> Vec<i64> {
+        rows.iter().map(|row| field(row)).collect()
+    };
+    let optional_integer = |field: fn(&GenerationRow) -> Option<i64>| -> Vec<Option<i64>> {
+        rows.iter().map(|row| field(row)).collect()
+    };
+    query
+        .bind(text(|r| &r.id))
+        .bind(optional_text(|r| r.user_id.as_deref()))
+        .bind(optional_text(|r| r.model_id.as_deref()))
+        .bind(optional_text(|r| r.session_id.as_deref()))
+        .bind(text(|r| &r.source))
+        .bind(text(|r| &r.prompt))
+        .bind(optional_text(|r| r.system_prompt.as_deref()))
+        .bind(text(|r| &r.messages))
+        .bind(text(|r| &r.parameters))
+        .bind(text(|r| &r.output_content))
+        .bind(optional_text(|r| r.finish_reason.as_deref()))
+        .bind(integer(|r| r.prompt_tokens))
+        .bind(integer(|r| r.completion_tokens))
+        .bind(integer(|r| r.total_tokens))
+        .bind(optional_integer(|r| r.duration_ms))
+        .bind(optional_integer(|r| r.time_to_first_token_ms))
+        .bind(integer(|r| r.cost_nanos))
+        .bind(optional_text(|r| r.provider.as_deref()))
+        .bind(optional_text(|r| r.model_version.as_deref()))
+        .bind(optional_text(|r| r.provider_generation_id.as_deref()))
+        .bind(optional_text(|r| r.ip_address.as_deref()))
+        .bind(optional_text(|r| r.user_agent.as_deref()))
+        .bind(text(|r| &r.status))
+        .bind(optional_text(|r| r.error_code.as_deref()))
+        .bind(optional_text(|r| r.error_message.as_deref()))
+        .bind(optional_text(|r| r.error_details.as_deref()))
+        .bind(text(|r| &r.visibility))
+        .bind(integer(|r| r.created_at))
+        .bind(integer(|r| r.updated_at))
+}
+
+/// `text` with U+FFFD in place of every U+0000, which PostgreSQL's text cannot store: a batch
+/// that failed on it would be retried forever, stalling every generation queued behind it. A
+/// model or a client can send one; SQLite keeps it.
+fn nul_free(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 fn columns() -> impl Iterator<Item = &'static str> {
@@ -201,24 +290,6 @@ fn on_conflict() -> String {
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!("ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "))
-}
-
-/// Writes JSON whose strings never hold U+0000: PostgreSQL's text cannot store it, and a batch
-/// that failed on it would be retried forever, stalling every generation queued behind it. A
-/// model or a client can send one; PostgreSQL stores U+FFFD in its place (SQLite keeps it).
-struct NulFree;
-
-impl serde_json::ser::Formatter for NulFree {
-    fn write_char_escape<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        escape: serde_json::ser::CharEscape,
-    ) -> std::io::Result<()> {
-        match escape {
-            serde_json::ser::CharEscape::AsciiControl(0) => writer.write_all(b"\\ufffd"),
-            other => serde_json::ser::CompactFormatter.write_char_escape(writer, other),
-        }
-    }
 }
 
 async fn insert_images(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(), DbError> {
