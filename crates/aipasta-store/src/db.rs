@@ -63,6 +63,31 @@ impl DbError {
             _ => false,
         }
     }
+
+    /// True when the database refused the statement itself (a constraint it breaks, a value it
+    /// cannot store) rather than failing to run it: the same statement can never succeed, so
+    /// retrying it is pointless. Lost connections, timeouts, deadlocks and a server shutting
+    /// down are not rejections.
+    pub fn is_rejection(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Encode(_)) => true,
+            DbError::Sqlx(sqlx::Error::Database(e)) => {
+                !matches!(e.kind(), sqlx::error::ErrorKind::Other)
+                    // PostgreSQL: data exceptions (22…, such as a byte sequence its encoding
+                    // refuses) and integrity violations (23…).
+                    || e.code().is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
+            }
+            _ => false,
+        }
+    }
+
+    /// True when a foreign key refused the statement: it names a row that does not exist.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -1,13 +1,15 @@
 //! `write_batch`, the recorder's one way into the database, on every backend this run covers:
 //! batches of every size (cut into statements of several rows), a generation's start and end in
-//! one batch or in two, the counters its end moves, and text a database cannot take as is.
+//! one batch or in two, the counters its end moves, text a database cannot take as is, and a
+//! row naming an account or a model that is gone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
 
 use aipasta_store::accounts::find_user_by_id;
 use aipasta_store::catalog::seed_if_empty;
 use aipasta_store::generations::{
-    Finished, GenerationRow, GenerationWrite, find_generation, tokens_used_since, write_batch,
+    Finished, GenerationRow, GenerationWrite, MissingReferences, find_generation,
+    missing_references, tokens_used_since, write_batch,
 };
 use aipasta_store::testing::{TestDatabase, backends, create_account};
 use aipasta_store::{Backend, Db, Query};
@@ -214,5 +216,63 @@ async fn a_batch_of_long_prompts_is_written_whole() {
         let writes: Vec<GenerationWrite> = rows.iter().map(|r| write(r, true)).collect();
         write_batch(&db, &writes).await.unwrap();
         assert_stored(&db, &rows, &format!("{backend:?}: arrives whole")).await;
+    }
+}
+
+/// A row naming an account or a model deleted while its generation ran is rejected for good
+/// (the recorder must not retry it forever), and `missing_references` says which one is gone.
+#[tokio::test]
+async fn a_row_naming_a_deleted_account_or_model_is_a_rejection() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        let user_id = account(&db).await;
+        let model_id = any_model(&db).await;
+        let intact = ended(pending(1, &user_id, &model_id), 1);
+        assert_eq!(
+            missing_references(&db, &intact).await.unwrap(),
+            MissingReferences::default(),
+            "{backend:?}"
+        );
+
+        let mut no_model = ended(pending(2, &user_id, &model_id), 2);
+        no_model.model_id = Some("a-model-that-was-deleted".into());
+        let mut no_account = ended(pending(3, &user_id, &model_id), 3);
+        no_account.user_id = Some("an-account-that-was-deleted".into());
+        for (row, expected) in [
+            (
+                &no_model,
+                MissingReferences {
+                    account: false,
+                    model: true,
+                },
+            ),
+            (
+                &no_account,
+                MissingReferences {
+                    account: true,
+                    model: false,
+                },
+            ),
+        ] {
+            let error = write_batch(&db, &[write(row, true)]).await.unwrap_err();
+            assert!(error.is_rejection(), "{backend:?}: {error}");
+            assert!(error.is_foreign_key_violation(), "{backend:?}: {error}");
+            assert_eq!(
+                missing_references(&db, row).await.unwrap(),
+                expected,
+                "{backend:?}"
+            );
+        }
+        // Nothing of a rejected batch is written, the intact row included.
+        let error = write_batch(&db, &[write(&intact, true), write(&no_model, true)])
+            .await
+            .unwrap_err();
+        assert!(error.is_rejection(), "{backend:?}: {error}");
+        assert!(
+            find_generation(&db, &intact.id).await.unwrap().is_none(),
+            "{backend:?}"
+        );
+        let user = find_user_by_id(&db, &user_id).await.unwrap().unwrap();
+        assert_eq!(user.total_generations, 0, "{backend:?}: no counter moved");
     }
 }

@@ -11,7 +11,7 @@ mod write;
 
 pub use sessions::{SessionSummary, latest_in_session, list_sessions, recent_models};
 
-pub use write::{Finished, GenerationWrite, write_batch};
+pub use write::{Finished, GenerationWrite, MissingReferences, missing_references, write_batch};
 
 use aipasta_core::clock::now_ms;
 

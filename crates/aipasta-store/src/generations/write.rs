@@ -52,6 +52,35 @@ pub async fn write_batch(db: &Db, writes: &[GenerationWrite]) -> Result<(), DbEr
     tx.commit().await
 }
 
+/// Which of a row's references name a row that no longer exists: an account or a model deleted
+/// while the generation ran, before its row was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MissingReferences {
+    pub account: bool,
+    pub model: bool,
+}
+
+/// Looks up the account and the model `row` names.
+pub async fn missing_references(
+    db: &Db,
+    row: &GenerationRow,
+) -> Result<MissingReferences, DbError> {
+    async fn missing(db: &Db, table: &str, id: Option<&str>) -> Result<bool, DbError> {
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        let found: Option<(String,)> = Query::new(format!("SELECT id FROM {table} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+        Ok(found.is_none())
+    }
+    Ok(MissingReferences {
+        account: missing(db, "users", row.user_id.as_deref()).await?,
+        model: missing(db, "models", row.model_id.as_deref()).await?,
+    })
+}
+
 /// The last row of each generation, in the order the generations first appear.
 fn collapse(writes: &[GenerationWrite]) -> Vec<&GenerationRow> {
     let mut order: Vec<&str> = Vec::new();

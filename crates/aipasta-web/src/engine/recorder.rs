@@ -1,13 +1,15 @@
 //! Keeps database writes off the request path: generations are queued to one writer task that
-//! records them in batches. A batch that fails is retried, never dropped; the queue is bounded,
-//! so a database that cannot keep up slows new generations down instead of losing old ones.
+//! records them in batches. A batch the database fails to run is retried until it can, never
+//! dropped; the queue is bounded, so a database that cannot keep up slows new generations down
+//! instead of losing old ones. A batch the database rejects (a constraint, a value it refuses)
+//! is recorded write by write, so that one bad row cannot stall every generation behind it.
 
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use aipasta_store::Db;
-use aipasta_store::generations::{GenerationWrite, write_batch};
+use aipasta_store::generations::{GenerationWrite, missing_references, write_batch};
+use aipasta_store::{Db, DbError};
 
 /// Writes waiting for the writer; beyond this, `record` waits.
 const QUEUE_CAPACITY: usize = 8192;
@@ -88,7 +90,7 @@ async fn run_writer(
                 Err(_) => break,
             }
         }
-        write_with_retries(&db, &batch).await;
+        record_batch(&db, &batch).await;
         on_written(&batch);
         batch.clear();
         for done in waiting.drain(..) {
@@ -108,15 +110,73 @@ fn take(
     }
 }
 
-async fn write_with_retries(db: &Db, batch: &[GenerationWrite]) {
+/// Records a batch. A batch the database rejects is recorded one write at a time, so a write
+/// that can never be stored holds back nothing but itself.
+async fn record_batch(db: &Db, batch: &[GenerationWrite]) {
+    if let Err(rejection) = write_with_retries(db, batch).await {
+        tracing::warn!(
+            error = %rejection,
+            writes = batch.len(),
+            "the database rejected a batch of generations; recording them one by one"
+        );
+        for write in batch {
+            record_alone(db, write).await;
+        }
+    }
+}
+
+/// Records one write. The database rejects a row that names an account or a model deleted while
+/// its generation ran. A deleted account took its generations with it (`delete_account`), so
+/// the write is dropped; a deleted model leaves its generations without one (`ON DELETE SET
+/// NULL`), so the row is written that way. A write still rejected is logged and counted
+/// (`aipasta_generation_writes_rejected_total`), and left out.
+async fn record_alone(db: &Db, write: &GenerationWrite) {
+    let Err(mut rejection) = write_with_retries(db, std::slice::from_ref(write)).await else {
+        return;
+    };
+    if rejection.is_foreign_key_violation() {
+        match missing_references(db, &write.row).await {
+            Ok(missing) if missing.account => {
+                tracing::info!(
+                    generation = %write.row.id,
+                    "the generation's account was deleted while it ran; it is not recorded"
+                );
+                return;
+            }
+            Ok(missing) if missing.model => {
+                let mut orphan = write.clone();
+                orphan.row.model_id = None;
+                match write_with_retries(db, std::slice::from_ref(&orphan)).await {
+                    Ok(()) => return,
+                    Err(again) => rejection = again,
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not look up a generation's references"),
+        }
+    }
+    metrics::counter!("aipasta_generation_writes_rejected_total").increment(1);
+    tracing::error!(
+        generation = %write.row.id,
+        status = %write.row.status,
+        error = %rejection,
+        "the database rejected a generation's row; it is not recorded"
+    );
+}
+
+/// Writes `batch`, waiting out a database that fails to run it (down, unreachable, busy) for as
+/// long as it takes. Answers the error when the database rejects the batch itself: the same
+/// writes would be rejected again.
+async fn write_with_retries(db: &Db, batch: &[GenerationWrite]) -> Result<(), DbError> {
     let mut delay = Duration::from_millis(50);
     let mut attempt = 1_u32;
     loop {
         match write_batch(db, batch).await {
             Ok(()) => {
                 metrics::counter!("aipasta_generation_writes_total").increment(batch.len() as u64);
-                return;
+                return Ok(());
             }
+            Err(error) if error.is_rejection() => return Err(error),
             Err(error) => {
                 tracing::error!(
                     %error,

@@ -419,6 +419,102 @@ async fn cancelling_keeps_the_partial_answer() {
     }
 }
 
+/// Starts a streamed generation that runs for about a second; answers its id once its first
+/// delta has arrived (its `pending` row is written by then) and the response, still streaming.
+async fn start_slow_stream(
+    mock: &MockServer,
+    app: &TestApp,
+    user: &TestUser,
+) -> (String, reqwest::Response, String) {
+    mock.push_script(
+        OPENROUTER_CHAT_PATH,
+        Script::default().chunk_delay(Duration::from_millis(100)),
+    );
+    let mut response = app
+        .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
+        .json(&json!({"prompt": "take your time", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    let start = read_until(&mut response, &mut buffer, "start").await;
+    read_until(&mut response, &mut buffer, "delta").await;
+    (start["id"].as_str().unwrap().to_owned(), response, buffer)
+}
+
+/// Waits for the recorder; a recorder stuck on a batch it can never write fails the test.
+async fn flush_within_seconds(app: &TestApp) {
+    tokio::time::timeout(Duration::from_secs(15), app.state.engine.flush())
+        .await
+        .expect("the recorder is stuck: every generation behind the stuck batch is unrecorded");
+}
+
+/// An account erased while its generation runs takes that generation with it, and its final
+/// row (which the database refuses: the account is gone) holds back no one else's.
+#[tokio::test]
+async fn a_generation_whose_account_is_deleted_while_it_runs_holds_back_no_other() {
+    for backend in backends() {
+        let (mock, app, user) = start(backend).await;
+        let other = app.sign_up("Other Tester", "other@example.com").await;
+        let (id, mut response, mut buffer) = start_slow_stream(&mock, &app, &user).await;
+        assert!(
+            aipasta_store::accounts::delete_account(&app.db, &user.id)
+                .await
+                .unwrap()
+        );
+        read_until(&mut response, &mut buffer, "done").await;
+        let (status, body) = generate(&app, &other, json!({"prompt": "still there?"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        flush_within_seconds(&app).await;
+        let other_row = stored(&app, body["data"]["id"].as_str().unwrap()).await;
+        assert_eq!(other_row.status, "success", "{backend:?}");
+        let left: i64 = Query::new("SELECT COUNT(*) FROM generations WHERE id = $1")
+            .bind(&id)
+            .fetch_scalar(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            left, 0,
+            "{backend:?}: the erased account's generation came back"
+        );
+    }
+}
+
+/// A model deleted while a generation of it runs: the generation is recorded without its model,
+/// as the delete would have left it had the row been written first.
+#[tokio::test]
+async fn a_generation_whose_model_is_deleted_while_it_runs_is_recorded_without_it() {
+    for backend in backends() {
+        let (mock, app, user) = start(backend).await;
+        let (id, mut response, mut buffer) = start_slow_stream(&mock, &app, &user).await;
+        Query::new("DELETE FROM models WHERE slug = $1")
+            .bind(MODEL)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let done = read_until(&mut response, &mut buffer, "done").await;
+        assert_eq!(done["status"], "success", "{done}");
+
+        flush_within_seconds(&app).await;
+        let row = stored(&app, &id).await;
+        assert_eq!(row.status, "success", "{backend:?}");
+        assert_eq!(row.output_content, DEFAULT_TEXT, "{backend:?}");
+        let model: Option<String> = Query::new("SELECT model_id FROM generations WHERE id = $1")
+            .bind(&id)
+            .fetch_scalar(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(model, None, "{backend:?}");
+        let counted: i64 = Query::new("SELECT total_generations FROM users WHERE id = $1")
+            .bind(&user.id)
+            .fetch_scalar(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(counted, 1, "{backend:?}: the account's counters moved");
+    }
+}
+
 #[tokio::test]
 async fn a_dropped_connection_does_not_stop_the_generation_and_reattaching_replays_it() {
     for backend in backends() {
