@@ -357,28 +357,34 @@ async fn read_until(response: &mut reqwest::Response, buffer: &mut String, name:
     }
 }
 
+/// Starts a streamed generation that runs for about a second; answers its id once its first
+/// delta has arrived (its `pending` row is written by then) and the response, still streaming.
+async fn start_slow_stream(
+    mock: &MockServer,
+    app: &TestApp,
+    user: &TestUser,
+) -> (String, reqwest::Response, String) {
+    mock.push_script(
+        OPENROUTER_CHAT_PATH,
+        Script::default().chunk_delay(Duration::from_millis(100)),
+    );
+    let mut response = app
+        .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
+        .json(&json!({"prompt": "take your time", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    let start = read_until(&mut response, &mut buffer, "start").await;
+    read_until(&mut response, &mut buffer, "delta").await;
+    (start["id"].as_str().unwrap().to_owned(), response, buffer)
+}
+
 #[tokio::test]
 async fn cancelling_keeps_the_partial_answer() {
     for backend in backends() {
         let (mock, app, user) = start(backend).await;
-        mock.push_script(
-            OPENROUTER_CHAT_PATH,
-            Script::default().chunk_delay(Duration::from_millis(300)),
-        );
-        let mut response = app
-            .as_user(
-                &user,
-                Method::POST,
-                &format!("/api/models/{MODEL}/generate"),
-            )
-            .json(&json!({"prompt": "long answer", "stream": true}))
-            .send()
-            .await
-            .unwrap();
-        let mut buffer = String::new();
-        let start = read_until(&mut response, &mut buffer, "start").await;
-        let id = start["id"].as_str().unwrap().to_owned();
-        read_until(&mut response, &mut buffer, "delta").await;
+        let (id, mut response, mut buffer) = start_slow_stream(&mock, &app, &user).await;
         let cancelled: Value = app
             .as_user(
                 &user,
@@ -417,29 +423,6 @@ async fn cancelling_keeps_the_partial_answer() {
         let again: Value = again.json().await.unwrap();
         assert_eq!(again["error"]["code"], "already_finished", "{again}");
     }
-}
-
-/// Starts a streamed generation that runs for about a second; answers its id once its first
-/// delta has arrived (its `pending` row is written by then) and the response, still streaming.
-async fn start_slow_stream(
-    mock: &MockServer,
-    app: &TestApp,
-    user: &TestUser,
-) -> (String, reqwest::Response, String) {
-    mock.push_script(
-        OPENROUTER_CHAT_PATH,
-        Script::default().chunk_delay(Duration::from_millis(100)),
-    );
-    let mut response = app
-        .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
-        .json(&json!({"prompt": "take your time", "stream": true}))
-        .send()
-        .await
-        .unwrap();
-    let mut buffer = String::new();
-    let start = read_until(&mut response, &mut buffer, "start").await;
-    read_until(&mut response, &mut buffer, "delta").await;
-    (start["id"].as_str().unwrap().to_owned(), response, buffer)
 }
 
 /// Waits for the recorder; a recorder stuck on a batch it can never write fails the test.
@@ -519,24 +502,7 @@ async fn a_generation_whose_model_is_deleted_while_it_runs_is_recorded_without_i
 async fn a_dropped_connection_does_not_stop_the_generation_and_reattaching_replays_it() {
     for backend in backends() {
         let (mock, app, user) = start(backend).await;
-        mock.push_script(
-            OPENROUTER_CHAT_PATH,
-            Script::default().chunk_delay(Duration::from_millis(100)),
-        );
-        let mut response = app
-            .as_user(
-                &user,
-                Method::POST,
-                &format!("/api/models/{MODEL}/generate"),
-            )
-            .json(&json!({"prompt": "keep going", "stream": true}))
-            .send()
-            .await
-            .unwrap();
-        let mut buffer = String::new();
-        let start = read_until(&mut response, &mut buffer, "start").await;
-        let id = start["id"].as_str().unwrap().to_owned();
-        read_until(&mut response, &mut buffer, "delta").await;
+        let (id, response, _) = start_slow_stream(&mock, &app, &user).await;
         drop(response);
 
         let reattached = app
