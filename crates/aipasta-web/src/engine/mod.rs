@@ -104,6 +104,8 @@ pub struct Plan {
     /// As the client gave them, for the record.
     pub system_prompt: Option<String>,
     pub parameters_json: String,
+    /// `request.messages` as recorded, encoded once for the pending and the final row.
+    pub messages_json: String,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -318,7 +320,7 @@ fn pending_row(live: &Live, plan: &Plan, created_at: i64) -> GenerationRow {
         source: plan.source.as_str().to_owned(),
         prompt: plan.request.prompt.clone(),
         system_prompt: plan.system_prompt.clone(),
-        messages: serde_json::to_string(&plan.request.messages).unwrap_or_else(|_| "[]".into()),
+        messages: plan.messages_json.clone(),
         parameters: plan.parameters_json.clone(),
         output_content: String::new(),
         finish_reason: None,

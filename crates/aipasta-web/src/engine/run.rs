@@ -230,6 +230,16 @@ async fn call_once(
     ))
 }
 
+/// A generation's `error_details` column: how it was answered, for its page and for support.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordedDetails<'a> {
+    upstream_status: Option<u16>,
+    /// The fallback model that answered, when it was not the first one.
+    answered_by: Option<&'a str>,
+    usage_estimated: bool,
+}
+
 async fn finish(
     engine: &Arc<Engine>,
     live: &Arc<Live>,
@@ -325,14 +335,12 @@ async fn finish(
     row.status = status.to_owned();
     row.error_code = error.as_ref().map(|e| e.code.clone());
     row.error_message = error.as_ref().map(|e| e.message.clone());
-    row.error_details = Some(
-        serde_json::json!({
-            "upstreamStatus": error.as_ref().and_then(|e| e.upstream_status),
-            "answeredBy": answered_by,
-            "usageEstimated": usage_estimated,
-        })
-        .to_string(),
-    );
+    row.error_details = serde_json::to_string(&RecordedDetails {
+        upstream_status: error.as_ref().and_then(|e| e.upstream_status),
+        answered_by: answered_by.as_deref(),
+        usage_estimated,
+    })
+    .ok();
     row.updated_at = now_ms();
 
     engine

@@ -88,6 +88,7 @@ pub async fn begin(
             });
         }
     }
+    let messages_json = serde_json::to_string(&request.messages).unwrap_or_else(|_| "[]".into());
     let plan = Plan {
         user_id: caller.user.id.clone(),
         candidates,
@@ -99,6 +100,7 @@ pub async fn begin(
         session_id: input.session_id.clone().filter(|s| !s.trim().is_empty()),
         system_prompt: input.system_prompt.clone(),
         parameters_json: parameters_json(input),
+        messages_json,
         ip_address: client.ip.clone(),
         user_agent: client.user_agent.clone(),
     };
