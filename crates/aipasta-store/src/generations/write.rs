@@ -1,5 +1,6 @@
 //! Writing generations in batches: rows, images and every counter they feed, in one
-//! transaction, so a batch is either wholly recorded or (on error) wholly retried.
+//! transaction, so a batch is either wholly recorded or not at all (the recorder then retries
+//! it, or writes it write by write when the database rejects it).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -186,18 +187,9 @@ fn bind_row(query: Query, row: &GenerationRow) -> Query {
 /// unpacked by `json_populate_recordset`, as before, cost the server a JSON parse and a hash
 /// table per row, and this process a JSON encoding and two copies of it.)
 async fn upsert_rows_postgres(tx: &mut Tx, rows: &[&GenerationRow]) -> Result<(), DbError> {
+    // Each array's type (text[] or int8[]) travels with its bind, so the SQL needs no casts.
     static SQL: LazyLock<String> = LazyLock::new(|| {
-        let arrays: Vec<String> = columns()
-            .enumerate()
-            .map(|(index, column)| {
-                let element = if INTEGER_COLUMNS.contains(&column) {
-                    "int8"
-                } else {
-                    "text"
-                };
-                format!("${}::{element}[]", index + 1)
-            })
-            .collect();
+        let arrays: Vec<String> = (1..=columns().count()).map(|n| format!("${n}")).collect();
         format!(
             "INSERT INTO generations ({GENERATION_COLUMNS}) SELECT * FROM UNNEST({}) {}",
             arrays.join(", "),
@@ -219,18 +211,6 @@ async fn upsert_rows_postgres(tx: &mut Tx, rows: &[&GenerationRow]) -> Result<()
     }
     Ok(())
 }
-
-/// The columns of `GENERATION_COLUMNS` that hold integers; every other one holds text.
-const INTEGER_COLUMNS: [&str; 8] = [
-    "prompt_tokens",
-    "completion_tokens",
-    "total_tokens",
-    "duration_ms",
-    "time_to_first_token_ms",
-    "cost_nanos",
-    "created_at",
-    "updated_at",
-];
 
 /// How many of `rows` (at least one) go into the next statement: at most
 /// [`MAX_ROWS_PER_UPSERT`], and no more once they hold [`MAX_TEXT_PER_UPSERT`] bytes of text.
@@ -297,9 +277,9 @@ fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q GenerationRow]) -> PgQuery<'
         .bind(integer(|r| r.updated_at))
 }
 
-/// `text` with U+FFFD in place of every U+0000, which PostgreSQL's text cannot store: a batch
-/// that failed on it would be retried forever, stalling every generation queued behind it. A
-/// model or a client can send one; SQLite keeps it.
+/// `text` with U+FFFD in place of every U+0000, which PostgreSQL's text cannot store: the
+/// database would reject the row, and the generation would go unrecorded. A model or a client
+/// can send one; SQLite keeps it.
 fn nul_free(text: &str) -> Cow<'_, str> {
     if text.contains('\0') {
         Cow::Owned(text.replace('\0', "\u{FFFD}"))

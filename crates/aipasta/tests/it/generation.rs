@@ -498,6 +498,52 @@ async fn a_generation_whose_model_is_deleted_while_it_runs_is_recorded_without_i
     }
 }
 
+/// A write the database rejects for a reason the recorder cannot mend (here a status its CHECK
+/// refuses) is left out; the rest of its batch is written, and the recorder goes on.
+#[tokio::test]
+async fn a_write_the_database_rejects_is_left_out_and_the_rest_of_its_batch_written() {
+    use aipasta_store::generations::{GenerationWrite, find_generation};
+    for backend in backends() {
+        let (_mock, app, user) = start(backend).await;
+        let (status, body) = generate(&app, &user, json!({"prompt": "a row to copy"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        app.state.engine.flush().await;
+        let model = find_generation(&app.db, body["data"]["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut refused = model.clone();
+        refused.id = "refused-by-the-database".into();
+        refused.status = "no-such-status".into();
+        let mut accepted = model.clone();
+        accepted.id = "recorded-beside-it".into();
+
+        let recorder = aipasta_web::engine::Recorder::start(app.db.clone(), |_| {});
+        for row in [refused, accepted] {
+            recorder
+                .record(GenerationWrite {
+                    row,
+                    finished: Some(Default::default()),
+                })
+                .await;
+        }
+        tokio::time::timeout(Duration::from_secs(15), recorder.flush())
+            .await
+            .expect("the recorder is stuck on a write it can never make");
+        let stored = |id: &'static str| find_generation(&app.db, id);
+        assert!(
+            stored("refused-by-the-database").await.unwrap().is_none(),
+            "{backend:?}"
+        );
+        let beside = stored("recorded-beside-it").await.unwrap();
+        assert_eq!(
+            beside.map(|row| row.status),
+            Some(model.status),
+            "{backend:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_dropped_connection_does_not_stop_the_generation_and_reattaching_replays_it() {
     for backend in backends() {
