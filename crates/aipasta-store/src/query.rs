@@ -145,12 +145,28 @@ fn pg_args(values: Vec<Value>) -> Result<PgArguments, DbError> {
             Value::Int(v) => args.add(v),
             Value::Float(v) => args.add(v),
             Value::Bool(v) => args.add(v),
+            Value::Text(Some(text)) if text.contains('\0') => {
+                args.add(nul_free(&text).into_owned())
+            }
             Value::Text(v) => args.add(v),
             Value::Bytes(v) => args.add(v),
         };
         added.map_err(|e| DbError::Sqlx(sqlx::Error::Encode(e)))?;
     }
     Ok(args)
+}
+
+/// `text` with U+FFFD in place of every U+0000, for PostgreSQL, whose text cannot store it and
+/// would fail the statement: a client's or a model's text holding one is stored, not answered
+/// with a 500 (or, for a generation, left unrecorded). The replacement is the same on every
+/// write and every lookup, so text stored this way is still found by the text that stored it.
+/// SQLite keeps U+0000.
+pub(crate) fn nul_free(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Runs `$body` with `$query` prepared for the backend of `$on` and `$exec` its executor.

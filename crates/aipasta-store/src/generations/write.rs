@@ -10,6 +10,7 @@ use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
 
 use super::{GENERATION_COLUMNS, GenerationRow};
+use crate::query::nul_free;
 use crate::{Backend, Db, DbError, Query, Tx};
 
 /// One write of a generation's row: when it starts (`finished: None`) and when it ends.
@@ -275,17 +276,6 @@ fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q GenerationRow]) -> PgQuery<'
         .bind(text(|r| &r.visibility))
         .bind(integer(|r| r.created_at))
         .bind(integer(|r| r.updated_at))
-}
-
-/// `text` with U+FFFD in place of every U+0000, which PostgreSQL's text cannot store: the
-/// database would reject the row, and the generation would go unrecorded. A model or a client
-/// can send one; SQLite keeps it.
-fn nul_free(text: &str) -> Cow<'_, str> {
-    if text.contains('\0') {
-        Cow::Owned(text.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 fn columns() -> impl Iterator<Item = &'static str> {

@@ -867,3 +867,81 @@ async fn admins_manage_users_limits_and_settings() {
         .unwrap();
     assert_eq!(self_demote.status(), StatusCode::BAD_REQUEST);
 }
+
+/// U+0000 in a client's free text is stored, never a 500: PostgreSQL's text cannot hold it, so
+/// the replacement character stands in there; SQLite keeps it. Where control characters are
+/// refused (a name), the answer is a 400 that leaves the stored profile as it was, and looking
+/// an account up by such text finds nothing rather than failing.
+#[tokio::test]
+async fn text_with_nul_characters_from_a_client_is_stored_on_every_backend() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        let stored = |text: &str| match backend {
+            aipasta_store::Backend::Postgres => text.replace('\0', "\u{fffd}"),
+            aipasta_store::Backend::Sqlite => text.to_owned(),
+        };
+        let profile = || async {
+            let read: Value = app
+                .as_user(&ada, Method::GET, "/api/users/profile")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            read["data"].clone()
+        };
+
+        let write = app
+            .as_user(&ada, Method::PUT, "/api/users/profile")
+            .json(&json!({ "bio": "\0 first \0", "github": "ada\0l" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(write.status(), StatusCode::OK, "{backend:?}");
+        let read = profile().await;
+        assert_eq!(read["profile"]["bio"], stored("\0 first \0"), "{backend:?}");
+        assert_eq!(read["profile"]["github"], stored("ada\0l"), "{backend:?}");
+
+        let refused = app
+            .as_user(&ada, Method::PUT, "/api/users/profile")
+            .json(&json!({ "name": "Ada\0Lovelace", "bio": "replaced" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{backend:?}");
+        let error: Value = refused.json().await.unwrap();
+        assert_eq!(error["success"], false, "{backend:?}");
+        let read = profile().await;
+        assert_eq!(read["name"], "Ada", "{backend:?}");
+        assert_eq!(read["profile"]["bio"], stored("\0 first \0"), "{backend:?}");
+
+        let preset = app
+            .as_user(&ada, Method::POST, "/api/users/presets")
+            .json(&json!({ "name": "nul\0preset", "systemPrompt": "\0" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preset.status(), StatusCode::CREATED, "{backend:?}");
+        let created: Value = preset.json().await.unwrap();
+        assert_eq!(
+            created["data"]["name"],
+            stored("nul\0preset"),
+            "{backend:?}"
+        );
+
+        let signin = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .json(&json!({ "email": "ada\0@example.com", "password": ada.password }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            signin.status().is_client_error(),
+            "{backend:?}: an unknown email is refused, not a 500 ({})",
+            signin.status()
+        );
+    }
+}
