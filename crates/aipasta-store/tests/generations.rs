@@ -1,7 +1,7 @@
 //! `write_batch`, the recorder's one way into the database, on every backend this run covers:
 //! batches of every size (cut into statements of several rows), a generation's start and end in
-//! one batch or in two, the counters its end moves, text a database cannot take as is, and a
-//! row naming an account or a model that is gone.
+//! one batch or in two, the counters its end moves (per day, account and model), text a
+//! database cannot take as is, and a row naming an account or a model that is gone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
 
@@ -15,6 +15,10 @@ use aipasta_store::testing::{TestDatabase, backends, create_account};
 use aipasta_store::{Backend, Db, Query};
 
 const DAY_MS: i64 = 86_400_000;
+
+/// A `usage_daily` row: day, account, model, generations, errors, prompt and completion
+/// tokens, cost, total duration.
+type DailyRow = (i64, String, String, i64, i64, i64, i64, i64, i64);
 
 async fn account(db: &Db) -> String {
     create_account(db, "ada@example.com", "user").await.id
@@ -274,5 +278,153 @@ async fn a_row_naming_a_deleted_account_or_model_is_a_rejection() {
         );
         let user = find_user_by_id(&db, &user_id).await.unwrap().unwrap();
         assert_eq!(user.total_generations, 0, "{backend:?}: no counter moved");
+    }
+}
+
+/// The counters a batch moves, with two accounts, two models and two days in one batch: each
+/// daily rollup, each account's totals and each model's count and moving averages come out as
+/// summed by hand, with and without an image (stored in the same transaction) in the batch.
+#[tokio::test]
+async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
+    for backend in backends() {
+        for with_image in [false, true] {
+            let what = format!("{backend:?}, with an image: {with_image}");
+            let (_guard, db) = TestDatabase::migrated(backend).await;
+            seed_if_empty(&db).await.unwrap();
+            let ada = create_account(&db, "ada@example.com", "user").await.id;
+            let bob = create_account(&db, "bob@example.com", "user").await.id;
+            let models: Vec<(String,)> = Query::new("SELECT id FROM models ORDER BY id LIMIT 2")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+            let (m1, m2) = (models[0].0.clone(), models[1].0.clone());
+            // A known past for the moving averages of m1; m2 has none yet.
+            Query::new(
+                "UPDATE models SET average_latency_ms = 1000, success_rate = 1.0, \
+                 generation_count = 7 WHERE id = $1",
+            )
+            .bind(&m1)
+            .execute(&db)
+            .await
+            .unwrap();
+            Query::new(
+                "UPDATE models SET average_latency_ms = NULL, success_rate = NULL, \
+                 generation_count = 0 WHERE id = $1",
+            )
+            .bind(&m2)
+            .execute(&db)
+            .await
+            .unwrap();
+
+            // (account, model, day offset, status, duration, prompt, completion, cost)
+            let plan = [
+                (&ada, &m1, 0, "success", 200, 10, 20, 1_000),
+                (&ada, &m1, 0, "success", 400, 1, 2, 3),
+                (&ada, &m1, 1, "error", 50, 5, 0, 0),
+                (&ada, &m2, 0, "cancelled", 70, 3, 4, 5),
+                (&bob, &m1, 0, "timeout", 900, 6, 0, 7),
+                (&bob, &m2, 1, "success", 300, 8, 9, 11),
+            ];
+            let mut writes = Vec::new();
+            let mut rows = Vec::new();
+            for (n, (user, model, day, status, duration, prompt, completion, cost)) in
+                plan.iter().enumerate()
+            {
+                let mut row = ended(pending(n, user, model), n);
+                row.created_at = (20_000 + day) * DAY_MS + n as i64;
+                row.updated_at = row.created_at + 500;
+                row.status = (*status).into();
+                row.duration_ms = Some(*duration);
+                row.prompt_tokens = *prompt;
+                row.completion_tokens = *completion;
+                row.total_tokens = prompt + completion;
+                row.cost_nanos = *cost;
+                let images = if with_image && n == 5 {
+                    vec![("image/png".to_owned(), vec![1, 2, 3])]
+                } else {
+                    Vec::new()
+                };
+                writes.push(write(&pending(n, user, model), false));
+                writes.push(GenerationWrite {
+                    row: row.clone(),
+                    finished: Some(Finished { images }),
+                });
+                rows.push(row);
+            }
+            write_batch(&db, &writes).await.unwrap();
+            assert_stored(&db, &rows, &what).await;
+
+            let mut daily: Vec<DailyRow> = Query::new(
+                "SELECT day, user_id, model_id, generations, errors, prompt_tokens, \
+                 completion_tokens, cost_nanos, total_duration_ms FROM usage_daily",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            daily.sort();
+            let mut expected = vec![
+                (20_000, ada.clone(), m1.clone(), 2, 0, 11, 22, 1_003, 600),
+                (20_001, ada.clone(), m1.clone(), 1, 1, 5, 0, 0, 50),
+                (20_000, ada.clone(), m2.clone(), 1, 0, 3, 4, 5, 70),
+                (20_000, bob.clone(), m1.clone(), 1, 1, 6, 0, 7, 900),
+                (20_001, bob.clone(), m2.clone(), 1, 0, 8, 9, 11, 300),
+            ];
+            expected.sort();
+            assert_eq!(daily, expected, "{what}: daily rollups");
+
+            let ada_row = find_user_by_id(&db, &ada).await.unwrap().unwrap();
+            assert_eq!(
+                (
+                    ada_row.total_generations,
+                    ada_row.tokens_used,
+                    ada_row.total_cost_nanos,
+                    ada_row.last_generation_at
+                ),
+                (4, 45, 1_008, Some(rows[2].updated_at)),
+                "{what}: Ada's totals"
+            );
+            let bob_row = find_user_by_id(&db, &bob).await.unwrap().unwrap();
+            assert_eq!(
+                (
+                    bob_row.total_generations,
+                    bob_row.tokens_used,
+                    bob_row.total_cost_nanos,
+                    bob_row.last_generation_at
+                ),
+                (2, 23, 18, Some(rows[5].updated_at)),
+                "{what}: Bob's totals"
+            );
+
+            let traffic = |id: &str| {
+                Query::new(
+                    "SELECT generation_count, average_latency_ms, success_rate FROM models \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one::<(i64, Option<i64>, Option<f64>)>(&db)
+            };
+            // m1: 7 before, 4 now; 2 successes (mean 300 ms) among 4 judged generations.
+            let (count, latency, rate) = traffic(&m1).await.unwrap();
+            assert_eq!(count, 11, "{what}");
+            let keep2 = 0.95_f64.powi(2);
+            let keep4 = 0.95_f64.powi(4);
+            assert_eq!(
+                latency,
+                Some((1000.0 * keep2 + 300.0 * (1.0 - keep2)).round() as i64),
+                "{what}: m1's latency"
+            );
+            let rate = rate.unwrap();
+            let expected_rate = keep4 + 0.5 * (1.0 - keep4);
+            assert!(
+                (rate - expected_rate).abs() < 1e-9,
+                "{what}: m1's rate {rate}"
+            );
+            // m2: no past; one cancelled (says nothing of the rate) and one success of 300 ms.
+            assert_eq!(
+                traffic(&m2).await.unwrap(),
+                (2, Some(300), Some(1.0)),
+                "{what}: m2"
+            );
+        }
     }
 }
