@@ -2,6 +2,8 @@
 //! task from the model's capabilities and the request's shape, parameters checked against the
 //! model's supported list and ranges, and the input bounded.
 
+use std::cell::LazyCell;
+
 use axum::http::StatusCode;
 use serde::Deserialize;
 
@@ -284,8 +286,9 @@ fn check_parameters(
     input: &ParameterInput,
     unsupported: Unsupported,
 ) -> Result<Parameters, ApiError> {
-    let supported = model.supported_parameters();
-    let ranges = model.parameter_ranges();
+    // Read from the row's JSON only when the request sets a parameter (most set none).
+    let supported = LazyCell::new(|| model.supported_parameters());
+    let ranges = LazyCell::new(|| model.parameter_ranges());
     // An empty list means the provider did not say: anything standard goes.
     let supports = |name: &str| supported.is_empty() || supported.iter().any(|p| p == name);
     let mut out = Parameters::default();
