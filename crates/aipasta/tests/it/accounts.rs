@@ -881,50 +881,40 @@ async fn text_with_nul_characters_from_a_client_is_stored_on_every_backend() {
             aipasta_store::Backend::Postgres => text.replace('\0', "\u{fffd}"),
             aipasta_store::Backend::Sqlite => text.to_owned(),
         };
-        let profile = || async {
-            let read: Value = app
-                .as_user(&ada, Method::GET, "/api/users/profile")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            read["data"].clone()
-        };
+        let profile = "/api/users/profile";
 
-        let write = app
-            .as_user(&ada, Method::PUT, "/api/users/profile")
-            .json(&json!({ "bio": "\0 first \0", "github": "ada\0l" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(write.status(), StatusCode::OK, "{backend:?}");
-        let read = profile().await;
-        assert_eq!(read["profile"]["bio"], stored("\0 first \0"), "{backend:?}");
-        assert_eq!(read["profile"]["github"], stored("ada\0l"), "{backend:?}");
+        let free_text = json!({ "bio": "\0 first \0", "github": "ada\0l" });
+        let (status, _) = app.call(&ada, Method::PUT, profile, Some(free_text)).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        let (_, read) = app.call(&ada, Method::GET, profile, None).await;
+        assert_eq!(
+            read["data"]["profile"]["bio"],
+            stored("\0 first \0"),
+            "{backend:?}"
+        );
+        assert_eq!(
+            read["data"]["profile"]["github"],
+            stored("ada\0l"),
+            "{backend:?}"
+        );
 
-        let refused = app
-            .as_user(&ada, Method::PUT, "/api/users/profile")
-            .json(&json!({ "name": "Ada\0Lovelace", "bio": "replaced" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{backend:?}");
-        let error: Value = refused.json().await.unwrap();
+        let bad_name = json!({ "name": "Ada\0Lovelace", "bio": "replaced" });
+        let (status, error) = app.call(&ada, Method::PUT, profile, Some(bad_name)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?}");
         assert_eq!(error["success"], false, "{backend:?}");
-        let read = profile().await;
-        assert_eq!(read["name"], "Ada", "{backend:?}");
-        assert_eq!(read["profile"]["bio"], stored("\0 first \0"), "{backend:?}");
+        let (_, read) = app.call(&ada, Method::GET, profile, None).await;
+        assert_eq!(read["data"]["name"], "Ada", "{backend:?}");
+        assert_eq!(
+            read["data"]["profile"]["bio"],
+            stored("\0 first \0"),
+            "{backend:?}"
+        );
 
-        let preset = app
-            .as_user(&ada, Method::POST, "/api/users/presets")
-            .json(&json!({ "name": "nul\0preset", "systemPrompt": "\0" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(preset.status(), StatusCode::CREATED, "{backend:?}");
-        let created: Value = preset.json().await.unwrap();
+        let preset = json!({ "name": "nul\0preset", "systemPrompt": "\0" });
+        let (status, created) = app
+            .call(&ada, Method::POST, "/api/users/presets", Some(preset))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend:?}");
         assert_eq!(
             created["data"]["name"],
             stored("nul\0preset"),

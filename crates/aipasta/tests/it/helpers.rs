@@ -138,6 +138,31 @@ impl TestApp {
             .request(method, self.url(path))
             .bearer_auth(&user.token)
     }
+
+    /// Sends the user's request, with `body` as JSON when given; answers the status and the
+    /// JSON answer.
+    pub async fn call(
+        &self,
+        user: &TestUser,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self.as_user(user, method.clone(), path);
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let answer = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("JSON from {method} {path}: {e}"));
+        (status, answer)
+    }
 }
 
 /// A browser-like client: keeps cookies, follows no redirects.
