@@ -3,7 +3,10 @@
 //! dropped; the queue is bounded, so a database that cannot keep up slows new generations down
 //! instead of losing old ones. A batch the database rejects (a constraint, a value it refuses)
 //! is recorded write by write, so that one bad row cannot stall every generation behind it.
+//! A generation's start waits one batch longer than its end, so that the many generations that
+//! end within a few milliseconds are one row written once (see [`hold_back_starts`]).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -15,8 +18,8 @@ use aipasta_store::{Db, DbError};
 const QUEUE_CAPACITY: usize = 8192;
 /// The most writes recorded in one transaction.
 const MAX_BATCH: usize = 512;
-/// How long the writer waits for more writes after the first of a batch. It delays only when a
-/// row becomes visible (and [`Recorder::flush`] cuts it short), never a response; each batch
+/// How long the writer gathers writes for one batch. It delays only when a row becomes visible
+/// (and [`Recorder::flush`] cuts it short), never a response; each batch
 /// costs a transaction and a statement per counter, so a longer wait means fewer of them (at
 /// 2 ms, batches cost as much CPU as a third of the requests' own work at 1,000 req/s).
 const GATHER: Duration = Duration::from_millis(10);
@@ -71,17 +74,24 @@ async fn run_writer(
     mut inbox: mpsc::Receiver<Message>,
     on_written: impl Fn(&[GenerationWrite]),
 ) {
+    // Writes to record, the held-back starts of the previous round first.
     let mut batch: Vec<GenerationWrite> = Vec::with_capacity(MAX_BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
-    while let Some(first) = inbox.recv().await {
-        take(first, &mut batch, &mut waiting);
-        if waiting.is_empty() {
-            let deadline = tokio::time::Instant::now() + GATHER;
-            while batch.len() < MAX_BATCH && waiting.is_empty() {
-                match tokio::time::timeout_at(deadline, inbox.recv()).await {
-                    Ok(Some(message)) => take(message, &mut batch, &mut waiting),
-                    Ok(None) | Err(_) => break,
-                }
+    let mut open = true;
+    loop {
+        let held_over = batch.len();
+        if held_over == 0 {
+            match inbox.recv().await {
+                Some(first) => take(first, &mut batch, &mut waiting),
+                None => return,
+            }
+        }
+        let deadline = tokio::time::Instant::now() + GATHER;
+        while open && batch.len() < MAX_BATCH && waiting.is_empty() {
+            match tokio::time::timeout_at(deadline, inbox.recv()).await {
+                Ok(Some(message)) => take(message, &mut batch, &mut waiting),
+                Ok(None) => open = false,
+                Err(_) => break,
             }
         }
         while batch.len() < MAX_BATCH {
@@ -90,13 +100,61 @@ async fn run_writer(
                 Err(_) => break,
             }
         }
-        record_batch(&db, &batch).await;
-        on_written(&batch);
+        // Nothing is held back from a flush or from the last batch.
+        let held = if open && waiting.is_empty() {
+            hold_back_starts(&mut batch, held_over)
+        } else {
+            Vec::new()
+        };
+        if !batch.is_empty() {
+            record_batch(&db, &batch).await;
+            on_written(&batch);
+        }
         batch.clear();
+        batch.extend(held);
         for done in waiting.drain(..) {
             let _ = done.send(());
         }
+        if !open && batch.is_empty() {
+            return;
+        }
     }
+}
+
+/// Takes out of `batch` the starts (`pending` rows) gathered this round, `batch[fresh..]`,
+/// whose generation has not ended within it, to be recorded with the next batch instead:
+/// most generations end within a round or two, and their start and end are then one row
+/// written once rather than a row written twice. A start is held back once (its row is in
+/// the database at most two rounds after the generation began: the time the pending row
+/// exists for, recovery after a crash, is counted in seconds), and the order of what
+/// remains is kept.
+fn hold_back_starts(batch: &mut Vec<GenerationWrite>, fresh: usize) -> Vec<GenerationWrite> {
+    let ended: HashSet<&str> = batch
+        .iter()
+        .filter(|write| write.finished.is_some())
+        .map(|write| write.row.id.as_str())
+        .collect();
+    let hold: Vec<bool> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, write)| {
+            i >= fresh && write.finished.is_none() && !ended.contains(write.row.id.as_str())
+        })
+        .collect();
+    if !hold.contains(&true) {
+        return Vec::new();
+    }
+    let mut held = Vec::new();
+    let mut kept = Vec::with_capacity(batch.len());
+    for (write, hold) in batch.drain(..).zip(hold) {
+        if hold {
+            held.push(write);
+        } else {
+            kept.push(write);
+        }
+    }
+    *batch = kept;
+    held
 }
 
 fn take(
@@ -189,5 +247,90 @@ async fn write_with_retries(db: &Db, batch: &[GenerationWrite]) -> Result<(), Db
                 attempt += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aipasta_store::generations::{Finished, GenerationRow};
+
+    use super::*;
+
+    fn write(id: &str, ended: bool) -> GenerationWrite {
+        GenerationWrite {
+            row: GenerationRow {
+                id: id.to_owned(),
+                user_id: None,
+                model_id: None,
+                session_id: None,
+                source: "api".into(),
+                prompt: String::new(),
+                system_prompt: None,
+                messages: "[]".into(),
+                parameters: "{}".into(),
+                output_content: String::new(),
+                finish_reason: None,
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                total_tokens: 0,
+                duration_ms: None,
+                time_to_first_token_ms: None,
+                cost_nanos: 0,
+                provider: None,
+                model_version: None,
+                provider_generation_id: None,
+                ip_address: None,
+                user_agent: None,
+                status: if ended { "success" } else { "pending" }.into(),
+                error_code: None,
+                error_message: None,
+                error_details: None,
+                visibility: "private".into(),
+                created_at: 0,
+                updated_at: 0,
+            },
+            finished: ended.then(Finished::default),
+        }
+    }
+
+    fn ids(writes: &[GenerationWrite]) -> Vec<(&str, bool)> {
+        writes
+            .iter()
+            .map(|w| (w.row.id.as_str(), w.finished.is_some()))
+            .collect()
+    }
+
+    #[test]
+    fn only_fresh_starts_of_generations_still_running_are_held_back() {
+        // `old` was held back last round: it is written now, running or not.
+        let mut batch = vec![
+            write("old", false),
+            write("quick", false),
+            write("slow", false),
+            write("quick", true),
+            write("late", false),
+            write("ended-before", true),
+        ];
+        let held = hold_back_starts(&mut batch, 1);
+        assert_eq!(ids(&held), [("slow", false), ("late", false)]);
+        assert_eq!(
+            ids(&batch),
+            [
+                ("old", false),
+                ("quick", false),
+                ("quick", true),
+                ("ended-before", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_batch_of_ends_or_of_held_over_starts_holds_nothing_back() {
+        let mut batch = vec![write("a", true), write("b", true)];
+        assert!(hold_back_starts(&mut batch, 0).is_empty());
+        assert_eq!(batch.len(), 2);
+        let mut held_over = vec![write("c", false), write("d", false)];
+        assert!(hold_back_starts(&mut held_over, 2).is_empty());
+        assert_eq!(held_over.len(), 2);
     }
 }

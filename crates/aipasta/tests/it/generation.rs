@@ -380,6 +380,43 @@ async fn start_slow_stream(
     (start["id"].as_str().unwrap().to_owned(), response, buffer)
 }
 
+/// The writer holds a generation's start back one batch (most end within it, and are then
+/// written once), but no longer: a running generation's `pending` row reaches the database on
+/// its own, without a flush, within a few batches.
+#[tokio::test]
+async fn a_running_generation_is_in_the_database_as_pending_without_a_flush() {
+    for backend in backends() {
+        let (mock, app, user) = start(backend).await;
+        let (id, _response, _buffer) = start_slow_stream(&mock, &app, &user).await;
+        let status = || async {
+            Query::new("SELECT status FROM generations WHERE id = $1")
+                .bind(&id)
+                .fetch_optional::<(String,)>(&app.db)
+                .await
+                .unwrap()
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let found = loop {
+            if let Some((status,)) = status().await {
+                break status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{backend:?}: the running generation's row was not written within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert_eq!(found, "pending", "{backend:?}");
+        assert!(
+            app.state
+                .engine
+                .live(&id)
+                .is_some_and(|live| live.outcome().is_none()),
+            "{backend:?}: the generation should still be running"
+        );
+    }
+}
+
 #[tokio::test]
 async fn cancelling_keeps_the_partial_answer() {
     for backend in backends() {
