@@ -1,7 +1,8 @@
 //! One upstream HTTP call under [`Timeouts`]: sending, waiting for the headers, reading a whole
 //! body, or turning an event-stream body into an [`EventStream`] through a [`Decoder`].
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -21,6 +22,30 @@ const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// How long an error answer's body may take once its headers are in.
 const ERROR_BODY_GRACE: Duration = Duration::from_secs(5);
+
+/// The most parsed URLs kept per thread: beyond it, the cache starts again empty.
+const MAX_PARSED_URLS: usize = 64;
+
+thread_local! {
+    static PARSED_URLS: RefCell<HashMap<String, reqwest::Url>> = RefCell::new(HashMap::new());
+}
+
+/// `url` parsed, from a small per-thread cache. Calls go to a handful of URLs (an endpoint's
+/// base and a task's path), yet parsing one on every call, with its host's IDNA mapping, cost
+/// about 3% of a gateway call's CPU. `None` when `url` does not parse.
+fn parsed_url(url: &str) -> Option<reqwest::Url> {
+    PARSED_URLS.with_borrow_mut(|cache| {
+        if let Some(parsed) = cache.get(url) {
+            return Some(parsed.clone());
+        }
+        let parsed = reqwest::Url::parse(url).ok()?;
+        if cache.len() >= MAX_PARSED_URLS {
+            cache.clear();
+        }
+        cache.insert(url.to_owned(), parsed.clone());
+        Some(parsed)
+    })
+}
 
 /// A call being prepared: where, what and under which limits.
 pub(crate) struct Call<'a> {
@@ -99,11 +124,12 @@ impl Call<'_> {
     pub async fn send(self) -> Result<Answer, ProviderError> {
         let clock = Clock::start(self.timeouts);
         let headers = self.headers()?;
-        let request = self
-            .client
-            .post(&self.url)
-            .headers(headers)
-            .json(&self.body);
+        let request = match parsed_url(&self.url) {
+            Some(url) => self.client.post(url),
+            // reqwest then reports the malformed URL as the call's error.
+            None => self.client.post(&self.url),
+        };
+        let request = request.headers(headers).json(&self.body);
         let (deadline, limit) = clock.first_token_deadline();
         let response = match tokio::time::timeout_at(deadline, request.send()).await {
             Err(_) => {
@@ -443,5 +469,23 @@ impl<D: Decoder> StreamState<D> {
         self.pending
             .push_back(Err(errors::malformed(&self.upstream, problem, sample)));
         self.done = true;
+    }
+}
+
+#[cfg(test)]
+mod url_cache_tests {
+    use super::*;
+
+    #[test]
+    fn parsed_urls_are_the_urls_parsed_and_the_cache_stays_bounded() {
+        let url = "https://openrouter.ai/api/v1/chat/completions";
+        assert_eq!(parsed_url(url), reqwest::Url::parse(url).ok());
+        assert_eq!(parsed_url(url).unwrap().as_str(), url);
+        assert_eq!(parsed_url("http://exa mple.com/"), None);
+        for n in 0..(3 * MAX_PARSED_URLS) {
+            let url = format!("http://127.0.0.1:{}/v1/chat/completions", 1000 + n);
+            assert_eq!(parsed_url(&url).unwrap().port(), Some(1000 + n as u16));
+        }
+        assert!(PARSED_URLS.with_borrow(|cache| cache.len()) <= MAX_PARSED_URLS);
     }
 }
