@@ -17,8 +17,9 @@ use aipasta_core::clock::now_ms;
 
 use crate::{Db, DbError, Query};
 
-/// One generation as stored, every column.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// One generation as stored, every column. `Default` is for tests that care about a few
+/// columns; the engine sets every one.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct GenerationRow {
     pub id: String,
     pub user_id: Option<String>,

@@ -122,39 +122,21 @@ async fn run_writer(
 }
 
 /// Takes out of `batch` the starts (`pending` rows) gathered this round, `batch[fresh..]`,
-/// whose generation has not ended within it, to be recorded with the next batch instead:
-/// most generations end within a round or two, and their start and end are then one row
-/// written once rather than a row written twice. A start is held back once (its row is in
-/// the database at most two rounds after the generation began: the time the pending row
-/// exists for, recovery after a crash, is counted in seconds), and the order of what
-/// remains is kept.
+/// whose generation has not ended within it, to be recorded with the next batch: most
+/// generations end within a round or two, and their start and end are then one row written
+/// once rather than twice. A start is held back only once, so a running generation's row is
+/// in the database at most two rounds after it began. Both parts keep their order.
 fn hold_back_starts(batch: &mut Vec<GenerationWrite>, fresh: usize) -> Vec<GenerationWrite> {
-    let ended: HashSet<&str> = batch
+    let ended: HashSet<String> = batch
         .iter()
         .filter(|write| write.finished.is_some())
-        .map(|write| write.row.id.as_str())
+        .map(|write| write.row.id.clone())
         .collect();
-    let hold: Vec<bool> = batch
-        .iter()
-        .enumerate()
-        .map(|(i, write)| {
-            i >= fresh && write.finished.is_none() && !ended.contains(write.row.id.as_str())
+    batch
+        .extract_if(fresh.., |write| {
+            write.finished.is_none() && !ended.contains(&write.row.id)
         })
-        .collect();
-    if !hold.contains(&true) {
-        return Vec::new();
-    }
-    let mut held = Vec::new();
-    let mut kept = Vec::with_capacity(batch.len());
-    for (write, hold) in batch.drain(..).zip(hold) {
-        if hold {
-            held.push(write);
-        } else {
-            kept.push(write);
-        }
-    }
-    *batch = kept;
-    held
+        .collect()
 }
 
 fn take(
@@ -260,34 +242,8 @@ mod tests {
         GenerationWrite {
             row: GenerationRow {
                 id: id.to_owned(),
-                user_id: None,
-                model_id: None,
-                session_id: None,
-                source: "api".into(),
-                prompt: String::new(),
-                system_prompt: None,
-                messages: "[]".into(),
-                parameters: "{}".into(),
-                output_content: String::new(),
-                finish_reason: None,
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                total_tokens: 0,
-                duration_ms: None,
-                time_to_first_token_ms: None,
-                cost_nanos: 0,
-                provider: None,
-                model_version: None,
-                provider_generation_id: None,
-                ip_address: None,
-                user_agent: None,
                 status: if ended { "success" } else { "pending" }.into(),
-                error_code: None,
-                error_message: None,
-                error_details: None,
-                visibility: "private".into(),
-                created_at: 0,
-                updated_at: 0,
+                ..GenerationRow::default()
             },
             finished: ended.then(Finished::default),
         }
