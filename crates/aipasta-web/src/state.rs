@@ -91,7 +91,7 @@ impl AppState {
             db.clone(),
             http.clone(),
             config.engine.clone(),
-            aipasta_core::secret_box::SecretBox::for_provider_keys(&config.auth.secret),
+            aipasta_core::secret_box::SecretBox::for_provider_keys(config.auth.secret()),
         );
         AppState(Arc::new(App {
             db,

@@ -136,14 +136,12 @@ fn auth_settings(settings: &Settings, secret: Vec<u8>) -> AuthSettings {
             },
         );
     }
-    AuthSettings {
-        secret: secret.into(),
-        secure_cookies: settings.secure_cookies,
-        admin_emails: settings.admin_email_list(),
-        public_url: settings.public_url.clone(),
-        oauth,
-        ..AuthSettings::default()
-    }
+    let mut auth = AuthSettings::with_secret(&secret);
+    auth.secure_cookies = settings.secure_cookies;
+    auth.admin_emails = settings.admin_email_list();
+    auth.public_url = settings.public_url.clone();
+    auth.oauth = oauth;
+    auth
 }
 
 /// `aipasta admin create`: creates the account, or promotes and re-passwords an existing one.

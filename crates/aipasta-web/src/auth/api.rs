@@ -224,7 +224,7 @@ fn jwt_for(state: &AppState, user: &UserRow, role: &str) -> String {
         iat: now,
         exp: now + state.config.auth.jwt_ttl.as_secs() as i64,
     };
-    sign_jwt(&claims, &state.config.auth.jwt_key())
+    sign_jwt(&claims, state.config.auth.jwt_key())
 }
 
 fn with_cookies(mut response: Response, cookies: Vec<String>) -> Response {

@@ -172,7 +172,7 @@ async fn bearer_caller(state: &AppState, token: &str) -> Result<Option<Caller>, 
         }
     } else {
         // The signature and expiry are checked on every request; only the account is cached.
-        let Some(claims) = verify_jwt(token, &auth.jwt_key(), now / 1000) else {
+        let Some(claims) = verify_jwt(token, auth.jwt_key(), now / 1000) else {
             return Ok(None);
         };
         cache_key = format!("jwt:{}", claims.sub);

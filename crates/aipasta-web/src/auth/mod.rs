@@ -21,8 +21,10 @@ pub use identity::{Caller, Identity};
 /// Settings of the accounts system.
 #[derive(Clone)]
 pub struct AuthSettings {
-    /// The server secret every signing key is derived from (`AIPASTA_SECRET_KEY`).
-    pub secret: Arc<[u8]>,
+    /// The server secret every signing key is derived from (`AIPASTA_SECRET_KEY`). Private,
+    /// with the key derived from it, so the two cannot disagree: set by [`Self::with_secret`].
+    secret: Arc<[u8]>,
+    jwt_key: tokens::JwtKey,
     /// Mark cookies `Secure` (the site is served over HTTPS).
     pub secure_cookies: bool,
     /// Accounts with these (normalised) emails are admins.
@@ -55,8 +57,16 @@ impl std::fmt::Debug for AuthSettings {
 impl Default for AuthSettings {
     /// A random secret: fine for tests; the binary passes the configured one.
     fn default() -> AuthSettings {
+        AuthSettings::with_secret(tokens::random_token(32).as_bytes())
+    }
+}
+
+impl AuthSettings {
+    /// The defaults, under `secret`.
+    pub fn with_secret(secret: &[u8]) -> AuthSettings {
         AuthSettings {
-            secret: tokens::random_token(32).into_bytes().into(),
+            secret: secret.into(),
+            jwt_key: tokens::JwtKey::derive(secret),
             secure_cookies: false,
             admin_emails: Vec::new(),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -65,11 +75,13 @@ impl Default for AuthSettings {
             oauth: Vec::new(),
         }
     }
-}
 
-impl AuthSettings {
-    pub fn jwt_key(&self) -> Vec<u8> {
-        tokens::derive_key(&self.secret, "aipasta jwt v1")
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    pub fn jwt_key(&self) -> &tokens::JwtKey {
+        &self.jwt_key
     }
 
     pub fn session_cookie(&self) -> &'static str {

@@ -97,7 +97,7 @@ struct Flow {
 }
 
 fn sign(state: &AppState, payload: &str) -> String {
-    let key = derive_key(&state.config.auth.secret, "aipasta oauth state v1");
+    let key = derive_key(state.config.auth.secret(), "aipasta oauth state v1");
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
         .unwrap_or_else(|_| unreachable!("HMAC takes any key"));
     mac.update(payload.as_bytes());

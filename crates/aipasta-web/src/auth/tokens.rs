@@ -67,36 +67,45 @@ pub struct Claims {
     pub iat: i64,
 }
 
-const JWT_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+/// The one JWT header we issue, `{"alg":"HS256","typ":"JWT"}` in base64url: the only header a
+/// token we verify may carry (never "none", never an asymmetric algorithm).
+const JWT_HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// The key JWTs are signed with, derived from the server secret once: HMAC's key schedule is
+/// done here, not on each of the bearer requests that verify a token.
+#[derive(Clone)]
+pub struct JwtKey(HmacSha256);
+
+impl JwtKey {
+    pub fn derive(secret: &[u8]) -> JwtKey {
+        let key = derive_key(secret, "aipasta jwt v1");
+        JwtKey(<HmacSha256 as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable_hmac()))
+    }
+}
 
 /// Signs `claims` as an HS256 JWT.
-pub fn sign_jwt(claims: &Claims, key: &[u8]) -> String {
-    let header = URL_SAFE_NO_PAD.encode(JWT_HEADER);
+pub fn sign_jwt(claims: &Claims, key: &JwtKey) -> String {
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
-    let signing_input = format!("{header}.{payload}");
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+    let signing_input = format!("{JWT_HEADER_B64}.{payload}");
+    let mut mac = key.0.clone();
     mac.update(signing_input.as_bytes());
     let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
     format!("{signing_input}.{signature}")
 }
 
 /// The claims of a JWT we signed with `key` that has not expired at `now` (seconds).
-pub fn verify_jwt(token: &str, key: &[u8], now: i64) -> Option<Claims> {
-    let mut parts = token.split('.');
-    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
+pub fn verify_jwt(token: &str, key: &JwtKey, now: i64) -> Option<Claims> {
+    let (signing_input, signature) = token.rsplit_once('.')?;
+    let (header, payload) = signing_input.split_once('.')?;
+    if header != JWT_HEADER_B64 || payload.contains('.') {
         return None;
     }
-    let header_json: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-    // Only the algorithm we issue: never "none", never an asymmetric one.
-    if header_json["alg"] != "HS256" {
-        return None;
-    }
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).ok()?;
-    mac.update(format!("{header}.{payload}").as_bytes());
-    mac.verify_slice(&URL_SAFE_NO_PAD.decode(signature).ok()?)
-        .ok()?;
+    // An HMAC-SHA256 is 32 bytes; a longer signature fails to decode into the buffer.
+    let mut given = [0u8; 32];
+    let length = URL_SAFE_NO_PAD.decode_slice(signature, &mut given).ok()?;
+    let mut mac = key.0.clone();
+    mac.update(signing_input.as_bytes());
+    mac.verify_slice(&given[..length]).ok()?;
     let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
     (claims.exp > now).then_some(claims)
 }
@@ -125,11 +134,13 @@ mod tests {
 
     #[test]
     fn jwts_verify_only_when_signed_by_us_and_fresh() {
-        let key = derive_key(b"server secret", "jwt");
+        let key = JwtKey::derive(b"server secret");
         let token = sign_jwt(&claims(1_000), &key);
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        assert!(token.starts_with(&format!("{header}.")), "{token}");
         assert_eq!(verify_jwt(&token, &key, 999), Some(claims(1_000)));
         assert_eq!(verify_jwt(&token, &key, 1_000), None, "expired");
-        let other = derive_key(b"another secret", "jwt");
+        let other = JwtKey::derive(b"another secret");
         assert_eq!(verify_jwt(&token, &other, 0), None, "wrong key");
 
         let mut parts: Vec<&str> = token.split('.').collect();
@@ -147,6 +158,24 @@ mod tests {
             URL_SAFE_NO_PAD.encode(r#"{"sub":"u1","role":"admin","exp":9999999999,"iat":0}"#)
         );
         assert_eq!(verify_jwt(&none_alg, &key, 0), None, "alg none");
+
+        // Correctly signed, yet not a header we issue.
+        let payload = token.split('.').nth(1).unwrap_or_default();
+        let other_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#);
+        let signed_with = |input: &str| {
+            let mut mac = key.0.clone();
+            mac.update(input.as_bytes());
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        };
+        let input = format!("{other_header}.{payload}");
+        let unknown_header = format!("{input}.{}", signed_with(&input));
+        assert_eq!(verify_jwt(&unknown_header, &key, 0), None, "other header");
+        let extra = format!("{token}.x");
+        assert_eq!(verify_jwt(&extra, &key, 0), None, "four segments");
+        let long_signature = format!("{token}AAAA");
+        assert_eq!(verify_jwt(&long_signature, &key, 0), None, "long signature");
+        let truncated = &token[..token.len() - 4];
+        assert_eq!(verify_jwt(truncated, &key, 0), None, "short signature");
     }
 
     #[test]
