@@ -58,7 +58,21 @@ pub(crate) fn content(value: Option<&Value>) -> Option<String> {
 /// when missing) and OpenRouter's `cost`. `raw` is the whole JSON text the usage came from,
 /// read again for the cost's exact digits. `None` when nothing in it can be read.
 pub(crate) fn usage(value: Option<&Value>, raw: &[u8]) -> Option<Usage> {
-    let usage = value?.as_object()?;
+    usage_with_cost(value?, || usage_cost(raw))
+}
+
+/// [`usage`] of a `usage` object given as its own JSON text, the cost read from its digits.
+pub(crate) fn raw_usage(raw: &RawValue) -> Option<Usage> {
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    usage_with_cost(&value, || {
+        let probe: UsageProbe<'_> = serde_json::from_str(raw.get()).ok()?;
+        exact_cost(probe.cost?)
+    })
+}
+
+/// `usage` read from `value`, its exact cost from `cost` when it has one.
+fn usage_with_cost(value: &Value, cost: impl FnOnce() -> Option<Nanos>) -> Option<Usage> {
+    let usage = value.as_object()?;
     let prompt = count(
         usage
             .get("prompt_tokens")
@@ -71,7 +85,7 @@ pub(crate) fn usage(value: Option<&Value>, raw: &[u8]) -> Option<Usage> {
     );
     let total = count(usage.get("total_tokens"));
     let cost = match usage.get("cost") {
-        Some(Value::Number(_)) | Some(Value::String(_)) => usage_cost(raw),
+        Some(Value::Number(_)) | Some(Value::String(_)) => cost(),
         _ => None,
     };
     if prompt.is_none() && completion.is_none() && total.is_none() && cost.is_none() {
@@ -85,6 +99,17 @@ pub(crate) fn usage(value: Option<&Value>, raw: &[u8]) -> Option<Usage> {
         total_tokens: total.unwrap_or(prompt + completion),
         cost,
     })
+}
+
+/// A non-blank string given as its JSON text, trimmed; anything else reads as absent.
+pub(crate) fn raw_text(raw: Option<&RawValue>) -> Option<String> {
+    let text: String = serde_json::from_str(raw?.get()).ok()?;
+    let trimmed = text.trim();
+    match trimmed.len() {
+        0 => None,
+        n if n == text.len() => Some(text),
+        _ => Some(trimmed.to_owned()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,7 +128,11 @@ struct UsageProbe<'a> {
 /// no binary rounding creeps in. A string holding a decimal is accepted too.
 pub(crate) fn usage_cost(raw: &[u8]) -> Option<Nanos> {
     let probe: CostProbe<'_> = serde_json::from_slice(raw).ok()?;
-    let text = probe.usage?.cost?.get().trim();
+    exact_cost(probe.usage?.cost?)
+}
+
+fn exact_cost(cost: &RawValue) -> Option<Nanos> {
+    let text = cost.get().trim();
     let text = text
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
@@ -142,9 +171,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The usage of a document, read both ways: from the whole document and from the usage's
+    /// own text (they must agree).
     fn usage_of(raw: &str) -> Option<Usage> {
         let value: Value = serde_json::from_str(raw).unwrap();
-        usage(value.get("usage"), raw.as_bytes())
+        let whole = usage(value.get("usage"), raw.as_bytes());
+        #[derive(Deserialize)]
+        struct Probe<'a> {
+            #[serde(borrow)]
+            usage: Option<&'a RawValue>,
+        }
+        let probe: Probe<'_> = serde_json::from_str(raw).unwrap();
+        assert_eq!(probe.usage.and_then(raw_usage), whole, "{raw}");
+        whole
     }
 
     #[test]
@@ -205,6 +244,17 @@ mod tests {
         assert_eq!(usage_of(r#"{"usage": {"foo": 1}}"#), None);
         assert_eq!(usage_of(r#"{"usage": "lots"}"#), None);
         assert_eq!(usage_of(r#"{}"#), None);
+    }
+
+    #[test]
+    fn raw_text_is_a_trimmed_non_blank_string() {
+        let raw = |text: &str| serde_json::from_str::<Box<RawValue>>(text).unwrap();
+        assert_eq!(raw_text(Some(&raw(r#""gen-1""#))), Some("gen-1".into()));
+        assert_eq!(raw_text(Some(&raw(r#"" a\u0062 ""#))), Some("ab".into()));
+        assert_eq!(raw_text(Some(&raw(r#""  ""#))), None);
+        assert_eq!(raw_text(Some(&raw("12"))), None);
+        assert_eq!(raw_text(Some(&raw("null"))), None);
+        assert_eq!(raw_text(None), None);
     }
 
     #[test]
