@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{code_for_status, envelope};
 use crate::pages::{ErrorPage, is_api_path, render};
+use crate::ratelimit::{Decision, Limit};
 use crate::state::AppState;
 
 /// No inline script or style, no eval, no framing: model output rendered on a page can never
@@ -72,19 +73,39 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
             tracing::error!("a request handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }));
-    // Innermost first: CSRF sees the request after the caller is known.
     routes
-        .layer(from_fn_with_state(state.clone(), api_rate_limit))
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::auth::csrf::protect,
-        ))
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::auth::identity::resolve,
-        ))
+        .layer(from_fn_with_state(state.clone(), gate))
         .layer(layers)
         .with_state(state)
+}
+
+/// What every request passes before its route, in order: who is calling, CSRF protection
+/// (which needs the caller), then the API's rate limit (per caller). One layer rather than
+/// three: each layer boxes and moves the request's future and clones the services below it.
+async fn gate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match crate::auth::identity::identify(&state, request.headers()).await {
+        Ok(identity) => request.extensions_mut().insert(identity),
+        Err(refused) => return refused,
+    };
+    let (request, handout) = match crate::auth::csrf::check(&state, request).await {
+        Ok(checked) => checked,
+        Err(refused) => return refused,
+    };
+    if let Some((key, limit)) = api_rate_limit(&state, &request)
+        && let Decision::Limited { retry_after } = state.limiter.check(&key, limit, 1).await
+    {
+        return crate::ratelimit::too_many_requests(
+            retry_after,
+            "Too many requests. Slow down and try again after the time in the Retry-After header.",
+        );
+    }
+    let mut response = next.run(request).await;
+    handout.apply(&mut response);
+    response
 }
 
 /// Answers worth compressing. Below about a kilobyte, gzip and brotli save a few hundred bytes
@@ -98,23 +119,19 @@ fn compressible() -> impl Predicate {
         .and(NotForContentType::SSE)
 }
 
-/// The API's general rate limit: a token bucket per account when signed in, per IP otherwise.
-/// Health checks are exempt, so monitoring never trips it.
-async fn api_rate_limit(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The API's general rate limit for `request`: its bucket (per account when signed in, per IP
+/// otherwise) and the limit. `None` outside the API and for health checks, so monitoring never
+/// trips it.
+fn api_rate_limit(state: &AppState, request: &Request) -> Option<(String, Limit)> {
     let path = request.uri().path();
     if !is_api_path(path) || path == "/api/health" {
-        return next.run(request).await;
+        return None;
     }
-    let identity = request
+    let caller = request
         .extensions()
         .get::<crate::auth::Identity>()
-        .cloned()
-        .unwrap_or_default();
-    let (key, limit) = match &identity.0 {
+        .and_then(|identity| identity.0.as_ref());
+    Some(match caller {
         Some(caller) => (
             format!("api:user:{}", caller.id()),
             state.config.limits.api_per_account,
@@ -127,14 +144,7 @@ async fn api_rate_limit(
                 .unwrap_or_else(|| "unknown".into());
             (format!("api:ip:{ip}"), state.config.limits.api_per_ip)
         }
-    };
-    match state.limiter.check(&key, limit, 1).await {
-        crate::ratelimit::Decision::Allowed { .. } => next.run(request).await,
-        crate::ratelimit::Decision::Limited { retry_after } => crate::ratelimit::too_many_requests(
-            retry_after,
-            "Too many requests. Slow down and try again after the time in the Retry-After header.",
-        ),
-    }
+    })
 }
 
 /// Every response's finishing touches, in one layer rather than three (each layer boxes and

@@ -185,12 +185,9 @@ pub fn decide(access: Access, identity: &Identity, method: &Method) -> Result<()
 }
 
 async fn enforce(access: Access, request: Request, next: Next) -> Response {
-    let identity = request
-        .extensions()
-        .get::<Identity>()
-        .cloned()
-        .unwrap_or_default();
-    match decide(access, &identity, request.method()) {
+    const NOBODY: &Identity = &Identity(None);
+    let identity = request.extensions().get::<Identity>().unwrap_or(NOBODY);
+    match decide(access, identity, request.method()) {
         Ok(()) => next.run(request).await,
         Err(denied) => {
             let path = request.uri().path().to_owned();

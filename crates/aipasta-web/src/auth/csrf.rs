@@ -5,10 +5,9 @@
 //! no ambient authority and need none.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::tokens::random_token;
@@ -42,11 +41,25 @@ fn refuse(is_api: bool, message: &'static str) -> Response {
     }
 }
 
-pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The CSRF cookie to set on a request's response: pages hand out a new browser's token.
+#[must_use]
+pub struct Handout(Option<HeaderValue>);
+
+impl Handout {
+    pub fn apply(self, response: &mut Response) {
+        if let Some(cookie) = self.0 {
+            response.headers_mut().append(SET_COOKIE, cookie);
+        }
+    }
+}
+
+/// Checks `request`: it goes on (with its [`CsrfToken`] in its extensions, and the cookie to
+/// hand out) or is refused with the response to send.
+pub async fn check(state: &AppState, request: Request) -> Result<(Request, Handout), Response> {
     // An `Authorization` header carries no ambient authority, so nothing to check and no
-    // token to hand out: API clients and the gateway skip this layer's work entirely.
+    // token to hand out: API clients and the gateway skip this work entirely.
     if request.headers().contains_key(AUTHORIZATION) {
-        return next.run(request).await;
+        return Ok((request, Handout(None)));
     }
     let auth = &state.config.auth;
     let (mut parts, body) = request.into_parts();
@@ -72,14 +85,14 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
                 .unwrap_or("");
             let origin_host = origin.split("://").nth(1).unwrap_or("");
             if origin != "null" && origin_host != host {
-                return refuse(is_api, "Cross-site requests are not accepted.");
+                return Err(refuse(is_api, "Cross-site requests are not accepted."));
             }
         }
         let Some(expected) = existing.as_deref() else {
-            return refuse(
+            return Err(refuse(
                 is_api,
                 "This form has expired. Reload the page and try again.",
-            );
+            ));
         };
         let from_header = request
             .headers()
@@ -97,8 +110,8 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
                 if is_form {
                     let (parts, body) = request.into_parts();
                     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-                        return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
-                            .into_response();
+                        return Err((StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
+                            .into_response());
                     };
                     let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                         .ok()
@@ -116,20 +129,16 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
             }
         };
         if !presented.is_some_and(|p| constant_time_eq(&p, expected)) {
-            return refuse(
+            return Err(refuse(
                 is_api,
                 "This form has expired or did not come from this site. Reload the page and try again.",
-            );
+            ));
         }
     }
 
-    let mut response = next.run(request).await;
     // Pages hand out the token; API answers to cookie-less clients need none.
-    if existing.is_none()
-        && !is_api
-        && let Ok(value) = HeaderValue::from_str(&auth.cookie(auth.csrf_cookie(), &token, None))
-    {
-        response.headers_mut().append(SET_COOKIE, value);
-    }
-    response
+    let handout = (existing.is_none() && !is_api)
+        .then(|| HeaderValue::from_str(&auth.cookie(auth.csrf_cookie(), &token, None)).ok())
+        .flatten();
+    Ok((request, Handout(handout)))
 }

@@ -4,10 +4,10 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use aipasta_core::account::{Role, Scope};
@@ -105,39 +105,37 @@ fn role_of(user: &UserRow, admin_emails: &[String]) -> Role {
     Role::parse(&user.role).unwrap_or(Role::User)
 }
 
-/// Middleware: finds the caller. A bearer credential that does not check out is a 401 at once
-/// (a client that sends one expects it to work); a stale session cookie is just anonymous.
-pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let auth = &state.config.auth;
-    let bearer = request
-        .headers()
+/// Finds the caller of a request with these headers. A bearer credential that does not check
+/// out is a 401 at once (a client that sends one expects it to work); a stale session cookie
+/// is just anonymous.
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Response> {
+    let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(|v| v.trim().to_owned());
+        .map(str::trim);
     let caller = match bearer {
-        Some(token) => match bearer_caller(&state, &token).await {
+        Some(token) => match bearer_caller(state, token).await {
             Ok(Some(caller)) => Some(caller),
             Ok(None) => {
-                return ApiError::new(
+                return Err(ApiError::new(
                     axum::http::StatusCode::UNAUTHORIZED,
                     "invalid_token",
                     "The bearer token or API key is invalid, expired or revoked.",
                 )
-                .into_response();
+                .into_response());
             }
-            Err(error) => return error.into_response(),
+            Err(error) => return Err(error.into_response()),
         },
-        None => match cookie(request.headers(), auth.session_cookie()) {
-            Some(token) => session_caller(&state, token).await,
+        None => match cookie(headers, state.config.auth.session_cookie()) {
+            Some(token) => session_caller(state, token).await,
             None => None,
         },
     };
-    request.extensions_mut().insert(Identity(caller));
-    next.run(request).await
+    Ok(Identity(caller))
 }
 
 /// The caller a bearer JWT or API key stands for; `None` when it does not check out. Recently
