@@ -60,6 +60,26 @@ pub enum LiveEvent {
 
 struct State {
     content: String,
+    /// Made by the first subscriber: a generation nobody follows delta by delta (a whole
+    /// answer, awaited with [`Live::wait`]) allocates no channel and copies no delta.
+    events: Option<broadcast::Sender<LiveEvent>>,
+}
+
+impl State {
+    fn subscribe(&mut self) -> broadcast::Receiver<LiveEvent> {
+        self.events
+            .get_or_insert_with(|| broadcast::channel(BROADCAST_CAPACITY).0)
+            .subscribe()
+    }
+
+    fn send(&self, event: impl FnOnce() -> LiveEvent) {
+        // No subscriber left is fine: the text is kept for whoever attaches later.
+        if let Some(events) = &self.events
+            && events.receiver_count() > 0
+        {
+            let _ = events.send(event());
+        }
+    }
 }
 
 /// One running (or just finished) generation.
@@ -69,7 +89,6 @@ pub struct Live {
     pub model_slug: String,
     pub created_at: i64,
     state: Mutex<State>,
-    events: broadcast::Sender<LiveEvent>,
     outcome: watch::Sender<Option<Arc<Outcome>>>,
     pub(crate) cancel: CancellationToken,
 }
@@ -90,8 +109,8 @@ impl Live {
             created_at,
             state: Mutex::new(State {
                 content: String::new(),
+                events: None,
             }),
-            events: broadcast::channel(BROADCAST_CAPACITY).0,
             outcome: watch::channel(None).0,
             cancel: CancellationToken::new(),
         }
@@ -107,15 +126,14 @@ impl Live {
         let mut state = self.lock();
         let start = state.content.len();
         state.content.push_str(text);
-        // No subscriber is fine: the text is kept for whoever attaches later.
-        let _ = self.events.send(LiveEvent::Delta {
+        state.send(|| LiveEvent::Delta {
             start,
             text: Arc::from(text),
         });
     }
 
     pub fn push_usage(&self, usage: Usage) {
-        let _ = self.events.send(LiveEvent::Usage(usage));
+        self.lock().send(|| LiveEvent::Usage(usage));
     }
 
     /// The text so far.
@@ -124,19 +142,19 @@ impl Live {
     }
 
     pub fn subscribe(&self) -> Subscription {
-        let state = self.lock();
+        let mut state = self.lock();
         Subscription {
             content: state.content.clone(),
-            events: self.events.subscribe(),
+            events: state.subscribe(),
             outcome: self.outcome.subscribe(),
         }
     }
 
     /// The text from byte `from` on, for a subscriber that fell behind.
     pub fn content_from(&self, from: usize) -> (String, broadcast::Receiver<LiveEvent>) {
-        let state = self.lock();
+        let mut state = self.lock();
         let rest = state.content.get(from..).unwrap_or_default().to_owned();
-        (rest, self.events.subscribe())
+        (rest, state.subscribe())
     }
 
     /// Sets the outcome; subscribers waiting on it wake up.
@@ -211,6 +229,32 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(live.content(), "Hello, world");
+    }
+
+    #[test]
+    fn nothing_is_broadcast_before_someone_subscribes() {
+        let live = Live::new("g".into(), "u".into(), "m".into(), 0);
+        live.push_delta("Hello");
+        live.push_usage(Usage::default());
+        assert!(
+            live.lock().events.is_none(),
+            "no channel without a subscriber"
+        );
+        let mut sub = live.subscribe();
+        assert_eq!(sub.content, "Hello");
+        assert!(
+            sub.events.try_recv().is_err(),
+            "what came before is in the snapshot, not the channel"
+        );
+        let (rest, mut again) = live.content_from(2);
+        assert_eq!(rest, "llo");
+        live.push_delta("!");
+        for events in [&mut sub.events, &mut again] {
+            match events.try_recv() {
+                Ok(LiveEvent::Delta { start, text }) => assert_eq!((start, &*text), (5, "!")),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
 
     #[tokio::test]
