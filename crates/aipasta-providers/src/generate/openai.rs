@@ -858,6 +858,27 @@ mod tests {
     }
 
     #[test]
+    fn a_key_given_twice_is_read_as_its_last_value() {
+        // The fast reading refuses a repeated key; the general one keeps the last value.
+        let body = r#"{"id": "gen-1", "model": "old", "model": "new",
+            "choices": [{"index": 0, "message": {"content": "Hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 1}}"#;
+        let up = upstream(ProviderKind::OpenRouter);
+        let completion = parse_text_completion(
+            &up,
+            "m",
+            TextEndpoint::Chat,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(completion.content, "Hi");
+        assert_eq!(completion.model_version.as_deref(), Some("new"));
+        assert_eq!(completion.provider_generation_id.as_deref(), Some("gen-1"));
+        assert_eq!(completion.usage.map(|u| u.total_tokens), Some(3));
+    }
+
+    #[test]
     fn the_generation_header_stands_in_for_a_missing_id() {
         let mut headers = HeaderMap::new();
         headers.insert(
