@@ -364,6 +364,13 @@ run_backend() { # sqlite | postgres
   local bare_added1 bare_added2
   bare_added1=$(python3 -c "print(f'{$b1_p50 - $m1_p50:.3f}')")
   bare_added2=$(python3 -c "print(f'{$b2_p99 - $m2_p99:.3f}')")
+  # What AI Pasta adds beyond the bare proxy of the same run: its own work, with the host's
+  # share (loopback, cross-core wake-ups) taken out. Host-independent enough to compare runs.
+  local own1 own2 v1_own1 v1_own2
+  own1=$(python3 -c "print(f'{$added1 - $bare_added1:+.3f}')")
+  own2=$(python3 -c "print(f'{$added2 - $bare_added2:+.3f}')")
+  v1_own1=$(python3 -c "print(f'{$v1_added1 - $bare_added1:+.3f}')")
+  v1_own2=$(python3 -c "print(f'{$v1_added2 - $bare_added2:+.3f}')")
   local kb_per_stream; kb_per_stream=$(python3 -c "print(f'{$bytes_per_stream / 1024:.1f}')")
 
   cat <<EOF
@@ -372,11 +379,11 @@ Gateway ($backend$placement, $(date -u +%Y-%m-%d), load average $load_after afte
 
 | figure | straight to the mock | through AI Pasta | added / result | goal | |
 |---|---|---|---|---|---|
-| one client, non-streaming: p50 / p99 | $m1_p50 / $m1_p99 ms | $a1_p50 / $a1_p99 ms | +$added1 ms at p50 | < 0.2 ms | $(verdict "$added1 < 0.2") |
-| 1,000 req/s fixed rate: p50 / p99 | $m2_p50 / $m2_p99 ms | $a2_p50 / $a2_p99 ms | +$added2 ms at p99 | < 1 ms | $(verdict "$added2 < 1") |
-| throughput, $CONNECTIONS connections (AI Pasta on one core) | $m3_rps req/s | $a3_rps req/s (p50 $a3_p50, p99 $a3_p99 ms) | AI Pasta ${ap_cpu}% of its core, ${ap_us} µs CPU per answer | ≥ 10,000 req/s | $(verdict "$a3_rps >= 10000") |
-| \`/v1/chat/completions\`, one client: p50 / p99 | $m1_p50 / $m1_p99 ms | $v1_p50 / $v1_p99 ms | +$v1_added1 ms at p50 | < 0.2 ms | $(verdict "$v1_added1 < 0.2") |
-| \`/v1/chat/completions\` at 1,000 req/s: p50 / p99 | $m2_p50 / $m2_p99 ms | $v2_p50 / $v2_p99 ms | +$v1_added2 ms at p99 | < 1 ms | $(verdict "$v1_added2 < 1") |
+| one client, non-streaming: p50 / p99 | $m1_p50 / $m1_p99 ms | $a1_p50 / $a1_p99 ms | +$added1 ms at p50 ($own1 beyond the bare proxy) | < 0.2 ms | $(verdict "$added1 < 0.2") |
+| 1,000 req/s fixed rate: p50 / p99 | $m2_p50 / $m2_p99 ms | $a2_p50 / $a2_p99 ms | +$added2 ms at p99 ($own2 beyond the bare proxy) | < 1 ms | $(verdict "$added2 < 1") |
+| throughput, $CONNECTIONS connections (AI Pasta on one core) | $m3_rps req/s | $a3_rps req/s (p50 $a3_p50, p99 $a3_p99 ms) | AI Pasta ${ap_cpu}% of its core, ${ap_us} µs CPU per answer (the bare proxy ${bare_us}) | ≥ 10,000 req/s | $(verdict "$a3_rps >= 10000") |
+| \`/v1/chat/completions\`, one client: p50 / p99 | $m1_p50 / $m1_p99 ms | $v1_p50 / $v1_p99 ms | +$v1_added1 ms at p50 ($v1_own1 beyond the bare proxy) | < 0.2 ms | $(verdict "$v1_added1 < 0.2") |
+| \`/v1/chat/completions\` at 1,000 req/s: p50 / p99 | $m2_p50 / $m2_p99 ms | $v2_p50 / $v2_p99 ms | +$v1_added2 ms at p99 ($v1_own2 beyond the bare proxy) | < 1 ms | $(verdict "$v1_added2 < 1") |
 | \`/v1/chat/completions\` throughput, $CONNECTIONS connections | $m3_rps req/s | $v3_rps req/s (p50 $v3_p50, p99 $v3_p99 ms) | ${v1_us} µs CPU per answer | ≥ 10,000 req/s | $(verdict "$v3_rps >= 10000") |
 | streaming time to first token: p50 / p99 | $ttft_mock_p50_ms / $ttft_mock_p99_ms ms | $ttft_aipasta_p50_ms / $ttft_aipasta_p99_ms ms | +$ttft_added_p50_ms ms at p50 (+$ttft_added_p99_ms at p99) | < 1 ms | $(verdict "$ttft_added_p50_ms < 1") |
 | memory per open stream ($streams_streaming of $STREAMS streaming) | | RSS $((rss_before_kb / 1024)) → $((rss_with_kb / 1024)) MB | $kb_per_stream KB per stream | < 64 KB | $(verdict "$bytes_per_stream < 65536 and $streams_streaming == $STREAMS") |
