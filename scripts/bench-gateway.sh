@@ -9,6 +9,7 @@
 #   6. the rows in `generations` against the requests AI Pasta answered
 #   and, for reference, 1–3 through a bare axum + reqwest proxy (gateway.rs `proxy`, on core 1
 #   while AI Pasta idles): the floor that any gateway on this stack pays on this machine
+#   (each added latency of AI Pasta is also printed beyond it: what AI Pasta's own work adds)
 # `aipasta-mock` and the load generator (oha) run on core 0, `aipasta serve` (release build) on
 # core 1. SQLite (a fresh data directory) always; PostgreSQL too when AIPASTA_BENCH_DATABASE_URL
 # names a server database such as postgres://postgres@127.0.0.1:5432/postgres (a throw-away
@@ -365,7 +366,8 @@ run_backend() { # sqlite | postgres
   bare_added1=$(python3 -c "print(f'{$b1_p50 - $m1_p50:.3f}')")
   bare_added2=$(python3 -c "print(f'{$b2_p99 - $m2_p99:.3f}')")
   # What AI Pasta adds beyond the bare proxy of the same run: its own work, with the host's
-  # share (loopback, cross-core wake-ups) taken out. Host-independent enough to compare runs.
+  # share (loopback, cross-core wake-ups) taken out. Less host-dependent than the added
+  # figures, though still a difference of two noisy measurements.
   local own1 own2 v1_own1 v1_own2
   own1=$(python3 -c "print(f'{$added1 - $bare_added1:+.3f}')")
   own2=$(python3 -c "print(f'{$added2 - $bare_added2:+.3f}')")

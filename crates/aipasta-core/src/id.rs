@@ -29,5 +29,10 @@ mod tests {
             Uuid::parse_str(&first).map(|u| u.get_version_num()).ok(),
             Some(7)
         );
+        // The stored form: lower-case, hyphenated, exactly as `Display` writes it.
+        let parsed = Uuid::parse_str(&second).expect("a UUID");
+        assert_eq!(second, parsed.hyphenated().to_string());
+        assert_eq!(second.len(), 36);
+        assert!(!second.chars().any(|c| c.is_ascii_uppercase()), "{second}");
     }
 }
