@@ -81,6 +81,40 @@ impl DbError {
         }
     }
 
+    /// True when the database could not be reached or cannot take writes right now (down,
+    /// unreachable, out of connections, out of disk space, shutting down): the same request
+    /// may well succeed later, so clients are told to retry rather than shown a fault.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Timeout => true,
+            DbError::Sqlx(error) => match error {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+                    // SQLite's primary result codes (extended ones keep them in the low byte):
+                    // BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+                    // PostgreSQL's classes: 08 connection exception, 53 insufficient resources
+                    // (53100: disk full), 57P0x the server is shutting down or starting, 55000
+                    // a database that does not allow connections now.
+                    match code.parse::<u32>() {
+                        Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6 | 8 | 10 | 13 | 14),
+                        Err(_) => {
+                            code.starts_with("08")
+                                || code.starts_with("53")
+                                || code.starts_with("57P0")
+                                || code == "55000"
+                        }
+                    }
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// True when a foreign key refused the statement: it names a row that does not exist.
     pub fn is_foreign_key_violation(&self) -> bool {
         match self {

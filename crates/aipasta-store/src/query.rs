@@ -4,9 +4,10 @@
 use std::borrow::Cow;
 
 use futures_util::{StreamExt, TryStreamExt};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Arguments, FromRow, Postgres, Sqlite};
+use sqlx::{Arguments, Executor, FromRow, Postgres, Sqlite};
 
 use crate::db::{Db, DbError, Pool};
 
@@ -59,8 +60,28 @@ pub struct Tx {
 }
 
 enum TxInner {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction run by hand (`BEGIN IMMEDIATE` … `COMMIT`) on a pooled connection that
+/// is closed, not returned to the pool, unless the transaction committed. sqlx's own
+/// transactions count their depth per connection and roll back on drop; when SQLite has
+/// already rolled back by itself (a full disk: `SQLITE_FULL`), that rollback fails, the count
+/// stays at one, and every later `BEGIN` on the connection fails for good ("non-zero
+/// transaction depth"). A closed connection takes its transaction with it; the pool opens a
+/// fresh one (a file open: well under a millisecond).
+struct SqliteTx {
+    connection: PoolConnection<Sqlite>,
+    open: bool,
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            self.connection.close_on_drop();
+        }
+    }
 }
 
 impl Db {
@@ -72,7 +93,14 @@ impl Db {
     /// generation recorder, has written in between.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(pool) => {
+                let mut connection = pool.acquire().await?;
+                connection.execute("BEGIN IMMEDIATE").await?;
+                TxInner::Sqlite(SqliteTx {
+                    connection,
+                    open: true,
+                })
+            }
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
         Ok(Tx { inner })
@@ -82,7 +110,10 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<(), DbError> {
         match self.inner {
-            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Sqlite(mut tx) => {
+                tx.connection.execute("COMMIT").await?;
+                tx.open = false;
+            }
             TxInner::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -188,7 +219,7 @@ macro_rules! dispatch {
             On::Tx(tx) => match &mut tx.inner {
                 TxInner::Sqlite(tx) => {
                     let $query = sqlx::query_with($sql, sqlite_args($values)?);
-                    let $exec = &mut **tx;
+                    let $exec = &mut *tx.connection;
                     $body
                 }
                 TxInner::Postgres(tx) => {
@@ -278,7 +309,10 @@ pub(crate) async fn execute_script(on: On<'_>, script: &str) -> Result<(), DbErr
             Pool::Postgres(pool) => sqlx::raw_sql(script).execute(pool).await.map(drop)?,
         },
         On::Tx(tx) => match &mut tx.inner {
-            TxInner::Sqlite(tx) => sqlx::raw_sql(script).execute(&mut **tx).await.map(drop)?,
+            TxInner::Sqlite(tx) => sqlx::raw_sql(script)
+                .execute(&mut *tx.connection)
+                .await
+                .map(drop)?,
             TxInner::Postgres(tx) => sqlx::raw_sql(script).execute(&mut **tx).await.map(drop)?,
         },
     }

@@ -99,6 +99,41 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("connect to test database: {e}"))
     }
 
+    /// PostgreSQL only: makes the database refuse connections and ends those open (as a server
+    /// that went down), or lets them in again.
+    pub async fn set_postgres_reachable(&self, reachable: bool) {
+        let cleanup = self
+            .pg_cleanup
+            .as_ref()
+            .unwrap_or_else(|| panic!("set_postgres_reachable is for PostgreSQL"));
+        let mut admin = PgConnection::connect(&cleanup.server_url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {TEST_DATABASE_URL_VAR}: {e}"));
+        admin
+            .execute(
+                format!(
+                    "ALTER DATABASE {} ALLOW_CONNECTIONS {reachable}",
+                    cleanup.database
+                )
+                .as_str(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("allow connections: {e}"));
+        if !reachable {
+            admin
+                .execute(
+                    format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                        cleanup.database
+                    )
+                    .as_str(),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("end connections: {e}"));
+        }
+        let _ = admin.close().await;
+    }
+
     /// The data directory a SQLite test app should use (holds `aipasta.db`).
     pub fn data_dir(&self) -> Option<PathBuf> {
         self.sqlite_dir.as_ref().map(|d| d.path().to_path_buf())
@@ -130,6 +165,46 @@ impl Drop for TestDatabase {
             });
         });
         let _ = handle.join();
+    }
+}
+
+/// SQLite only: caps the database at its current size plus `extra_pages` pages on every pooled
+/// connection (`None` lifts the cap), so writes that grow it fail with `SQLITE_FULL`, as on a
+/// full disk.
+pub async fn cap_sqlite_size(db: &Db, extra_pages: Option<i64>) {
+    let pages: i64 = crate::Query::new("PRAGMA page_count")
+        .fetch_scalar(db)
+        .await
+        .unwrap_or_else(|e| panic!("page_count: {e}"));
+    let cap = extra_pages.map_or(i64::from(u32::MAX), |extra| pages + extra);
+    on_every_sqlite_connection(db, &format!("PRAGMA max_page_count = {cap}")).await;
+}
+
+/// SQLite only: makes every pooled connection refuse writes (`SQLITE_READONLY`), or take them
+/// again, as a database that cannot be written.
+pub async fn set_sqlite_read_only(db: &Db, read_only: bool) {
+    on_every_sqlite_connection(db, &format!("PRAGMA query_only = {read_only}")).await;
+}
+
+/// Runs `pragma` on every connection the pool may hand out (the pool is filled to its maximum
+/// first, so none is missed).
+async fn on_every_sqlite_connection(db: &Db, pragma: &str) {
+    let crate::db::Pool::Sqlite(pool) = &db.pool else {
+        panic!("{pragma} is for SQLite");
+    };
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(
+            pool.acquire()
+                .await
+                .unwrap_or_else(|e| panic!("acquire: {e}")),
+        );
+    }
+    for connection in &mut held {
+        connection
+            .execute(pragma)
+            .await
+            .unwrap_or_else(|e| panic!("{pragma}: {e}"));
     }
 }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -17,6 +17,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub message: String,
+    /// Seconds a client should wait before trying again (`Retry-After`), when it should.
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -31,7 +33,25 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// Asks the client to wait `seconds` before trying again.
+    pub fn with_retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The database cannot be reached or written right now: a 503 the client may retry.
+    pub fn database_unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::warn!(%cause, "database unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "The database is unavailable right now; nothing was changed. Try again in a moment.",
+        )
+        .with_retry_after(DATABASE_RETRY_AFTER_SECONDS)
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -79,9 +99,18 @@ pub fn envelope(code: &str, message: &str) -> serde_json::Value {
     json!({ "success": false, "error": { "code": code, "message": message } })
 }
 
+/// How long a client is asked to wait when the database is unavailable.
+pub const DATABASE_RETRY_AFTER_SECONDS: u64 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(envelope(&self.code, &self.message))).into_response()
+        let mut response = (self.status, Json(envelope(&self.code, &self.message))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -93,6 +122,9 @@ impl From<DbError> for ApiError {
                 "conflict",
                 "That already exists; choose another value.",
             );
+        }
+        if error.is_unavailable() {
+            return ApiError::database_unavailable(&error);
         }
         ApiError::internal(&error)
     }

@@ -24,7 +24,7 @@ pub mod services;
 mod state;
 mod v1;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -60,7 +60,9 @@ pub fn router(state: AppState) -> Router {
     middleware::wrap(routes, state)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight
+/// within the engine's shutdown timeout. Before serving, generations a previous process could
+/// not write (its spill file) are written, and rows it left running are marked interrupted.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -72,6 +74,24 @@ pub async fn serve(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
+    if let Some(file) = &state.config.engine.spill_file {
+        let replayed = aipasta_store::generations::spill::replay(&state.db, file)
+            .await
+            .map_err(|error| {
+                std::io::Error::other(format!(
+                    "could not write the generations saved at the last shutdown ({}): {error}",
+                    file.display()
+                ))
+            })?;
+        if replayed != Default::default() {
+            tracing::warn!(
+                written = replayed.written,
+                already_stored = replayed.already_stored,
+                lost = replayed.lost,
+                "wrote the generations the last shutdown saved to the spill file"
+            );
+        }
+    }
     match engine::Engine::recover(&state.db).await {
         Ok(0) => {}
         Ok(count) => tracing::warn!(
@@ -81,21 +101,50 @@ pub async fn serve(
         Err(error) => tracing::error!(%error, "could not mark interrupted generations"),
     }
     let engine = state.engine.clone();
+    let timeout = state.config.engine.shutdown_timeout;
+    let (deadline_set, mut deadline) = tokio::sync::watch::channel(None);
     let draining = engine.clone();
     let shutdown = async move {
         shutdown.await;
+        let at = tokio::time::Instant::now() + timeout;
+        deadline_set.send_replace(Some(at));
         // Running generations get a grace period, then end as interrupted (their text kept)
         // so that the streams attached to them close and the server can stop.
-        tokio::spawn(async move { draining.shutdown(SHUTDOWN_GRACE).await });
+        tokio::spawn(async move { draining.shutdown(at).await });
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await;
+        .into_future();
+    // Connections still open at the deadline (a client that never reads) do not hold the
+    // process: a supervisor's SIGKILL would lose what the shutdown is writing.
+    let out_of_time = {
+        let mut deadline = deadline.clone();
+        async move {
+            let Ok(at) = deadline.wait_for(Option::is_some).await.map(|at| *at) else {
+                return std::future::pending().await;
+            };
+            tokio::time::sleep_until(
+                at.unwrap_or_else(tokio::time::Instant::now) + HTTP_AFTER_DEADLINE,
+            )
+            .await;
+        }
+    };
+    let served = tokio::select! {
+        served = served => served,
+        () = out_of_time => {
+            tracing::warn!("connections still open at the shutdown deadline were closed");
+            Ok(())
+        }
+    };
     // Generations nobody was attached to, and every queued write.
-    engine.shutdown(SHUTDOWN_GRACE).await;
+    let at = deadline
+        .borrow_and_update()
+        .unwrap_or_else(|| tokio::time::Instant::now() + timeout);
+    engine.shutdown(at).await;
     served
 }
 
-/// How long running generations may go on after a shutdown signal.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long past the shutdown deadline open connections get to receive the answers that
+/// became durable (written or spilled) at the deadline.
+const HTTP_AFTER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);

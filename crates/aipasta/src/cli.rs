@@ -234,6 +234,18 @@ pub struct Settings {
     #[arg(long, env = "AIPASTA_GENERATION_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10), global = true)]
     pub generation_attempts: u32,
 
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) may take in all: running generations get up to
+    /// half (at most 10 s), writing them the rest; what the database has not taken by then is
+    /// saved to `<data-dir>/unwritten-generations.jsonl` and written at the next start.
+    #[arg(
+        long,
+        env = "AIPASTA_SHUTDOWN_TIMEOUT",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub shutdown_timeout: u64,
+
     /// How many of the most downloaded Hugging Face models to list per task when syncing.
     #[arg(
         long,

@@ -253,6 +253,12 @@ fn engine_settings(settings: &Settings) -> EngineSettings {
             total: Duration::from_secs(settings.generation_timeout.max(1)),
         },
         max_attempts: settings.generation_attempts,
+        shutdown_timeout: Duration::from_secs(settings.shutdown_timeout),
+        spill_file: Some(
+            settings
+                .data_dir
+                .join(aipasta_store::generations::spill::FILE_NAME),
+        ),
         ..EngineSettings::default()
     }
 }

@@ -7,6 +7,7 @@
 //! writes only the last. Counters move only when a generation ends, in the same transaction.
 
 mod sessions;
+pub mod spill;
 mod write;
 
 pub use sessions::{SessionSummary, latest_in_session, list_sessions, recent_models};
@@ -19,7 +20,7 @@ use crate::{Db, DbError, Query};
 
 /// One generation as stored, every column. `Default` is for tests that care about a few
 /// columns; the engine sets every one.
-#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct GenerationRow {
     pub id: String,
     pub user_id: Option<String>,

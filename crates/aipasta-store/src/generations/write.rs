@@ -14,7 +14,7 @@ use crate::query::nul_free;
 use crate::{Backend, Db, DbError, Query, Tx};
 
 /// One write of a generation's row: when it starts (`finished: None`) and when it ends.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GenerationWrite {
     pub row: GenerationRow,
     /// Set once, on the write that ends the generation: it moves the counters.
@@ -22,9 +22,10 @@ pub struct GenerationWrite {
 }
 
 /// What only the final write carries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Finished {
-    /// Generated images as `(mime type, bytes)`, in order.
+    /// Generated images as `(mime type, bytes)`, in order (base64 in the spill file).
+    #[serde(with = "images_as_base64")]
     pub images: Vec<(String, Vec<u8>)>,
 }
 
@@ -443,4 +444,37 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
         .await?;
     }
     Ok(())
+}
+
+/// Images as `[[mime type, base64], ...]` in the spill file, not as arrays of numbers.
+mod images_as_base64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        images: &[(String, Vec<u8>)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let encoded: Vec<(&str, String)> = images
+            .iter()
+            .map(|(mime, bytes)| (mime.as_str(), STANDARD.encode(bytes)))
+            .collect();
+        encoded.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, Vec<u8>)>, D::Error> {
+        let encoded = Vec::<(String, String)>::deserialize(deserializer)?;
+        encoded
+            .into_iter()
+            .map(|(mime, text)| {
+                STANDARD
+                    .decode(text)
+                    .map(|bytes| (mime, bytes))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
+    }
 }

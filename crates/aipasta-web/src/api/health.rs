@@ -1,4 +1,6 @@
-//! `GET /api/health`: liveness plus a real database round trip.
+//! `GET /api/health`: liveness, a real database round trip, and whether generations can be
+//! written: `ok` (200), `degraded` (503: the database answers but writes fail, e.g. a full
+//! disk; new generations are refused meanwhile) or `unavailable` (503: no database).
 
 use axum::Json;
 use axum::extract::State;
@@ -18,7 +20,30 @@ pub fn routes() -> Routes {
 async fn health(State(state): State<AppState>) -> Response {
     let database = state.db.backend().as_str();
     let uptime_seconds = state.started_at.elapsed().as_secs();
-    match state.db.ping().await {
+    let pinged = state.db.ping().await;
+    if pinged.is_ok()
+        && let Some(failure) = state.engine.write_failure()
+    {
+        let body = json!({
+            "success": false,
+            "data": {
+                "status": "degraded",
+                "version": VERSION,
+                "database": database,
+                "uptime_seconds": uptime_seconds,
+                "writesFailingSince": failure.since_ms,
+            },
+            "error": {
+                "code": "writes_failing",
+                "message": format!(
+                    "Generations cannot be written to the database, so new ones are refused: {}",
+                    failure.reason
+                ),
+            }
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    match pinged {
         Ok(()) => Json(json!({
             "success": true,
             "data": {

@@ -91,6 +91,23 @@ pub struct Live {
     state: Mutex<State>,
     outcome: watch::Sender<Option<Arc<Outcome>>>,
     pub(crate) cancel: CancellationToken,
+    /// Cancelled once the task has queued its final row: the outcome follows when that row
+    /// is durable.
+    ended: CancellationToken,
+    /// Whether the starting row is durable: a streamed generation's id is shown to no one
+    /// before (see [`Live::start_recorded`]).
+    start: watch::Sender<StartRecord>,
+}
+
+/// Where a generation's starting row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartRecord {
+    /// Queued; not committed yet.
+    Pending,
+    /// Committed, or recorded quietly because nobody is shown the id before the end.
+    Durable,
+    /// It could not be stored: the generation is cancelled and its id never shown.
+    Failed,
 }
 
 /// Everything a subscriber needs to start: the text so far and the events after it.
@@ -113,6 +130,8 @@ impl Live {
             }),
             outcome: watch::channel(None).0,
             cancel: CancellationToken::new(),
+            ended: CancellationToken::new(),
+            start: watch::channel(StartRecord::Pending).0,
         }
     }
 
@@ -157,7 +176,37 @@ impl Live {
         (rest, state.subscribe())
     }
 
-    /// Sets the outcome; subscribers waiting on it wake up.
+    /// Says whether the starting row is durable.
+    pub(crate) fn set_start(&self, record: StartRecord) {
+        self.start.send_replace(record);
+    }
+
+    /// Waits until the starting row is durable (true) or known not to be (false). Whoever
+    /// shows a client the generation's id or text waits for this first.
+    pub async fn start_recorded(&self) -> bool {
+        let mut start = self.start.subscribe();
+        match start
+            .wait_for(|record| *record != StartRecord::Pending)
+            .await
+        {
+            Ok(record) => *record == StartRecord::Durable,
+            // The sender lives in `self`, so this cannot happen while we hold `self`.
+            Err(_) => false,
+        }
+    }
+
+    /// Says the task has queued its final row.
+    pub(crate) fn mark_ended(&self) {
+        self.ended.cancel();
+    }
+
+    /// Waits until the task has queued its final row (the outcome may wait on the database).
+    pub(crate) async fn ended(&self) {
+        self.ended.cancelled().await;
+    }
+
+    /// Sets the outcome; subscribers waiting on it wake up. Only once the final row is
+    /// durable: whoever sees the outcome may tell a client.
     pub fn finish(&self, outcome: Outcome) {
         self.outcome.send_replace(Some(Arc::new(outcome)));
     }
@@ -187,6 +236,37 @@ impl Live {
 }
 
 impl Outcome {
+    /// What a client hears of a generation whose final row could not be stored: an error,
+    /// without the answer (which would be lost with the process).
+    pub fn not_recorded(ended: Outcome) -> Outcome {
+        Outcome {
+            status: "error",
+            content: String::new(),
+            embeddings: Vec::new(),
+            image_count: 0,
+            error: Some(Failure {
+                code: "not_recorded".into(),
+                message: "The answer could not be saved, so it is not shown. Try again.".into(),
+                upstream_status: None,
+            }),
+            ..ended
+        }
+    }
+
+    /// What a client hears of a streamed generation whose starting row could not be stored:
+    /// it was cancelled before anything of it was shown.
+    pub fn start_not_recorded() -> Outcome {
+        Outcome {
+            status: "error",
+            error: Some(Failure {
+                code: "storage_unavailable".into(),
+                message: "Generations cannot be saved right now, so this one was stopped. Try again in a moment.".into(),
+                upstream_status: None,
+            }),
+            ..Outcome::interrupted(String::new())
+        }
+    }
+
     pub fn interrupted(content: String) -> Outcome {
         Outcome {
             status: "interrupted",

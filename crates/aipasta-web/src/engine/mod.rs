@@ -5,6 +5,8 @@
 //!
 //! Invariants:
 //! - every generation gets a row: `pending` when it starts, its final status when it ends;
+//! - a client is answered only from durable rows: a stream's id once its starting row is
+//!   committed, any answer once its final row is (see [`Recorder`]);
 //! - retries happen only before the first token; after it, a failure ends the generation
 //!   with what was produced kept;
 //! - no database query on the hot path other than the recorder's batched writes.
@@ -18,6 +20,7 @@ pub mod upstreams;
 mod usage;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -31,8 +34,8 @@ use aipasta_store::catalog::ModelRow;
 use aipasta_store::generations::{GenerationRow, GenerationWrite, mark_interrupted, touch_pending};
 use aipasta_store::{Backend, Db};
 
-pub use live::{Failure, Live, LiveEvent, Outcome, Subscription};
-pub use recorder::Recorder;
+pub use live::{Failure, Live, LiveEvent, Outcome, StartRecord, Subscription};
+pub use recorder::{NotRecorded, Recorder, WriteFailure};
 pub use upstreams::{EnvEndpoint, Network, ProviderDirectory, ProviderSettings};
 pub use usage::{Allowance, UsageMeter};
 
@@ -48,6 +51,12 @@ pub struct EngineSettings {
     /// The longest single wait before a retry (`Retry-After` or a loading model's
     /// `estimated_time` beyond it means: give up on this model, try the next).
     pub max_retry_wait: Duration,
+    /// How long a shutdown may take in all: running generations get up to half of it (at most
+    /// 10 s), writing what they produced gets the rest.
+    pub shutdown_timeout: Duration,
+    /// Where generations that cannot be written before shutdown's time runs out are kept
+    /// (JSON lines, replayed at the next start); `None` loses them.
+    pub spill_file: Option<PathBuf>,
 }
 
 impl Default for EngineSettings {
@@ -58,6 +67,8 @@ impl Default for EngineSettings {
             max_attempts: 3,
             base_backoff: Duration::from_millis(250),
             max_retry_wait: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(20),
+            spill_file: None,
         }
     }
 }
@@ -113,6 +124,8 @@ pub struct Plan {
 /// How often running generations refresh their rows, and how stale a pending row must be
 /// before a sweep (on a shared database) takes it for an orphan.
 const HEARTBEAT: Duration = Duration::from_secs(30);
+/// The longest running generations may go on after a shutdown signal.
+const GENERATION_GRACE: Duration = Duration::from_secs(10);
 const ORPHANED_AFTER: Duration = Duration::from_secs(120);
 
 pub struct Engine {
@@ -130,6 +143,8 @@ pub struct Engine {
     /// takes them out then, so reads and reattaches find either this or the finished row.
     running: Running,
     shutting_down: AtomicBool,
+    /// Set once the shutdown has run: a second call waits for the first.
+    stopped: tokio::sync::OnceCell<()>,
 }
 
 impl Engine {
@@ -153,7 +168,9 @@ impl Engine {
         let running = Running::default();
         let forget = running.clone();
         let engine = Arc::new(Engine {
-            recorder: Recorder::start(db.clone(), move |written| forget.remove_finished(written)),
+            recorder: Recorder::start(db.clone(), settings.spill_file.clone(), move |written| {
+                forget.remove_finished(written)
+            }),
             db,
             directory: ProviderDirectory::new(settings.providers.clone(), keys),
             settings,
@@ -162,6 +179,7 @@ impl Engine {
             usage: UsageMeter::default(),
             running,
             shutting_down: AtomicBool::new(false),
+            stopped: tokio::sync::OnceCell::new(),
         });
         tokio::spawn(heartbeat(Arc::downgrade(&engine)));
         engine
@@ -171,7 +189,11 @@ impl Engine {
         self.running.lock()
     }
 
-    /// Starts a generation; it runs whether or not anyone stays attached.
+    /// Starts a generation; it runs whether or not anyone stays attached. A streamed
+    /// generation's id is shown to its client at once, so its starting row is committed
+    /// before anything of it is shown ([`Live::start_recorded`]; the upstream call is under
+    /// way meanwhile); a whole answer's start is recorded quietly, since its id is seen only
+    /// with the answer, which waits for the final row.
     pub async fn start_generation(self: &Arc<Self>, plan: Plan) -> Arc<Live> {
         let created_at = now_ms();
         let model = plan.candidates.first().map(|c| c.model.clone());
@@ -182,12 +204,25 @@ impl Engine {
             created_at,
         ));
         self.running().insert(live.id.clone(), live.clone());
-        self.recorder
-            .record(GenerationWrite {
-                row: pending_row(&live, &plan, created_at),
-                finished: None,
-            })
-            .await;
+        let start = GenerationWrite {
+            row: pending_row(&live, &plan, created_at),
+            finished: None,
+        };
+        if plan.stream {
+            let durable = self.recorder.record(start).await;
+            let started = live.clone();
+            tokio::spawn(async move {
+                if durable.wait().await.is_ok() {
+                    started.set_start(StartRecord::Durable);
+                } else {
+                    started.cancel();
+                    started.set_start(StartRecord::Failed);
+                }
+            });
+        } else {
+            self.recorder.record_start_quietly(start).await;
+            live.set_start(StartRecord::Durable);
+        }
         tokio::spawn(run::run(self.clone(), live.clone(), plan));
         live
     }
@@ -213,22 +248,38 @@ impl Engine {
         mark_interrupted(db, stale_before).await
     }
 
-    /// Stops taking part: generations still running after `grace` are ended as
-    /// `interrupted` (their partial text kept), then everything is written.
-    pub async fn shutdown(&self, grace: Duration) {
-        let deadline = tokio::time::Instant::now() + grace;
-        while tokio::time::Instant::now() < deadline && self.unfinished() > 0 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.shutting_down.store(true, Ordering::SeqCst);
-        let remaining: Vec<Arc<Live>> = self.running().values().cloned().collect();
-        for live in &remaining {
-            live.cancel();
-        }
-        for live in remaining {
-            let _ = tokio::time::timeout(Duration::from_secs(2), live.wait()).await;
-        }
-        self.recorder.flush().await;
+    /// Why generations cannot be recorded right now, if they cannot: new ones are refused
+    /// meanwhile rather than answered and held.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.recorder.failure()
+    }
+
+    /// Stops taking part, by `deadline`: generations still running halfway there are ended
+    /// as `interrupted` (their partial text kept), then everything is written; what the
+    /// database has not taken by the deadline goes to the spill file. A second call waits for
+    /// the first.
+    pub async fn shutdown(&self, deadline: tokio::time::Instant) {
+        self.stopped
+            .get_or_init(|| async {
+                let now = tokio::time::Instant::now();
+                let grace = deadline.saturating_duration_since(now) / 2;
+                let cutoff = now + grace.min(GENERATION_GRACE);
+                while tokio::time::Instant::now() < cutoff && self.unfinished() > 0 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                self.shutting_down.store(true, Ordering::SeqCst);
+                let remaining: Vec<Arc<Live>> = self.running().values().cloned().collect();
+                for live in &remaining {
+                    live.cancel();
+                }
+                // Their final rows are queued as they end; the close below writes them.
+                for live in remaining {
+                    let _ = tokio::time::timeout_at(cutoff + Duration::from_secs(2), live.ended())
+                        .await;
+                }
+                self.recorder.close(deadline).await;
+            })
+            .await;
     }
 
     fn unfinished(&self) -> usize {

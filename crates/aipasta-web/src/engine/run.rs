@@ -12,6 +12,7 @@ use aipasta_store::generations::{Finished, GenerationWrite};
 
 use super::cost::{cost_of, estimate_tokens};
 use super::live::{Failure, Live, Outcome};
+use super::recorder::NotRecorded;
 use super::{Candidate, Engine, Plan, pending_row};
 
 /// What the call produced, kept across attempts and read after a cancel.
@@ -347,7 +348,7 @@ async fn finish(
         .usage
         .add(&plan.user_id, row.prompt_tokens + row.completion_tokens);
     let image_count = progress.images.len();
-    engine
+    let durable = engine
         .recorder
         .record(GenerationWrite {
             row,
@@ -360,8 +361,9 @@ async fn finish(
             }),
         })
         .await;
+    live.mark_ended();
     metrics::counter!("aipasta_generations_total", "status" => status).increment(1);
-    live.finish(Outcome {
+    let outcome = Outcome {
         status,
         content,
         finish_reason: progress.finish_reason,
@@ -375,7 +377,13 @@ async fn finish(
         image_count,
         embeddings: progress.embeddings,
         error,
-    });
+    };
+    // Nobody hears how it ended before that is stored: a client is never given an answer
+    // that a crash could still lose.
+    match durable.wait().await {
+        Ok(()) => live.finish(outcome),
+        Err(NotRecorded) => live.finish(Outcome::not_recorded(outcome)),
+    }
 }
 
 fn millis(duration: Duration) -> i64 {

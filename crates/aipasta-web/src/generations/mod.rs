@@ -38,6 +38,10 @@ pub async fn begin(
     unsupported: Unsupported,
     client: &ClientInfo,
 ) -> Result<Arc<Live>, ApiError> {
+    // Refused up front rather than answered and held until the database takes it again.
+    if let Some(failure) = state.engine.write_failure() {
+        return Err(storage_unavailable(&failure.reason));
+    }
     let model = state
         .models
         .get(&state.db, model_ref)
@@ -105,6 +109,17 @@ pub async fn begin(
         user_agent: client.user_agent.clone(),
     };
     Ok(state.engine.start_generation(plan).await)
+}
+
+/// Generations cannot be recorded right now (the database is down, or its disk is full).
+fn storage_unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(%cause, "a generation was refused: generations cannot be recorded");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        "Generations cannot be saved right now, so none is started. Try again in a moment.",
+    )
+    .with_retry_after(crate::error::DATABASE_RETRY_AFTER_SECONDS)
 }
 
 fn check_available(model: &ModelRow) -> Result<(), ApiError> {

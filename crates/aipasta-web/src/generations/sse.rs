@@ -48,7 +48,11 @@ struct Attached {
 
 impl Attached {
     async fn next(&mut self) -> Option<Event> {
-        if let Some(start) = self.start.take() {
+        // The id is shown only once the starting row is durable; a start that could not be
+        // stored is followed straight by its error.
+        if let Some(start) = self.start.take()
+            && self.follower.wait_for_start().await
+        {
             return Some(start);
         }
         Some(match self.follower.next().await? {
@@ -103,6 +107,8 @@ pub struct Follower {
     sent: usize,
     queue: VecDeque<Followed>,
     ended: bool,
+    /// Whether the starting row is durable, once known (checked before anything is yielded).
+    start_durable: Option<bool>,
 }
 
 impl Follower {
@@ -119,7 +125,26 @@ impl Follower {
             sent,
             queue,
             ended: false,
+            start_durable: None,
         }
+    }
+
+    /// Waits until the generation's starting row is durable; false when it could not be
+    /// stored, and the follower then yields only the failure.
+    pub async fn wait_for_start(&mut self) -> bool {
+        if let Some(durable) = self.start_durable {
+            return durable;
+        }
+        let durable = self.live.start_recorded().await;
+        self.start_durable = Some(durable);
+        if durable {
+            return true;
+        }
+        self.queue.clear();
+        self.queue
+            .push_back(Followed::End(Arc::new(Outcome::start_not_recorded())));
+        self.ended = true;
+        false
     }
 
     /// The generation followed.
@@ -129,6 +154,9 @@ impl Follower {
 
     /// The next piece, or `None` after the end.
     pub async fn next(&mut self) -> Option<Followed> {
+        if self.start_durable.is_none() {
+            self.wait_for_start().await;
+        }
         loop {
             if let Some(item) = self.queue.pop_front() {
                 return Some(item);

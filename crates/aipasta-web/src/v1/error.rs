@@ -31,6 +31,8 @@ pub struct OpenAiError {
     pub kind: &'static str,
     pub param: Option<String>,
     pub code: Option<Cow<'static, str>>,
+    /// Seconds to wait before retrying (`Retry-After`), when the client should.
+    pub retry_after: Option<u64>,
 }
 
 pub type V1Result<T> = Result<T, OpenAiError>;
@@ -48,6 +50,7 @@ impl OpenAiError {
             kind,
             param: None,
             code: Some(code.into()),
+            retry_after: None,
         }
     }
 
@@ -113,14 +116,23 @@ pub const INVALID_REQUEST: &str = "invalid_request_error";
 
 impl IntoResponse for OpenAiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
 /// The engine's and the plan's errors (`ApiError`), in OpenAI's terms.
 impl From<ApiError> for OpenAiError {
     fn from(error: ApiError) -> OpenAiError {
-        translate(error.status, &error.code, error.message)
+        OpenAiError {
+            retry_after: error.retry_after,
+            ..translate(error.status, &error.code, error.message)
+        }
     }
 }
 
@@ -191,6 +203,7 @@ fn translate(status: StatusCode, code: &str, message: String) -> OpenAiError {
             None
         },
         code: Some(code),
+        retry_after: None,
     }
 }
 

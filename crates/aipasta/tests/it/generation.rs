@@ -482,7 +482,9 @@ async fn a_generation_whose_account_is_deleted_while_it_runs_holds_back_no_other
                 .await
                 .unwrap()
         );
-        read_until(&mut response, &mut buffer, "done").await;
+        // Its end cannot be stored, so its client is not given it as an answer.
+        let failed = read_until(&mut response, &mut buffer, "error").await;
+        assert_eq!(failed["code"], "not_recorded", "{backend:?}: {failed}");
         let (status, body) = generate(&app, &other, json!({"prompt": "still there?"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -555,14 +557,17 @@ async fn a_write_the_database_rejects_is_left_out_and_the_rest_of_its_batch_writ
         let mut accepted = model.clone();
         accepted.id = "recorded-beside-it".into();
 
-        let recorder = aipasta_web::engine::Recorder::start(app.db.clone(), |_| {});
+        let recorder = aipasta_web::engine::Recorder::start(app.db.clone(), None, |_| {});
+        let mut durable = Vec::new();
         for row in [refused, accepted] {
-            recorder
-                .record(GenerationWrite {
-                    row,
-                    finished: Some(Default::default()),
-                })
-                .await;
+            durable.push(
+                recorder
+                    .record(GenerationWrite {
+                        row,
+                        finished: Some(Default::default()),
+                    })
+                    .await,
+            );
         }
         tokio::time::timeout(Duration::from_secs(15), recorder.flush())
             .await
@@ -577,6 +582,15 @@ async fn a_write_the_database_rejects_is_left_out_and_the_rest_of_its_batch_writ
             beside.map(|row| row.status),
             Some(model.status),
             "{backend:?}"
+        );
+        let [refused, accepted] = <[_; 2]>::try_from(durable).ok().unwrap();
+        assert!(
+            refused.wait().await.is_err(),
+            "{backend:?}: the refused write is not durable"
+        );
+        assert!(
+            accepted.wait().await.is_ok(),
+            "{backend:?}: the other one is"
         );
     }
 }

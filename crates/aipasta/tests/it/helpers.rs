@@ -16,8 +16,9 @@ pub struct TestApp {
     pub db: Db,
     /// The running app's state (its engine, caches), for tests that look inside.
     pub state: AppState,
-    _database: TestDatabase,
-    _shutdown: oneshot::Sender<()>,
+    pub database: TestDatabase,
+    shutdown: oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestApp {
@@ -65,6 +66,11 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
             .await
             .expect("seed categories");
     }
+    serve_app(database, db, config).await
+}
+
+/// Serves the app on an existing database (a restart), with `config`.
+pub async fn serve_app(database: TestDatabase, db: Db, config: WebConfig) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -72,13 +78,15 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
     let state = AppState::new(db.clone(), config);
     let app_state = state.clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let served = tokio::spawn(async move {
         let signal = async {
             let _ = stopped.await;
         };
-        if let Err(error) = aipasta_web::serve(listener, state, signal).await {
+        let served = aipasta_web::serve(listener, state, signal).await;
+        if let Err(error) = &served {
             eprintln!("test server stopped: {error}");
         }
+        served
     });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -89,8 +97,19 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
         client,
         db,
         state: app_state,
-        _database: database,
-        _shutdown: shutdown,
+        database,
+        shutdown,
+        served,
+    }
+}
+
+impl TestApp {
+    /// Shuts the app down as a SIGTERM would and waits until `serve` has returned; answers
+    /// what `serve` answered and the database, for a restart.
+    pub async fn stop(self) -> (std::io::Result<()>, TestDatabase) {
+        let _ = self.shutdown.send(());
+        let served = self.served.await.expect("the server task");
+        (served, self.database)
     }
 }
 
@@ -208,6 +227,7 @@ pub fn mock_provider_config(mock: &aipasta_mock::MockServer) -> WebConfig {
             max_attempts: 3,
             base_backoff: Duration::from_millis(10),
             max_retry_wait: Duration::from_secs(2),
+            ..EngineSettings::default()
         },
         ..WebConfig::default()
     }

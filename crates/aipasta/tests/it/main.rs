@@ -10,6 +10,8 @@ mod browser_playground;
 mod catalog;
 mod catalog_sync;
 mod config;
+mod crash;
+mod durability;
 mod generation;
 mod helpers;
 mod http;
