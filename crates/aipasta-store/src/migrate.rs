@@ -77,6 +77,12 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0005_catalog_index_in_memory.sql"),
         ),
     },
+    // The playground's recent runs, from a partial index of playground rows only.
+    Migration::portable(
+        9,
+        "playground runs",
+        include_str!("../migrations/0009_playground_runs.sql"),
+    ),
 ];
 
 /// What a migration run did.

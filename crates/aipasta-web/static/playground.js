@@ -1,7 +1,9 @@
 // AI Pasta — the playground. The page works without this script (the form posts and the server
 // renders the answer); with it, answers stream in through POST /api/ai/stream, read and parsed
-// here as Server-Sent Events. Model output is only ever inserted as text while it streams; the
-// final answer is rendered to sanitised HTML by the server (POST /api/playground/render).
+// here as Server-Sent Events. Model output never becomes HTML here: while it streams, the text
+// so far is rendered to sanitised HTML by the server (POST /api/playground/render, throttled)
+// and the newest text is shown as plain text until the next rendering; the final answer is
+// rendered the same way. Embedding posts the form (a vector is not streamed).
 
 const form = document.getElementById("pg-form");
 const turns = document.getElementById("pg-turns");
@@ -12,7 +14,12 @@ const regenerateButton = document.getElementById("pg-regenerate");
 const editButton = document.getElementById("pg-edit");
 const status = document.getElementById("pg-status");
 const modelName = document.querySelector(".pg-head h1")?.textContent ?? "Model";
-const RENDER_EVERY_MS = 300;
+// A rendering while streaming at most this often, and less often as the answer grows (each one
+// sends the whole text). Slower than the API rate limit's refill (2 a second), so a long answer
+// never uses up the account's allowance for the next request.
+const RENDER_EVERY_MS = 700;
+const RENDER_MS_PER_KB = 25;
+const FIRST_RENDER_MS = 150;
 
 /** The running generation: its id, the controller of its fetch, and its answer element. */
 let running = null;
@@ -58,10 +65,56 @@ function currentParameters() {
       if (stops.length) parameters.stop = stops;
       continue;
     }
+    if (input.type === "text") {
+      parameters[input.name] = value;
+      continue;
+    }
     const number = Number(value);
     if (Number.isFinite(number) && number !== Number(input.dataset.default)) parameters[input.name] = number;
   }
   return parameters;
+}
+
+/** What is wrong with a parameter's value, in the server's words; "" when nothing is. */
+function problemWith(input) {
+  const validity = input.validity;
+  if (validity.valid) return "";
+  const label = document.querySelector(`label[for="${CSS.escape(input.id)}"]`)?.textContent ?? input.name;
+  if (validity.badInput) return `${label} must be a number.`;
+  if (validity.rangeUnderflow || validity.rangeOverflow) {
+    if (input.min !== "" && input.max !== "") return `${label} must be between ${input.min} and ${input.max}.`;
+    return validity.rangeUnderflow ? `${label} must be at least ${input.min}.` : `${label} must be at most ${input.max}.`;
+  }
+  if (validity.stepMismatch) return `${label} must be a whole number.`;
+  if (validity.tooLong) return `${label} takes at most ${input.maxLength} characters.`;
+  return input.validationMessage;
+}
+
+/** Shows (or clears) the message next to a parameter; answers whether it is fine. */
+function checkParameter(input) {
+  const message = problemWith(input);
+  const box = document.getElementById(`${input.id}-error`);
+  if (box) {
+    box.textContent = message;
+    box.hidden = !message;
+  }
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  return !message;
+}
+
+/** Checks every parameter before sending; the first refused one is shown and focused. */
+function parametersAreValid() {
+  let first = null;
+  for (const input of paramInputs()) {
+    if (!checkParameter(input) && !first) first = input;
+  }
+  if (!first) return true;
+  const closed = first.closest("details:not([open])");
+  if (closed) closed.open = true;
+  first.focus();
+  announce(document.getElementById(`${first.id}-error`)?.textContent ?? "Check the parameters.");
+  return false;
 }
 
 function applyParameters(parameters) {
@@ -165,29 +218,47 @@ function snake(name) {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** The same snippets as `snippets.rs`, for the form as it is now. */
 function buildSnippets() {
   const base = location.origin;
+  const mode = form.dataset.mode;
   const prompt = promptBox.value.trim() || "Hello!";
   const system = document.getElementById("pg-system")?.value.trim() ?? "";
   const parameters = currentParameters();
-  const own = { model: form.dataset.model, mode: form.dataset.mode, prompt };
+  const own = { model: form.dataset.model, mode, prompt };
   if (system) own.systemPrompt = system;
   if (Object.keys(parameters).length) own.parameters = parameters;
-  const messages = system ? [{ role: "system", content: system }] : [];
-  messages.push({ role: "user", content: prompt });
-  const v1 = { model: form.dataset.model, messages };
-  for (const [name, value] of Object.entries(parameters)) v1[snake(name)] = value;
   const ownJson = JSON.stringify(own, null, 2);
-  const v1Json = JSON.stringify(v1, null, 2);
+  const [pyRead, jsRead] = mode === "image" ? ['["data"]["images"]', ".data.images"] : ['["data"]["content"]', ".data.content"];
   const quote = (s) => s.replaceAll("'", "'\\''");
-  return {
+  const all = {
     curl: `curl ${base}/api/ai/generate \\\n  -H "Authorization: Bearer $AIPASTA_API_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '${quote(ownJson)}'`,
-    python: `import os, requests\n\nresponse = requests.post(\n    "${base}/api/ai/generate",\n    headers={"Authorization": f"Bearer {os.environ['AIPASTA_API_KEY']}"},\n    json=${ownJson},\n)\nprint(response.json()["data"]["content"])`,
-    javascript: `const response = await fetch("${base}/api/ai/generate", {\n  method: "POST",\n  headers: {\n    Authorization: \`Bearer \${process.env.AIPASTA_API_KEY}\`,\n    "Content-Type": "application/json",\n  },\n  body: JSON.stringify(${ownJson}),\n});\nconsole.log((await response.json()).data.content);`,
-    "v1-curl": `curl ${base}/v1/chat/completions \\\n  -H "Authorization: Bearer $AIPASTA_API_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '${quote(v1Json)}'`,
-    "v1-python": `import os\nfrom openai import OpenAI\n\nclient = OpenAI(base_url="${base}/v1", api_key=os.environ["AIPASTA_API_KEY"])\ncompletion = client.chat.completions.create(**${v1Json})\nprint(completion.choices[0].message.content)`,
-    "v1-javascript": `import OpenAI from "openai";\n\nconst client = new OpenAI({ baseURL: "${base}/v1", apiKey: process.env.AIPASTA_API_KEY });\nconst completion = await client.chat.completions.create(${v1Json});\nconsole.log(completion.choices[0].message.content);`,
+    python: `import os, requests\n\nresponse = requests.post(\n    "${base}/api/ai/generate",\n    headers={"Authorization": f"Bearer {os.environ['AIPASTA_API_KEY']}"},\n    json=${ownJson},\n)\nprint(response.json()${pyRead})`,
+    javascript: `const response = await fetch("${base}/api/ai/generate", {\n  method: "POST",\n  headers: {\n    Authorization: \`Bearer \${process.env.AIPASTA_API_KEY}\`,\n    "Content-Type": "application/json",\n  },\n  body: JSON.stringify(${ownJson}),\n});\nconsole.log((await response.json())${jsRead});`,
   };
+  let v1;
+  if (mode === "image") {
+    const body = { model: form.dataset.model, prompt };
+    if (parameters.width !== undefined && parameters.height !== undefined) body.size = `${parameters.width}x${parameters.height}`;
+    v1 = ["images/generations", body, "images.generate", "data[0].b64_json[:60]", "data[0].b64_json.slice(0, 60)"];
+  } else if (mode === "embed") {
+    const body = { model: form.dataset.model, input: prompt };
+    v1 = ["embeddings", body, "embeddings.create", "data[0].embedding[:8]", "data[0].embedding.slice(0, 8)"];
+  } else if (mode !== "summarize" && mode !== "translate") {
+    const messages = system ? [{ role: "system", content: system }] : [];
+    messages.push({ role: "user", content: prompt });
+    const body = { model: form.dataset.model, messages };
+    for (const [name, value] of Object.entries(parameters)) body[snake(name)] = value;
+    v1 = ["chat/completions", body, "chat.completions.create", "choices[0].message.content", "choices[0].message.content"];
+  }
+  if (v1) {
+    const [path, body, call, pyResult, jsResult] = v1;
+    const v1Json = JSON.stringify(body, null, 2);
+    all["v1-curl"] = `curl ${base}/v1/${path} \\\n  -H "Authorization: Bearer $AIPASTA_API_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '${quote(v1Json)}'`;
+    all["v1-python"] = `import os\nfrom openai import OpenAI\n\nclient = OpenAI(base_url="${base}/v1", api_key=os.environ["AIPASTA_API_KEY"])\nresult = client.${call}(**${v1Json})\nprint(result.${pyResult})`;
+    all["v1-javascript"] = `import OpenAI from "openai";\n\nconst client = new OpenAI({ baseURL: "${base}/v1", apiKey: process.env.AIPASTA_API_KEY });\nconst result = await client.${call}(${v1Json});\nconsole.log(result.${jsResult});`;
+  }
+  return all;
 }
 
 let snippetTimer = 0;
@@ -273,13 +344,21 @@ function conversation() {
     .map((turn) => ({ role: turn.dataset.role, content: turn.dataset.raw ?? "" }));
 }
 
+/**
+ * Each button is shown exactly when it can act: Stop while a generation runs; in chat, once
+ * nothing runs, Regenerate after an answer (after an error, the error's Retry does it) and
+ * "Edit last message" after an answer or an error.
+ */
 function refreshTurnButtons() {
   const chat = form.dataset.mode === "chat";
   const items = turns.querySelectorAll(".pg-turn");
   const last = items[items.length - 1];
   const idle = running === null && !form.hasAttribute("data-disabled");
-  regenerateButton.hidden = !(idle && chat && last?.dataset.role === "assistant");
-  editButton.hidden = regenerateButton.hidden;
+  const answered = last?.dataset.role === "assistant";
+  const failed = answered && last.querySelector(".pg-error") !== null;
+  const asked = answered && last.previousElementSibling?.dataset.role === "user";
+  regenerateButton.hidden = !(idle && chat && answered && !failed);
+  editButton.hidden = !(idle && chat && asked);
   stopButton.hidden = running === null;
   sendButton.disabled = running !== null || form.hasAttribute("data-disabled");
 }
@@ -290,7 +369,7 @@ async function renderMarkdown(markdown) {
     headers: jsonHeaders(),
     body: JSON.stringify({ markdown }),
   });
-  if (!response.ok) throw new Error("render failed");
+  if (!response.ok) throw Object.assign(new Error("render failed"), { status: response.status });
   return (await response.json()).html;
 }
 
@@ -348,6 +427,61 @@ async function readEvents(response, onEvent) {
   }
 }
 
+/**
+ * Renders an answer while it streams: the server's rendering of the text so far (`html`), then
+ * the text that arrived since as plain text (`tail`). One rendering at a time, throttled; a
+ * refused one (rate limit, size) stops the previews and the plain text stays until the end.
+ */
+function livePreview(body) {
+  const html = document.createElement("div");
+  html.className = "pg-live-html";
+  const tail = document.createElement("span");
+  tail.className = "pg-live-tail";
+  let text = "";
+  let shown = 0;
+  let timer = 0;
+  let busy = false;
+  let stopped = false;
+  let last = performance.now() - RENDER_EVERY_MS + FIRST_RENDER_MS;
+  const interval = () => RENDER_EVERY_MS + (text.length / 1024) * RENDER_MS_PER_KB;
+  const schedule = () => {
+    if (timer || busy || stopped || text.length === shown) return;
+    timer = setTimeout(renderNow, Math.max(0, last + interval() - performance.now()));
+  };
+  const renderNow = async () => {
+    timer = 0;
+    busy = true;
+    last = performance.now();
+    const snapshot = text;
+    try {
+      const rendered = await renderMarkdown(snapshot);
+      if (stopped) return;
+      html.innerHTML = rendered;
+      shown = snapshot.length;
+      tail.textContent = text.slice(shown);
+    } catch (error) {
+      if (error.status) stopped = true;
+    } finally {
+      busy = false;
+      schedule();
+    }
+  };
+  return {
+    add(piece) {
+      if (!text) body.replaceChildren(html, tail);
+      text += piece;
+      tail.append(document.createTextNode(piece));
+      // Many small text nodes are merged now and then.
+      if (tail.childNodes.length > 256) tail.textContent = text.slice(shown);
+      schedule();
+    },
+    end() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Follows one generation's stream into `answer`; `retry` resends the same request. */
 async function follow(response, answer, retry) {
   const body = answer.querySelector(".pg-md");
@@ -355,43 +489,30 @@ async function follow(response, answer, retry) {
   typing.className = "pg-typing";
   typing.setAttribute("aria-label", "The model is thinking");
   typing.append(document.createElement("span"), document.createElement("span"), document.createElement("span"));
-  body.textContent = "";
-  body.append(typing);
+  body.replaceChildren(typing);
+  const preview = livePreview(body);
   let text = "";
   let ended = false;
-  let lastRender = 0;
-  let rendering = false;
+  const end = (summary, error) => {
+    ended = true;
+    preview.end();
+    finish(answer, text, summary, error, retry);
+  };
   const onEvent = (name, data) => {
     if (name === "start") {
       running.id = data.id;
       answer.dataset.generation = data.id;
       sessionStorage.setItem(runningKey(), JSON.stringify({ id: data.id, prompt: running.prompt ?? "" }));
     } else if (name === "delta") {
-      if (!text) typing.remove();
-      text += data.content ?? "";
+      const piece = data.content ?? "";
+      if (!piece) return;
+      text += piece;
       answer.dataset.raw = text;
-      body.append(document.createTextNode(data.content ?? ""));
-      // Many small text nodes are merged now and then; the page never re-renders earlier turns.
-      if (body.childNodes.length > 256) body.textContent = text;
-      // A throttled rendered preview for long answers: at most every 300 ms, one at a time.
-      const now = performance.now();
-      if (!rendering && now - lastRender > RENDER_EVERY_MS && text.length > 400) {
-        rendering = true;
-        lastRender = now;
-        const snapshot = text;
-        renderMarkdown(snapshot)
-          .then((html) => {
-            if (!ended && text === snapshot) body.innerHTML = html;
-          })
-          .catch(() => {})
-          .finally(() => (rendering = false));
-      }
+      preview.add(piece);
     } else if (name === "done") {
-      ended = true;
-      finish(answer, text, data, null, retry);
+      end(data, null);
     } else if (name === "error") {
-      ended = true;
-      finish(answer, text, data.generation ?? {}, data.message ?? "The generation failed.", retry);
+      end(data.generation ?? {}, data.message ?? "The generation failed.");
     }
   };
   try {
@@ -399,9 +520,7 @@ async function follow(response, answer, retry) {
   } catch {
     // A cut connection is reported below.
   }
-  if (!ended) {
-    finish(answer, text, {}, "The connection was cut before the answer finished.", retry);
-  }
+  if (!ended) end({}, "The connection was cut before the answer finished.");
 }
 
 async function finish(answer, text, summary, error, retry) {
@@ -517,6 +636,13 @@ function send() {
     announce("Write a prompt first.");
     return;
   }
+  if (!parametersAreValid()) return;
+  if (form.hasAttribute("data-whole")) {
+    // Answered whole and shown by the server: the form posts (see the submit handler).
+    announce("Sending…");
+    form.submit();
+    return;
+  }
   if (form.dataset.mode !== "chat") turns.textContent = "";
   // A failed last turn is dropped before sending again.
   for (const failed of turns.querySelectorAll(".pg-turn .pg-error")) {
@@ -532,6 +658,8 @@ function send() {
     window.history.replaceState(null, "", url);
   }
   start(buildRequest(prompt));
+  // Ready for the next message (or to change this one) while the answer streams.
+  promptBox.focus();
 }
 
 async function stop() {
@@ -647,6 +775,10 @@ function setUp() {
   setUpPresets();
   setUpCodePanel();
   decorate(turns);
+  // The script checks the parameters itself, with its message next to the field (the browser's
+  // own check cannot show one inside a closed "Advanced" section).
+  form.noValidate = true;
+  for (const input of paramInputs()) input.addEventListener("change", () => checkParameter(input));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     send();

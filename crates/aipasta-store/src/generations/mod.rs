@@ -6,10 +6,12 @@
 //! is upserted when it starts (`pending`) and again when it ends, and a batch that holds both
 //! writes only the last. Counters move only when a generation ends, in the same transaction.
 
+mod runs;
 mod sessions;
 pub mod spill;
 mod write;
 
+pub use runs::{RUN_EXCERPT_CHARS, RunSummary, recent_runs};
 pub use sessions::{SessionSummary, latest_in_session, list_sessions, recent_models};
 
 pub use write::{Finished, GenerationWrite, MissingReferences, missing_references, write_batch};

@@ -1,5 +1,6 @@
-//! The playground: `/playground` (a model picker) and `/models/{id}/playground` (run a model in
-//! chat, text, code or image mode). The page works without JavaScript (a form that posts and
+//! The playground: `/playground` (a model picker), `/models/{id}/playground` (run a model in
+//! chat, text, code, image, summarise, translate or embed mode) and `/playground/runs/{id}` (a
+//! past run, to read and run again). The page works without JavaScript (a form that posts and
 //! shows the answer, rendered on the server); `static/playground.js` streams answers through
 //! `/api/ai/stream` instead. Also the playground's small JSON API: rendering markdown the same
 //! way the page does, and the account's parameter presets.
@@ -7,7 +8,9 @@
 mod api;
 mod form;
 mod highlight;
+mod modes;
 mod page;
+mod runs;
 mod snippets;
 
 pub use page::open;
@@ -18,6 +21,7 @@ pub fn routes() -> Routes {
     use Access::{Public, User};
     Routes::new()
         .get("/playground", Public, page::picker)
+        .get("/playground/runs/{id}", User, runs::view)
         // Model ids contain slashes: `GET /models/{id}/playground` is served by the catalog's
         // `/models/{*rest}` handler (which calls [`open`]); the form posts to the same path.
         .post("/models/{*rest}", User, page::run)

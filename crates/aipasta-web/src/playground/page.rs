@@ -16,6 +16,8 @@ use aipasta_store::generations::{self as stored, GenerationRow};
 use aipasta_store::presets;
 
 use super::form::{self, Control};
+use super::modes;
+use super::runs::{self, RunLink};
 use super::snippets::{self, Snippet};
 use crate::auth::api::ClientInfo;
 use crate::auth::{Caller, Identity};
@@ -28,6 +30,11 @@ use crate::state::AppState;
 
 /// Conversations listed beside the playground.
 const CONVERSATIONS: i64 = 30;
+/// Recent runs listed on the picker (every model) and on a model's page (that model's).
+const RUNS_ON_PICKER: i64 = 12;
+const RUNS_ON_MODEL: i64 = 8;
+/// The values of a vector shown before "Copy" and "Download" offer the rest.
+const VECTOR_PREVIEW: usize = 8;
 
 pub struct ModeTab {
     pub value: &'static str,
@@ -48,6 +55,51 @@ pub struct TurnView {
     pub error: Option<String>,
     pub images: Vec<String>,
     pub generation_id: String,
+    pub embedding: Option<EmbeddingView>,
+}
+
+/// An embedding's answer: its size, its first values, and the whole vector to copy or download
+/// (a `data:` link, so the download works without JavaScript and nothing is stored).
+pub struct EmbeddingView {
+    pub dimensions: usize,
+    /// More than one vector: token-level features, one per token.
+    pub vectors: usize,
+    pub first: String,
+    /// The first vector as a JSON array (or every vector, an array of arrays).
+    pub json: String,
+    pub download: String,
+}
+
+impl EmbeddingView {
+    fn of(vectors: &[Vec<f32>]) -> Option<EmbeddingView> {
+        let first = vectors.first()?;
+        let json = if vectors.len() == 1 {
+            serde_json::to_string(first)
+        } else {
+            serde_json::to_string(vectors)
+        }
+        .ok()?;
+        let mut preview: Vec<String> = first
+            .iter()
+            .take(VECTOR_PREVIEW)
+            .map(|v| format!("{v:.4}"))
+            .collect();
+        if first.len() > VECTOR_PREVIEW {
+            preview.push("…".to_owned());
+        }
+        // Only digits, signs, dots, exponents, commas and brackets: the last three escaped.
+        let encoded = json
+            .replace(',', "%2C")
+            .replace('[', "%5B")
+            .replace(']', "%5D");
+        Some(EmbeddingView {
+            dimensions: first.len(),
+            vectors: vectors.len(),
+            first: preview.join(", "),
+            download: format!("data:application/json;charset=utf-8,{encoded}"),
+            json,
+        })
+    }
 }
 
 pub struct ConversationLink {
@@ -74,7 +126,9 @@ struct PlaygroundPage {
     action: String,
     modes: Vec<ModeTab>,
     mode: &'static str,
-    supports_system: bool,
+    mode_kind: Mode,
+    /// The system prompt applies: the model takes one and the mode samples text.
+    takes_system: bool,
     system_prompt: String,
     prompt: String,
     controls: Vec<Control>,
@@ -85,9 +139,12 @@ struct PlaygroundPage {
     new_chat_href: String,
     turns: Vec<TurnView>,
     conversations: Vec<ConversationLink>,
+    runs: Vec<RunLink>,
     presets: Vec<PresetOption>,
     snippets: Vec<Snippet>,
     form_error: Option<String>,
+    /// After a post: the message box takes the focus again.
+    autofocus: bool,
 }
 
 impl PlaygroundPage {
@@ -99,8 +156,31 @@ impl PlaygroundPage {
         self.controls.iter().any(|c| c.advanced)
     }
 
+    /// A refused advanced value is shown open, next to its message.
+    fn advanced_open(&self) -> bool {
+        self.controls
+            .iter()
+            .any(|c| c.advanced && c.error.is_some())
+    }
+
     fn chat(&self) -> bool {
-        self.mode == "chat"
+        self.mode_kind == Mode::Chat
+    }
+
+    fn samples(&self) -> bool {
+        modes::samples(self.mode_kind)
+    }
+
+    fn streams(&self) -> bool {
+        modes::streams(self.mode_kind)
+    }
+
+    fn input_label(&self) -> &'static str {
+        modes::input_label(self.mode_kind)
+    }
+
+    fn placeholder(&self) -> &'static str {
+        modes::placeholder(self.mode_kind)
     }
 }
 
@@ -122,6 +202,7 @@ struct PickerPage {
     models: Vec<PickerRow>,
     summary: String,
     conversations: Vec<ConversationLink>,
+    runs: Vec<RunLink>,
 }
 
 fn picker_row(model: &ModelRow) -> PickerRow {
@@ -136,7 +217,7 @@ fn picker_row(model: &ModelRow) -> PickerRow {
     }
 }
 
-fn playground_href(slug: &str) -> String {
+pub fn playground_href(slug: &str) -> String {
     format!("/models/{slug}/playground")
 }
 
@@ -193,6 +274,7 @@ pub async fn picker(
     };
     let mut recent = Vec::new();
     let mut conversations = Vec::new();
+    let mut runs = Vec::new();
     if let Some(caller) = &caller {
         if search.is_empty() {
             recent = stored::recent_models(&state.db, caller.id(), 6)
@@ -203,6 +285,7 @@ pub async fn picker(
                 .collect();
         }
         conversations = conversation_links(&state, caller, None).await;
+        runs = runs::links(&state, caller, None, RUNS_ON_PICKER).await;
     }
     let summary = match (page.total, search.is_empty()) {
         (0, false) => format!("No models match “{search}”. Try fewer words."),
@@ -222,6 +305,7 @@ pub async fn picker(
         models: page.models.iter().map(picker_row).collect(),
         summary,
         conversations,
+        runs,
     })
 }
 
@@ -261,7 +345,7 @@ async fn conversation_links(
         .collect()
 }
 
-fn when(ms: i64) -> String {
+pub fn when(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .ok()
         .and_then(|t| {
@@ -271,35 +355,6 @@ fn when(ms: i64) -> String {
             .ok()
         })
         .unwrap_or_default()
-}
-
-/// The modes `model` offers, in tab order.
-fn modes_of(model: &ModelRow) -> Vec<(&'static str, &'static str)> {
-    let caps = model.capabilities();
-    let mut modes = Vec::new();
-    if caps.chat_completion {
-        modes.push(("chat", "Chat"));
-    }
-    if caps.text_generation || caps.chat_completion {
-        modes.push(("text", "Text"));
-    }
-    if caps.code_generation || caps.chat_completion {
-        modes.push(("code", "Code"));
-    }
-    if caps.image_generation {
-        modes.push(("image", "Image"));
-    }
-    modes
-}
-
-fn mode_value(mode: &str) -> Option<Mode> {
-    match mode {
-        "chat" => Some(Mode::Chat),
-        "text" => Some(Mode::Text),
-        "code" => Some(Mode::Code),
-        "image" => Some(Mode::Image),
-        _ => None,
-    }
 }
 
 /// Why `model` cannot run here right now, in words for the page; `None` when it can.
@@ -373,6 +428,7 @@ fn turn(message: &ChatMessage) -> TurnView {
         error: None,
         images: Vec::new(),
         generation_id: String::new(),
+        embedding: None,
     }
 }
 
@@ -407,28 +463,24 @@ pub fn stats_line(
 
 /// What the form holds, posted or fresh.
 struct Posted {
-    mode: Option<String>,
+    mode: Mode,
     prompt: String,
     system_prompt: Option<String>,
     session: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)] // one page's inputs, each from its own place
 async fn build(
     state: &AppState,
     chrome: Chrome,
     headers: &HeaderMap,
     caller: Option<&Caller>,
     model: &ModelRow,
+    offered: &[Mode],
     posted: Posted,
     controls: Vec<Control>,
 ) -> PlaygroundPage {
-    let modes = modes_of(model);
-    let mode = posted
-        .mode
-        .as_deref()
-        .and_then(|m| modes.iter().find(|(v, _)| *v == m))
-        .or(modes.first())
-        .map_or("chat", |(v, _)| *v);
+    let mode = posted.mode;
     let slug = model.slug.clone();
     let href = playground_href(&slug);
     let session = posted
@@ -438,10 +490,15 @@ async fn build(
     let mut turns = Vec::new();
     let mut system_prompt = posted.system_prompt.unwrap_or_default();
     let mut conversations = Vec::new();
-    let mut presets_list = builtin_presets(&controls);
-    let mut unavailable_note = None;
+    let mut runs = Vec::new();
+    let mut presets_list = if modes::samples(mode) {
+        builtin_presets(&controls)
+    } else {
+        Vec::new()
+    };
+    let unavailable_note;
     if let Some(caller) = caller {
-        if mode == "chat"
+        if mode == Mode::Chat
             && let Ok(Some(row)) = stored::latest_in_session(&state.db, caller.id(), &session).await
         {
             turns = history_of(&row).iter().map(turn).collect();
@@ -454,20 +511,23 @@ async fn build(
             }
         }
         conversations = conversation_links(state, caller, Some(&session)).await;
-        for preset in presets::list_presets(&state.db, caller.id())
-            .await
-            .unwrap_or_default()
-        {
-            presets_list.push(PresetOption {
-                value: preset.id,
-                label: preset.name,
-                parameters: preset.parameters,
-                system_prompt: preset.system_prompt.unwrap_or_default(),
-            });
+        runs = runs::links(state, caller, Some(&model.id), RUNS_ON_MODEL).await;
+        if modes::samples(mode) {
+            for preset in presets::list_presets(&state.db, caller.id())
+                .await
+                .unwrap_or_default()
+            {
+                presets_list.push(PresetOption {
+                    value: preset.id,
+                    label: preset.name,
+                    parameters: preset.parameters,
+                    system_prompt: preset.system_prompt.unwrap_or_default(),
+                });
+            }
         }
         unavailable_note = unavailable(state, model, caller.id()).await;
     } else {
-        unavailable_note = unavailable(state, model, "").await.or(unavailable_note);
+        unavailable_note = unavailable(state, model, "").await;
     }
     let mut parameters = Map::new();
     for control in &controls {
@@ -483,6 +543,7 @@ async fn build(
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()
             ),
+            _ if control.text() => json!(control.value),
             _ => control
                 .value
                 .parse::<f64>()
@@ -492,30 +553,32 @@ async fn build(
             parameters.insert(control.field.to_owned(), value);
         }
     }
+    let takes_system = model.supports_system_prompt && modes::samples(mode);
     let base = base_url(headers);
     let snippets = snippets::snippets(&snippets::Request {
         base: &base,
         model: &slug,
-        mode,
+        mode: modes::value(mode),
         prompt: &posted.prompt,
-        system: &system_prompt,
+        system: if takes_system { &system_prompt } else { "" },
         parameters: &parameters,
     });
     let path = chrome.path.clone();
     PlaygroundPage {
         card: ModelCard::from_row(model),
         action: href.clone(),
-        modes: modes
+        modes: offered
             .iter()
-            .map(|&(value, label)| ModeTab {
-                value,
-                label,
-                href: format!("{href}?mode={value}"),
-                selected: value == mode,
+            .map(|&offered| ModeTab {
+                value: modes::value(offered),
+                label: modes::label(offered),
+                href: format!("{href}?mode={}", modes::value(offered)),
+                selected: offered == mode,
             })
             .collect(),
-        mode,
-        supports_system: model.supports_system_prompt,
+        mode: modes::value(mode),
+        mode_kind: mode,
+        takes_system,
         system_prompt,
         prompt: posted.prompt,
         controls,
@@ -531,9 +594,11 @@ async fn build(
         new_chat_href: format!("{href}?mode=chat"),
         turns,
         conversations,
+        runs,
         presets: presets_list,
         snippets,
         form_error: None,
+        autofocus: false,
         slug,
         chrome,
     }
@@ -566,6 +631,7 @@ fn builtin_presets(controls: &[Control]) -> Vec<PresetOption> {
 }
 
 /// `GET /models/{id}/playground`, reached through the catalog's `/models/{*rest}` handler.
+/// `?run={id}` fills the form from one of the caller's runs of this model, to change and send.
 pub async fn open(
     state: &AppState,
     chrome: Chrome,
@@ -582,19 +648,44 @@ pub async fn open(
         }
     };
     let caller = caller_of(request.extensions().get::<Identity>());
+    let offered = modes::offered(&model);
+    let mut asked_mode = form::value(pairs, "mode").map(str::to_owned);
+    let mut prompt = form::value(pairs, "prompt").unwrap_or("").to_owned();
+    let mut system_prompt = None;
+    let mut recorded = Vec::new();
+    if let (Some(caller), Some(run_id)) = (&caller, form::value(pairs, "run"))
+        && let Ok(Some(run)) = runs::own_generation(state, caller, run_id).await
+        && run.model_id.as_deref() == Some(model.id.as_str())
+        && run.session_id.is_none()
+    {
+        asked_mode = Some(modes::value(runs::mode_of(&run.parameters)).to_owned());
+        prompt = runs::prompt_of(&run);
+        system_prompt = run.system_prompt;
+        recorded = form::recorded_fields(&run.parameters);
+    }
+    let mode = modes::choose(&offered, asked_mode.as_deref());
+    let mut controls = form::controls(&model, mode);
+    for control in &mut controls {
+        if let Some((_, _, value)) = recorded
+            .iter()
+            .find(|(field, _, _)| *field == control.field)
+        {
+            control.value = value.clone();
+        }
+    }
     let posted = Posted {
-        mode: form::value(pairs, "mode").map(str::to_owned),
-        prompt: form::value(pairs, "prompt").unwrap_or("").to_owned(),
-        system_prompt: None,
+        mode,
+        prompt,
+        system_prompt,
         session: form::value(pairs, "session").map(str::to_owned),
     };
-    let controls = form::controls(&model);
     let page = build(
         state,
         chrome,
         request.headers(),
         caller.as_ref(),
         &model,
+        &offered,
         posted,
         controls,
     )
@@ -624,7 +715,9 @@ pub async fn run(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let mut controls = form::controls(&model);
+    let offered = modes::offered(&model);
+    let mode = modes::choose(&offered, form::value(&pairs, "mode"));
+    let mut controls = form::controls(&model, mode);
     let parameters = form::read(&mut controls, &pairs);
     let prompt = pairs
         .iter()
@@ -633,7 +726,7 @@ pub async fn run(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let posted = Posted {
-        mode: form::value(&pairs, "mode").map(str::to_owned),
+        mode,
         prompt: prompt.clone(),
         system_prompt: form::value(&pairs, "system_prompt").map(str::to_owned),
         session: form::value(&pairs, "session").map(str::to_owned),
@@ -644,10 +737,12 @@ pub async fn run(
         &headers,
         Some(&caller),
         &model,
+        &offered,
         posted,
         controls,
     )
     .await;
+    page.autofocus = true;
     let parameters = match parameters {
         Ok(parameters) => parameters,
         Err(message) => {
@@ -663,7 +758,7 @@ pub async fn run(
         page.form_error = Some(note.clone());
         return unprocessable(&page);
     }
-    let chat = page.mode == "chat";
+    let chat = page.chat();
     let user_message = ChatMessage {
         role: Role::User,
         content: prompt.clone(),
@@ -689,9 +784,9 @@ pub async fn run(
     let input = GenerateInput {
         prompt: (!chat).then(|| prompt.clone()),
         messages: chat.then_some(messages),
-        system_prompt: (page.supports_system && !system.is_empty()).then_some(system),
+        system_prompt: (page.takes_system && !system.is_empty()).then_some(system),
         parameters,
-        mode: mode_value(page.mode),
+        mode: Some(mode),
         stream: false,
         session_id: chat.then(|| page.session.clone()),
     };
@@ -705,6 +800,7 @@ pub async fn run(
         error: None,
         images: Vec::new(),
         generation_id: String::new(),
+        embedding: None,
     };
     match crate::generations::begin(
         &state,
@@ -733,6 +829,7 @@ pub async fn run(
             answer.images = (0..outcome.image_count)
                 .map(|i| format!("/api/generations/{}/image?index={i}", live.id))
                 .collect();
+            answer.embedding = EmbeddingView::of(&outcome.embeddings);
             answer.error = outcome.error.as_ref().map(|e| e.message.clone());
         }
     }
@@ -764,5 +861,32 @@ mod tests {
         );
         assert!(valid_session("0193c0de-0000-7000-8000-000000000000"));
         assert!(!valid_session("x'; drop"));
+    }
+
+    #[test]
+    fn a_vector_shows_its_size_and_first_values_and_downloads_whole() {
+        let vector: Vec<f32> = (0..20).map(|i| i as f32 / 8.0 - 1.0).collect();
+        let view = EmbeddingView::of(std::slice::from_ref(&vector)).unwrap();
+        assert_eq!((view.dimensions, view.vectors), (20, 1));
+        assert_eq!(
+            view.first,
+            "-1.0000, -0.8750, -0.7500, -0.6250, -0.5000, -0.3750, -0.2500, -0.1250, …"
+        );
+        let sent: Vec<f32> = serde_json::from_str(&view.json).unwrap();
+        assert_eq!(sent, vector);
+        let encoded = view
+            .download
+            .strip_prefix("data:application/json;charset=utf-8,")
+            .unwrap();
+        assert!(!encoded.contains([',', '[', ']']), "{encoded}");
+        let decoded = encoded
+            .replace("%2C", ",")
+            .replace("%5B", "[")
+            .replace("%5D", "]");
+        assert_eq!(decoded, view.json);
+        assert!(EmbeddingView::of(&[]).is_none());
+        let tokens = EmbeddingView::of(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap();
+        assert_eq!((tokens.dimensions, tokens.vectors), (2, 2));
+        assert_eq!(tokens.json, "[[1.0,2.0],[3.0,4.0]]");
     }
 }

@@ -12,9 +12,9 @@ use serde_json::json;
 use crate::helpers::{TestApp, mock_provider_config, spawn_app_with};
 use crate::webdriver::Browser;
 
-const MODEL: &str = "ai21/jamba-large-1.7";
+pub(crate) const MODEL: &str = "ai21/jamba-large-1.7";
 
-fn config(mock: &MockServer) -> WebConfig {
+pub(crate) fn config(mock: &MockServer) -> WebConfig {
     let mut config = mock_provider_config(mock);
     config.engine.timeouts.first_token = Duration::from_secs(5);
     config.engine.timeouts.between_tokens = Duration::from_secs(5);
@@ -23,7 +23,7 @@ fn config(mock: &MockServer) -> WebConfig {
     config
 }
 
-async fn sign_up(browser: &Browser, app: &TestApp) {
+pub(crate) async fn sign_up(browser: &Browser, app: &TestApp) {
     browser.goto(&app.url("/auth/signup")).await;
     browser
         .type_text(&browser.find("#name").await, "Tess")
@@ -43,7 +43,7 @@ async fn sign_up(browser: &Browser, app: &TestApp) {
 }
 
 /// Ctrl+Enter in the prompt box (WebDriver key codes: Control, Enter, release all).
-const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
+pub(crate) const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_playground_streams_stops_regenerates_and_stays_inert() {

@@ -17,9 +17,9 @@ use crate::helpers::{
 };
 
 /// A seeded OpenRouter model that takes max_tokens, stop, temperature and top_p.
-const MODEL: &str = "ai21/jamba-large-1.7";
+pub(crate) const MODEL: &str = "ai21/jamba-large-1.7";
 
-fn config(mock: &MockServer, key: bool) -> WebConfig {
+pub(crate) fn config(mock: &MockServer, key: bool) -> WebConfig {
     let mut config = mock_provider_config(mock);
     if !key {
         config.engine.providers.openrouter_api_key = None;
@@ -28,7 +28,7 @@ fn config(mock: &MockServer, key: bool) -> WebConfig {
     config
 }
 
-async fn start(backend: Backend, key: bool) -> (MockServer, TestApp, TestUser) {
+pub(crate) async fn start(backend: Backend, key: bool) -> (MockServer, TestApp, TestUser) {
     let mock = MockServer::start(MockConfig::default()).await;
     let app = spawn_app_with(backend, config(&mock, key), true).await;
     let user = app.sign_up("Player", "player@example.com").await;
@@ -36,7 +36,7 @@ async fn start(backend: Backend, key: bool) -> (MockServer, TestApp, TestUser) {
 }
 
 /// A browser-like client signed in as `user` with a session cookie.
-async fn signed_in(app: &TestApp, user: &TestUser) -> reqwest::Client {
+pub(crate) async fn signed_in(app: &TestApp, user: &TestUser) -> reqwest::Client {
     let browser = browser_client();
     let page = browser
         .get(app.url("/auth/signin"))
@@ -61,13 +61,17 @@ async fn signed_in(app: &TestApp, user: &TestUser) -> reqwest::Client {
     browser
 }
 
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+) -> (StatusCode, String) {
     let response = client.get(app.url(path)).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }
 
 /// The HTML of the conversation/answer area.
-fn output_of(html: &str) -> &str {
+pub(crate) fn output_of(html: &str) -> &str {
     let start = html.find(r#"id="output""#).expect("output area");
     let rest = &html[start..];
     let end = rest.find("</section>").expect("end of output");
@@ -120,7 +124,7 @@ fn assert_inert(area: &str) {
     }
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     client: &reqwest::Client,
     app: &TestApp,
     html: &str,
@@ -129,7 +133,7 @@ async fn post_form(
     post_form_to(client, app, MODEL, html, fields).await
 }
 
-async fn post_form_to(
+pub(crate) async fn post_form_to(
     client: &reqwest::Client,
     app: &TestApp,
     model: &str,
@@ -303,7 +307,7 @@ async fn the_picker_searches_and_lists_recent_models_first() {
     }
 }
 
-async fn generate(app: &TestApp, user: &TestUser, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn generate(app: &TestApp, user: &TestUser, body: Value) -> (StatusCode, Value) {
     let response = app
         .as_user(user, Method::POST, "/api/ai/generate")
         .json(&body)
