@@ -814,6 +814,15 @@ fn schemas() -> Value {
                 "provider": {"type": "string"}, "category": {"type": ["string", "null"]},
                 "pricing": {"type": "object"}, "capabilities": {"type": "object"},
                 "contextLength": {"type": ["integer", "null"]},
+                "performance": {
+                    "type": "object",
+                    "description": "One model's answer only: this instance's figures, moving averages over roughly the last 20 to 60 generations.",
+                    "properties": {
+                        "averageLatency": {"type": ["integer", "null"], "description": "Milliseconds, of successful generations."},
+                        "successRate": {"type": ["number", "null"], "minimum": 0, "maximum": 100, "description": "A percentage (0 to 100) of finished generations that succeeded; cancelled ones are not counted."},
+                        "uptime": {"type": ["number", "null"], "description": "A percentage; not measured yet."},
+                    },
+                },
             },
         }));
     schemas.insert(
