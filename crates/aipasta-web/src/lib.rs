@@ -80,6 +80,9 @@ pub async fn serve(
         ),
         Err(error) => tracing::error!(%error, "could not mark interrupted generations"),
     }
+    // The catalog catches up with the providers beside the server, never before it.
+    services::background_sync::sync_at_start(&state);
+    let background = state.clone();
     let engine = state.engine.clone();
     let draining = engine.clone();
     let shutdown = async move {
@@ -92,6 +95,7 @@ pub async fn serve(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    background.background_syncs.stop_all();
     // Generations nobody was attached to, and every queued write.
     engine.shutdown(SHUTDOWN_GRACE).await;
     served
