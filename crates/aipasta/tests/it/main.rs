@@ -14,6 +14,7 @@ mod generation;
 mod helpers;
 mod http;
 mod oauth;
+mod pages;
 mod playground;
 mod providers;
 mod startup_sync;
