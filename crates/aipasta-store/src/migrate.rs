@@ -77,6 +77,12 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0005_catalog_index_in_memory.sql"),
         ),
     },
+    // The success rate is stored as the percentage the plan and the API give.
+    Migration::portable(
+        8,
+        "success rate as a percentage",
+        include_str!("../migrations/0008_success_rate_percent.sql"),
+    ),
     // The playground's recent runs, from a partial index of playground rows only.
     Migration::portable(
         9,

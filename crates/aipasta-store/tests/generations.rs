@@ -300,7 +300,7 @@ async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
             let (m1, m2) = (models[0].0.clone(), models[1].0.clone());
             // A known past for the moving averages of m1; m2 has none yet.
             Query::new(
-                "UPDATE models SET average_latency_ms = 1000, success_rate = 1.0, \
+                "UPDATE models SET average_latency_ms = 1000, success_rate = 100.0, \
                  generation_count = 7 WHERE id = $1",
             )
             .bind(&m1)
@@ -414,7 +414,8 @@ async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
                 "{what}: m1's latency"
             );
             let rate = rate.unwrap();
-            let expected_rate = keep4 + 0.5 * (1.0 - keep4);
+            // Percentages: 100 before, 50 in this batch.
+            let expected_rate = 100.0 * keep4 + 50.0 * (1.0 - keep4);
             assert!(
                 (rate - expected_rate).abs() < 1e-9,
                 "{what}: m1's rate {rate}"
@@ -422,7 +423,7 @@ async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
             // m2: no past; one cancelled (says nothing of the rate) and one success of 300 ms.
             assert_eq!(
                 traffic(&m2).await.unwrap(),
-                (2, Some(300), Some(1.0)),
+                (2, Some(300), Some(100.0)),
                 "{what}: m2"
             );
         }

@@ -191,3 +191,46 @@ async fn portable_types_round_trip_and_constraints_hold() {
         assert!(orphan.is_err(), "{backend:?}: foreign keys are enforced");
     }
 }
+
+/// Migration 8: success rates stored as fractions (0 to 1) become the percentages the plan and
+/// the API give; a model without one keeps none.
+#[tokio::test]
+async fn success_rates_stored_as_fractions_become_percentages() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        aipasta_store::catalog::seed_if_empty(&db).await.unwrap();
+        let models: Vec<(String,)> = Query::new("SELECT id FROM models ORDER BY id LIMIT 3")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        // As a database at schema version 7 held them.
+        for ((id,), rate) in models.iter().zip([Some(1.0), Some(0.755), None]) {
+            Query::new("UPDATE models SET success_rate = $1 WHERE id = $2")
+                .bind(rate)
+                .bind(id)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        Query::new("DELETE FROM aipasta_migrations WHERE version >= 8")
+            .execute(&db)
+            .await
+            .unwrap();
+
+        let report = db.migrate().await.unwrap();
+        assert_eq!(report.applied, vec![8], "{backend:?}");
+        for ((id,), expected) in models.iter().zip([Some(100.0), Some(75.5), None]) {
+            let rate: Option<f64> = Query::new("SELECT success_rate FROM models WHERE id = $1")
+                .bind(id)
+                .fetch_scalar(&db)
+                .await
+                .unwrap();
+            match (rate, expected) {
+                (Some(rate), Some(expected)) => {
+                    assert!((rate - expected).abs() < 1e-9, "{backend:?}: {rate}")
+                }
+                (rate, expected) => assert_eq!(rate, expected, "{backend:?}"),
+            }
+        }
+    }
+}

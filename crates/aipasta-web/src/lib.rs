@@ -100,6 +100,9 @@ pub async fn serve(
         ),
         Err(error) => tracing::error!(%error, "could not mark interrupted generations"),
     }
+    // The catalog catches up with the providers beside the server, never before it.
+    services::background_sync::sync_at_start(&state);
+    let background = state.clone();
     let engine = state.engine.clone();
     let timeout = state.config.engine.shutdown_timeout;
     let (deadline_set, mut deadline) = tokio::sync::watch::channel(None);
@@ -137,6 +140,7 @@ pub async fn serve(
             Ok(())
         }
     };
+    background.background_syncs.stop_all();
     // Generations nobody was attached to, and every queued write.
     let at = deadline
         .borrow_and_update()

@@ -10,6 +10,7 @@ use crate::auth::AuthSettings;
 use crate::engine::{Engine, EngineSettings};
 use crate::generations::ModelCache;
 use crate::ratelimit::{RateLimitSettings, RateLimiter};
+use crate::services::background_sync::{BackgroundSyncs, RetryBackoff};
 use crate::services::model_sync::SyncSources;
 
 /// Settings the web layer needs, already validated by the binary's configuration.
@@ -19,6 +20,8 @@ pub struct WebConfig {
     pub contact_email: Option<String>,
     /// Where model lists are synced from.
     pub sync: SyncSources,
+    /// How a failing background sync (at start-up, after an endpoint is added) tries again.
+    pub sync_retry: RetryBackoff,
     /// Accounts: secret, cookies, admins, lifetimes.
     pub auth: AuthSettings,
     /// Rate limits and the sign-in lockout.
@@ -47,6 +50,8 @@ pub struct App {
     pub models: ModelCache,
     /// Accounts behind recently seen bearer tokens and API keys.
     pub callers: crate::auth::callers::CallerCache,
+    /// Model syncs running beside the server (start-up, endpoints being added).
+    pub background_syncs: BackgroundSyncs,
 }
 
 /// One value kept for a while: a slow-changing read shared by every request.
@@ -103,6 +108,7 @@ impl AppState {
             engine,
             models: ModelCache::default(),
             callers: Default::default(),
+            background_syncs: BackgroundSyncs::default(),
         }))
     }
 }

@@ -45,4 +45,33 @@ function setUpThemeSwitch() {
   });
 }
 
+/** Where the header has room for everything (app.css's breakpoint). */
+const WIDE = window.matchMedia("(min-width: 901px)");
+
+/**
+ * The narrow-screen menu is a <details> and opens without JavaScript; with it, Escape and a click
+ * elsewhere close it too, as people expect of a menu. On wide screens the stylesheet already
+ * shows a closed menu's content in the bar; it is opened for real there too, so that tools which
+ * treat a closed <details>' content as hidden (WebDriver, some assistive tools) see it.
+ */
+function setUpMenu() {
+  const menu = document.querySelector("[data-site-menu]");
+  if (!menu) return;
+  const button = menu.querySelector("summary");
+  const followWidth = () => {
+    menu.open = WIDE.matches;
+  };
+  followWidth();
+  WIDE.addEventListener("change", followWidth);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open || WIDE.matches) return;
+    menu.open = false;
+    button.focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (menu.open && !WIDE.matches && !menu.contains(event.target)) menu.open = false;
+  });
+}
+
 setUpThemeSwitch();
+setUpMenu();

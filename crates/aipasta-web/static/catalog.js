@@ -18,6 +18,12 @@ function formUrl() {
 
 let inFlight = null;
 
+/** The address without its fragment: what the results on the page were fetched for. */
+function pageUrl() {
+  return location.pathname + location.search;
+}
+let shownUrl = pageUrl();
+
 async function fetchResults(url) {
   inFlight?.abort();
   inFlight = new AbortController();
@@ -57,6 +63,7 @@ async function refresh({ push }) {
     results.innerHTML = html;
     if (push) history.pushState({}, "", url);
     else history.replaceState({}, "", url);
+    shownUrl = pageUrl();
   } catch (error) {
     if (error.name !== "AbortError") showError("The models could not be loaded. Check your connection and try again.");
   }
@@ -77,6 +84,7 @@ async function loadMore(link) {
     results.querySelector("[data-pagination]").replaceWith(next.querySelector("[data-pagination]"));
     results.querySelector(".results-summary").replaceWith(next.querySelector(".results-summary"));
     history.replaceState({}, "", link.href);
+    shownUrl = pageUrl();
     firstNew?.querySelector("a")?.focus({ preventScroll: true });
   } catch {
     link.removeAttribute("aria-busy");
@@ -102,5 +110,9 @@ if (form && results) {
     event.preventDefault();
     loadMore(link);
   });
-  window.addEventListener("popstate", () => location.reload());
+  // Back and forward between filters load their results. A fragment link (the skip link) also
+  // fires popstate, but leaves the filters as they are: nothing to reload then.
+  window.addEventListener("popstate", () => {
+    if (pageUrl() !== shownUrl) location.reload();
+  });
 }

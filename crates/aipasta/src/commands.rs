@@ -397,6 +397,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let config = WebConfig {
         contact_email: settings.contact_email.clone(),
         sync: sync_sources(settings),
+        sync_retry: Default::default(),
         auth: auth_settings(settings, load_secret(settings)?),
         limits: RateLimitSettings {
             api_per_account: settings

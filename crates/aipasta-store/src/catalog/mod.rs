@@ -69,6 +69,7 @@ pub struct ModelRow {
     pub supported_parameters: String,
     pub parameter_ranges: String,
     pub average_latency_ms: Option<i64>,
+    /// A percentage (0 to 100): the moving share of generations that succeeded.
     pub success_rate: Option<f64>,
     pub uptime: Option<f64>,
     pub version: Option<String>,

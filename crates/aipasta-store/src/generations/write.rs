@@ -422,7 +422,7 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
     for (model_id, m) in models {
         let latency = (m.successes > 0).then(|| m.success_duration_ms / m.successes);
         let latency_keep = MOVING_AVERAGE_KEEP.powi(i32::try_from(m.successes).unwrap_or(i32::MAX));
-        let rate = (m.judged > 0).then(|| m.successes as f64 / m.judged as f64);
+        let rate = (m.judged > 0).then(|| 100.0 * m.successes as f64 / m.judged as f64);
         let rate_keep = MOVING_AVERAGE_KEEP.powi(i32::try_from(m.judged).unwrap_or(i32::MAX));
         Query::new(
             "UPDATE models SET generation_count = generation_count + $1, \

@@ -11,6 +11,9 @@
 //! - Every change drops the engine's cached endpoints and keys (and the model rows when models
 //!   change), so the next generation on this instance sees it.
 //! - An endpoint that is deleted keeps its models, deprecated, so history keeps working.
+//! - A new endpoint is synced at once: the answer says how many models arrived, or why none
+//!   did; a sync that failed goes on trying in the background (`services::background_sync`),
+//!   and an edit of the endpoint tries again at once.
 
 mod api;
 mod pages;
@@ -27,10 +30,27 @@ use aipasta_store::providers::{
 use aipasta_store::{DbError, Query};
 
 use crate::auth::Routes;
+use crate::services::background_sync::{self, SyncState};
 use crate::services::model_sync::{
     ProviderReport, SyncTarget, deprecate_provider_models, sync_for_server,
 };
 use crate::state::AppState;
+
+/// How long adding an endpoint waits for its first sync before answering; a sync still
+/// running then goes on in the background.
+const FIRST_SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What the sync that follows adding an endpoint did.
+#[derive(Debug, Clone)]
+pub enum FirstSync {
+    /// Its models were fetched and saved, or the sync failed (and is tried again in the
+    /// background when that may help).
+    Done(ProviderReport),
+    /// Still running after [`FIRST_SYNC_WAIT`]; its models arrive when it finishes.
+    Pending,
+    /// The endpoint was added turned off: nothing is fetched until it is turned on.
+    Off,
+}
 
 pub fn routes() -> Routes {
     api::routes().merge(pages::routes())
@@ -178,12 +198,12 @@ fn forget(state: &AppState, models_changed: bool) {
     }
 }
 
-/// Adds an OpenAI-compatible endpoint.
+/// Adds an OpenAI-compatible endpoint and syncs its models (see [`FirstSync`]).
 pub async fn create_endpoint(
     state: &AppState,
     created_by: &str,
     input: &EndpointInput,
-) -> Result<ProviderEndpointRow, ProviderFailure> {
+) -> Result<(ProviderEndpointRow, FirstSync), ProviderFailure> {
     let name = input.name.as_deref().map(str::trim).unwrap_or_default();
     if name.is_empty() {
         return Err(invalid(
@@ -212,7 +232,34 @@ pub async fn create_endpoint(
     .await?;
     tracing::info!(endpoint = %row.name, by = created_by, "an admin added a provider endpoint");
     forget(state, false);
-    Ok(row)
+    let first_sync = if row.is_active {
+        let first = background_sync::start(state, SyncTarget::Endpoint(row.name.clone()));
+        match tokio::time::timeout(FIRST_SYNC_WAIT, first).await {
+            Ok(Ok(report)) => FirstSync::Done(report),
+            // Replaced by a newer sync of the same endpoint, or still running.
+            Ok(Err(_)) | Err(_) => FirstSync::Pending,
+        }
+    } else {
+        FirstSync::Off
+    };
+    Ok((row, first_sync))
+}
+
+/// What the endpoint's background sync is doing, in a sentence; `None` when none runs.
+pub fn background_sync_sentence(state: &AppState, provider: &str) -> Option<String> {
+    Some(match state.background_syncs.state(provider)? {
+        SyncState::Running => "Fetching its models now.".to_owned(),
+        SyncState::Waiting { error, retry_at } => {
+            let seconds = retry_at
+                .saturating_duration_since(std::time::Instant::now())
+                .as_secs()
+                .max(1);
+            format!(
+                "The last sync failed: {}. Trying again in about {seconds} s.",
+                error.trim_end_matches('.')
+            )
+        }
+    })
 }
 
 /// An admin-added endpoint (not a built-in's key row), or 404.
@@ -265,6 +312,16 @@ pub async fn update_endpoint(
         .ok_or_else(|| ProviderFailure::NotFound("No provider endpoint has that id.".into()))?;
     tracing::info!(endpoint = %row.name, "an admin changed a provider endpoint");
     forget(state, false);
+    if !row.is_active {
+        state.background_syncs.stop(&row.name);
+    } else if !current.is_active || state.background_syncs.state(&row.name).is_some() {
+        // Turned on: its models are fetched. A failing sync tries the new settings now rather
+        // than after its wait.
+        drop(background_sync::start(
+            state,
+            SyncTarget::Endpoint(row.name.clone()),
+        ));
+    }
     Ok(row)
 }
 
@@ -279,6 +336,7 @@ pub async fn delete_endpoint(
             "No provider endpoint has that id.".into(),
         ));
     }
+    state.background_syncs.stop(&row.name);
     // The environment's endpoint of the same name, if one appeared since, keeps them.
     let in_use = state
         .engine
@@ -315,11 +373,16 @@ pub async fn sync_provider(
     let target = SyncTarget::parse(provider)
         .filter(|target| *target != SyncTarget::All)
         .ok_or_else(|| ProviderFailure::NotFound(format!("No provider is named {provider:?}.")))?;
-    sync_for_server(state, target)
+    let report = sync_for_server(state, target)
         .await
         .into_iter()
         .next()
-        .ok_or_else(|| ProviderFailure::Internal("the sync reported nothing".into()))
+        .ok_or_else(|| ProviderFailure::Internal("the sync reported nothing".into()))?;
+    if report.result.is_ok() {
+        // Done by hand: a background sync still trying is no longer needed.
+        state.background_syncs.stop(&report.provider);
+    }
+    Ok(report)
 }
 
 /// Stores (or replaces) the admin's key for a built-in provider.

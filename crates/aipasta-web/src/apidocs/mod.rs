@@ -71,6 +71,8 @@ struct Endpoint {
 #[template(path = "api_docs.html")]
 struct ApiDocsPage {
     chrome: Chrome,
+    /// How personal API keys start.
+    key_prefix: &'static str,
     base: String,
     model: String,
     examples: Vec<Example>,
@@ -83,6 +85,7 @@ async fn page(State(state): State<AppState>, chrome: Chrome, headers: HeaderMap)
     let endpoints = endpoints();
     render(&ApiDocsPage {
         chrome,
+        key_prefix: crate::auth::tokens::API_KEY_PREFIX,
         examples: examples(&base, &model),
         base,
         model,
@@ -160,7 +163,7 @@ fn examples(base: &str, model: &str) -> Vec<Example> {
             title: "Chat completion",
             method: "POST",
             path: "/v1/chat/completions",
-            about: "The answer in OpenAI's chat.completion shape; the generation appears in your history.",
+            about: "The answer in OpenAI's chat.completion shape; the generation is recorded with its tokens and cost.",
             curl: format!(
                 "curl {base}/v1/chat/completions \\\n  -H \"Authorization: Bearer {key}\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Write a haiku about pasta.\"}}]}}'"
             ),

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Access;
 use crate::auth::access::Rule;
+use crate::auth::tokens::API_KEY_PREFIX;
 
 /// What we say about one operation beyond its path and access rule.
 struct Operation {
@@ -59,7 +60,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/v1/chat/completions") => op(
             "Create a chat completion",
-            "OpenAI's chat completion. With `stream: true` the answer is Server-Sent Events: `data: {chat.completion.chunk}` lines — a first chunk with `delta: {role: \"assistant\", content: \"\"}`, content deltas, a chunk with an empty delta and `finish_reason`, then (with `stream_options.include_usage`) a chunk with `choices: []` and `usage` — and `data: [DONE]`. A failure after the stream started sends one `data: {\"error\": {...}}` event and closes without `[DONE]` (OpenAI's SDKs raise it as an `APIError`); a failure before the first token is an HTTP error. Parameters the model does not support are dropped; unknown fields are ignored; `n` must be 1; image content parts are refused. The generation is in your history with `source: v1`; its id is in the `X-AIPasta-Generation-Id` header.",
+            "OpenAI's chat completion. With `stream: true` the answer is Server-Sent Events: `data: {chat.completion.chunk}` lines — a first chunk with `delta: {role: \"assistant\", content: \"\"}`, content deltas, a chunk with an empty delta and `finish_reason`, then (with `stream_options.include_usage`) a chunk with `choices: []` and `usage` — and `data: [DONE]`. A failure after the stream started sends one `data: {\"error\": {...}}` event and closes without `[DONE]` (OpenAI's SDKs raise it as an `APIError`); a failure before the first token is an HTTP error. Parameters the model does not support are dropped; unknown fields are ignored; `n` must be 1; image content parts are refused. The generation is recorded with `source: v1`; its id is in the `X-AIPasta-Generation-Id` header.",
             "OpenAI-compatible",
             Some("V1ChatRequest"),
             &[
@@ -123,7 +124,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/v1/embeddings") => op(
             "Create embeddings",
-            "Vectors from an embedding model: `input` is a string or an array of strings (up to 256; each is one generation in your history). `encoding_format: base64` answers little-endian `f32`s.",
+            "Vectors from an embedding model: `input` is a string or an array of strings (up to 256; each is recorded as one generation). `encoding_format: base64` answers little-endian `f32`s.",
             "OpenAI-compatible",
             Some("V1EmbeddingRequest"),
             &[
@@ -534,7 +535,7 @@ pub fn document(rules: &[Rule], version: &str) -> Value {
         "info": {
             "title": "AI Pasta API",
             "version": version,
-            "description": "AI Pasta's JSON API (`/api`, the plan's envelope `{\"success\", \"data\"}` and errors `{\"success\": false, \"error\": {\"code\", \"message\"}}`) and its OpenAI-compatible gateway (`/v1`, OpenAI's shapes and errors `{\"error\": {\"message\", \"type\", \"param\", \"code\"}}`). Authenticate with a personal API key (`Authorization: Bearer aip_...`, created in Settings or with `POST /api/users/api-keys`), a JWT from `/api/auth/signin`, or a browser session. A readable version is at `/docs/api`.",
+            "description": format!("AI Pasta's JSON API (`/api`, the plan's envelope `{{\"success\", \"data\"}}` and errors `{{\"success\": false, \"error\": {{\"code\", \"message\"}}}}`) and its OpenAI-compatible gateway (`/v1`, OpenAI's shapes and errors `{{\"error\": {{\"message\", \"type\", \"param\", \"code\"}}}}`). Authenticate with a personal API key (`Authorization: Bearer {API_KEY_PREFIX}...`, created in Settings or with `POST /api/users/api-keys`), a JWT from `/api/auth/signin`, or a browser session. A readable version is at `/docs/api`."),
         },
         "servers": [{"url": "/"}],
         "tags": [
@@ -551,7 +552,7 @@ pub fn document(rules: &[Rule], version: &str) -> Value {
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "A personal API key (`aip_...`) or a JWT from `POST /api/auth/signin`.",
+                    "description": format!("A personal API key (`{API_KEY_PREFIX}...`) or a JWT from `POST /api/auth/signin`."),
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "aipasta_session", "description": "A browser session (unsafe methods also need the CSRF token)."},
             },
@@ -814,6 +815,15 @@ fn schemas() -> Value {
                 "provider": {"type": "string"}, "category": {"type": ["string", "null"]},
                 "pricing": {"type": "object"}, "capabilities": {"type": "object"},
                 "contextLength": {"type": ["integer", "null"]},
+                "performance": {
+                    "type": "object",
+                    "description": "One model's answer only: this instance's figures, moving averages over roughly the last 20 to 60 generations.",
+                    "properties": {
+                        "averageLatency": {"type": ["integer", "null"], "description": "Milliseconds, of successful generations."},
+                        "successRate": {"type": ["number", "null"], "minimum": 0, "maximum": 100, "description": "A percentage (0 to 100) of finished generations that succeeded; cancelled ones are not counted."},
+                        "uptime": {"type": ["number", "null"], "description": "A percentage; not measured yet."},
+                    },
+                },
             },
         }));
     schemas.insert(

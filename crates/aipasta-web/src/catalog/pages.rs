@@ -449,6 +449,12 @@ fn number(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// A stored percentage (0 to 100) as people read it: "100%", "97.5%".
+fn percent(value: f64) -> String {
+    let text = format!("{value:.1}");
+    format!("{}%", text.trim_end_matches(".0"))
+}
+
 fn date(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .ok()
@@ -634,9 +640,7 @@ async fn model_page(
             ),
             row(
                 "Success rate",
-                model
-                    .success_rate
-                    .map_or("—".into(), |r| format!("{r:.1}%")),
+                model.success_rate.map_or("—".into(), percent),
             ),
             row("Generations here", group_digits(model.generation_count)),
         ],
@@ -705,6 +709,15 @@ async fn model_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_read_as_people_write_them() {
+        assert_eq!(percent(100.0), "100%");
+        assert_eq!(percent(97.5), "97.5%");
+        assert_eq!(percent(99.96), "100%");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(66.666), "66.7%");
+    }
 
     #[test]
     fn page_links_keep_filters_and_drop_empty_values() {

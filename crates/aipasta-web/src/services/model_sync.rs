@@ -90,6 +90,16 @@ pub enum SyncTarget {
 }
 
 impl SyncTarget {
+    /// The provider's name (`all` for every provider).
+    pub fn name(&self) -> &str {
+        match self {
+            SyncTarget::OpenRouter => "openrouter",
+            SyncTarget::HuggingFace => "huggingface",
+            SyncTarget::Endpoint(name) => name,
+            SyncTarget::All => "all",
+        }
+    }
+
     /// `openrouter`, `huggingface`, `all`, or an endpoint's name (a lower-case slug).
     pub fn parse(text: &str) -> Option<SyncTarget> {
         match text.trim() {
@@ -111,6 +121,10 @@ pub struct ProviderReport {
     pub provider: String,
     pub fetched: usize,
     pub result: Result<SyncOutcome, String>,
+    /// A failure that trying again later may mend (the provider or the database did not
+    /// answer); not one that only an admin can (no such endpoint, turned off, an unreadable
+    /// stored key).
+    pub retryable: bool,
 }
 
 /// Progress, for a progress bar or a log.
@@ -130,6 +144,8 @@ enum Job {
     Refused {
         provider: String,
         error: String,
+        /// The database could not be read: a later try may work.
+        retryable: bool,
     },
 }
 
@@ -187,11 +203,16 @@ pub async fn sync_models(
             Job::Endpoint(endpoint) => fetch_endpoint(client, endpoint).await,
             Job::Refused { error, .. } => Err(error.clone()),
         };
+        let retryable = match &job {
+            Job::Refused { retryable, .. } => *retryable,
+            _ => true,
+        };
         let report = match fetched {
             Err(error) => ProviderReport {
                 provider: provider.clone(),
                 fetched: 0,
                 result: Err(error),
+                retryable,
             },
             Ok(models) => {
                 on_event(SyncEvent::Saving {
@@ -205,6 +226,7 @@ pub async fn sync_models(
                     provider: provider.clone(),
                     fetched: models.len(),
                     result,
+                    retryable: true,
                 }
             }
         };
@@ -243,6 +265,44 @@ pub async fn sync_for_server(state: &AppState, target: SyncTarget) -> Vec<Provid
     state.models.clear();
     state.engine.directory.forget();
     reports
+}
+
+/// What the server syncs when it starts: every OpenAI-compatible endpoint (the environment's,
+/// then the active ones admins added), and each built-in provider that has a key, from the
+/// environment or stored by an admin. A built-in without a key is left to the compiled-in
+/// catalog and to `aipasta models sync`: its models could not be run anyway.
+pub async fn targets_at_start(db: &Db, sources: &SyncSources) -> Vec<SyncTarget> {
+    let stored = match list_endpoints(db).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            tracing::warn!(%error, "the provider endpoints could not be read; syncing the environment's only");
+            Vec::new()
+        }
+    };
+    let has_stored_key = |provider: &str| {
+        stored
+            .iter()
+            .any(|e| e.kind == provider && e.is_active && e.api_key_sealed.is_some())
+    };
+    let mut targets = Vec::new();
+    if sources.openrouter_api_key.is_some() || has_stored_key("openrouter") {
+        targets.push(SyncTarget::OpenRouter);
+    }
+    if sources.huggingface_api_key.is_some() || has_stored_key("huggingface") {
+        targets.push(SyncTarget::HuggingFace);
+    }
+    let environment = sources.openai_compatible.iter().map(|e| e.name.clone());
+    let added = stored
+        .iter()
+        .filter(|row| row.kind == OPENAI_COMPATIBLE && row.is_active)
+        .map(|row| row.name.clone());
+    for name in environment.chain(added) {
+        let target = SyncTarget::Endpoint(name);
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    targets
 }
 
 /// Marks every model of `provider` deprecated (unless an admin set its status by hand), the
@@ -307,6 +367,7 @@ fn jobs(
                 Err(error) => jobs.push(Job::Refused {
                     provider: "endpoints added by admins".into(),
                     error: error.clone(),
+                    retryable: true,
                 }),
             }
             jobs
@@ -326,9 +387,14 @@ fn endpoint_job(
     let refused = |error: String| Job::Refused {
         provider: name.to_owned(),
         error,
+        retryable: false,
     };
     match stored {
-        Err(error) => refused(error.clone()),
+        Err(error) => Job::Refused {
+            provider: name.to_owned(),
+            error: error.clone(),
+            retryable: true,
+        },
         Ok(rows) => match rows
             .iter()
             .find(|row| row.kind == OPENAI_COMPATIBLE && row.name == name)
@@ -366,6 +432,7 @@ fn stored_job(row: &ProviderEndpointRow, keys: &SecretBox) -> Job {
             return Job::Refused {
                 provider: row.name.clone(),
                 error: format!("the API key stored for {}: {error}", row.name),
+                retryable: false,
             };
         }
     };

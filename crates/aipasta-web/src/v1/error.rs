@@ -277,7 +277,8 @@ pub async fn rewrite(response: Response) -> Response {
 
 fn default_message(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        401 => "Send your AI Pasta API key as `Authorization: Bearer aip_...`.",
+        // `API_KEY_PREFIX` (auth/tokens.rs); a test below holds the two together.
+        401 => "Send your AI Pasta API key as `Authorization: Bearer ap_...`.",
         404 => "No such endpoint under /v1.",
         405 => "This endpoint does not accept that HTTP method.",
         s if s >= 500 => {
@@ -290,6 +291,16 @@ fn default_message(status: StatusCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_missing_key_message_shows_how_keys_start() {
+        let prefix = crate::auth::tokens::API_KEY_PREFIX;
+        assert!(
+            default_message(StatusCode::UNAUTHORIZED).contains(&format!("Bearer {prefix}...")),
+            "{}",
+            default_message(StatusCode::UNAUTHORIZED)
+        );
+    }
 
     #[test]
     fn the_plans_codes_become_openais() {

@@ -1,5 +1,5 @@
 //! The OpenAI-compatible gateway under `/v1`: any OpenAI SDK pointed at
-//! `http://host:3000/v1` with a personal API key (`aip_...`) reaches every model of the
+//! `http://host:3000/v1` with a personal API key (`ap_...`) reaches every model of the
 //! catalog. Requests are translated into the engine's `GenerateInput` and started through
 //! [`crate::generations::begin`], so they get the same validation, limits, retries, recording,
 //! cost and history as the playground, marked `source = 'v1'`.

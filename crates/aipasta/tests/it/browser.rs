@@ -294,3 +294,182 @@ async fn sign_up_sign_in_theme_and_api_keys_in_the_browser() {
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+/// The elements wider than the viewport, for the failure message.
+const OVERFLOWING: &str = r#"
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('body *')]
+      .filter(e => e.getBoundingClientRect().right > width + 0.5)
+      .filter(e => !e.closest('.table-wrap, pre, .pg-modes'))
+      .slice(0, 8)
+      .map(e => `${e.tagName.toLowerCase()}.${e.className} → ${Math.round(e.getBoundingClientRect().right)}px`);
+"#;
+
+/// What a person on a 390-pixel phone meets: no page is wider than the screen; the header is
+/// one row whose menu opens (a `<details>`, so without JavaScript too) and whose links show only
+/// when it is open; "Skip to content" moves the focus to the content without loading anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_390_pixel_phone_pages_fit_the_header_is_one_row_and_skip_links_stay_put() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_seeded_app(aipasta_store::Backend::Sqlite).await;
+    let (longest,): (String,) = aipasta_store::Query::new(
+        "SELECT slug FROM models WHERE status <> 'deprecated' ORDER BY LENGTH(slug) DESC, slug LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+
+    // Signed in through the form, so Settings has its content.
+    browser.goto(&app.url("/auth/signup")).await;
+    browser
+        .type_text(&browser.find("#name").await, "Phone")
+        .await;
+    browser
+        .type_text(&browser.find("#email").await, "phone@example.com")
+        .await;
+    browser
+        .type_text(&browser.find("#password").await, "small screens matter")
+        .await;
+    browser
+        .click(&browser.find("button[type=submit].button-primary").await)
+        .await;
+    browser
+        .wait_for("return location.pathname === '/dashboard/settings'", 10)
+        .await;
+
+    browser.set_window_size(390, 844).await;
+    let pages = [
+        "/".to_owned(),
+        "/models".to_owned(),
+        "/models/anthropic/claude-opus-4".to_owned(),
+        format!("/models/{longest}"),
+        "/about".to_owned(),
+        "/contact".to_owned(),
+        "/docs/api".to_owned(),
+        "/auth/signin".to_owned(),
+        "/dashboard/settings".to_owned(),
+        "/playground".to_owned(),
+    ];
+    for page in &pages {
+        browser.goto(&app.url(page)).await;
+        let width = browser.eval("return window.innerWidth").await;
+        assert!(width.as_u64().is_some_and(|w| w <= 400), "{page}: {width}");
+        let overflow = browser
+            .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            .await;
+        let culprits = browser.eval(OVERFLOWING).await;
+        assert_eq!(overflow, 0, "{page} is wider than the screen: {culprits}");
+    }
+
+    // Skip to content: the focus moves to <main>, and the page is not loaded again.
+    for page in &pages {
+        browser.goto(&app.url(page)).await;
+        browser.eval("window.__samePage = true").await;
+        browser
+            .eval("document.querySelector('.skip-link').focus()")
+            .await;
+        browser.click(&browser.find(".skip-link").await).await;
+        browser
+            .wait_for(
+                "return document.activeElement === document.querySelector('main')",
+                5,
+            )
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            browser.eval("return window.__samePage === true").await,
+            true,
+            "{page}: the skip link loaded the page again"
+        );
+    }
+
+    for page in &pages {
+        browser.goto(&app.url(page)).await;
+        // The header: one row, brand and menu button side by side; the links hidden.
+        let row = browser
+            .eval(
+                "const bar = document.querySelector('.site-header').getBoundingClientRect();
+                 const brand = document.querySelector('.brand').getBoundingClientRect();
+                 const button = document.querySelector('.site-menu > summary')?.getBoundingClientRect();
+                 return !!button && bar.height <= 72
+                   && Math.abs(brand.top + brand.height / 2 - (button.top + button.height / 2)) < 8
+                   && button.right <= document.documentElement.clientWidth;",
+            )
+            .await;
+        assert_eq!(
+            row, true,
+            "{page}: the header is not one row with a menu button"
+        );
+        let menu_tag = browser
+            .eval("return document.querySelector('[data-site-menu]').tagName")
+            .await;
+        assert_eq!(menu_tag, "DETAILS", "the menu opens without JavaScript");
+        let visible_links = "return [...document.querySelectorAll('.site-nav a, .account-nav a, .account-nav button')]
+             .filter(a => a.checkVisibility()).length";
+        assert_eq!(
+            browser.eval(visible_links).await,
+            0,
+            "{page}: links shown while closed"
+        );
+
+        // Open: every link shows, inside the screen; closed again: hidden.
+        let button = browser.find(".site-menu > summary").await;
+        browser.click(&button).await;
+        let shown = browser
+            .eval(
+                "const links = [...document.querySelectorAll('.site-nav a, .account-nav a, .account-nav button')];
+                 const width = document.documentElement.clientWidth;
+                 return links.length >= 7 && links.every(a => a.checkVisibility()
+                   && a.getBoundingClientRect().right <= width && a.getBoundingClientRect().left >= 0);",
+            )
+            .await;
+        assert_eq!(
+            shown, true,
+            "{page}: the open menu shows every link on screen"
+        );
+        browser.click(&button).await;
+        assert_eq!(browser.eval(visible_links).await, 0, "{page}: closed again");
+    }
+
+    // With JavaScript, Escape and a click elsewhere close the menu too.
+    browser.goto(&app.url("/models")).await;
+    let button = browser.find(".site-menu > summary").await;
+    browser.click(&button).await;
+    browser
+        .eval("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))")
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('[data-site-menu]').open")
+            .await,
+        false
+    );
+    browser.click(&button).await;
+    browser.click(&browser.find(".site-footer").await).await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('[data-site-menu]').open")
+            .await,
+        false
+    );
+
+    // On a wide screen the bar holds everything: no menu button, the links in view.
+    browser.set_window_size(1280, 900).await;
+    browser.goto(&app.url("/models")).await;
+    let wide = browser
+        .eval(
+            "return !document.querySelector('.site-menu > summary').checkVisibility()
+               && [...document.querySelectorAll('.site-nav a')].every(a => a.checkVisibility())
+               && document.querySelector('.site-header').getBoundingClientRect().height <= 72",
+        )
+        .await;
+    assert_eq!(
+        wide, true,
+        "the desktop header is one bar without a menu button"
+    );
+
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}

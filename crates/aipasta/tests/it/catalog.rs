@@ -370,3 +370,74 @@ async fn past_a_thousand_models_the_api_and_the_page_say_more_than() {
         assert!(!html.contains(" of 42"), "no made-up page count");
     }
 }
+
+/// Four successful generations make a model's success rate 100%: stored as the percentage the
+/// plan gives (`performance.successRate`), answered as such by the API and shown so on its page.
+#[tokio::test]
+async fn a_model_that_never_failed_has_a_success_rate_of_100_percent() {
+    use aipasta_mock::{MockConfig, MockServer, Script};
+    const MODEL: &str = "ai21/jamba-large-1.7";
+    for backend in backends() {
+        let mock = MockServer::start(MockConfig::default()).await;
+        let app = crate::helpers::spawn_app_with(
+            backend,
+            crate::helpers::mock_provider_config(&mock),
+            true,
+        )
+        .await;
+        let user = app.sign_up("Rate", "rate@example.com").await;
+        let generate = || async {
+            app.as_user(
+                &user,
+                reqwest::Method::POST,
+                &format!("/api/models/{MODEL}/generate"),
+            )
+            .json(&serde_json::json!({ "prompt": "Say hi" }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+        };
+        for _ in 0..4 {
+            assert_eq!(generate().await, StatusCode::OK, "{backend:?}");
+        }
+        app.state.engine.flush().await;
+
+        let (status, body) = app.get_json(&format!("/api/models/{MODEL}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert_eq!(
+            body["data"]["performance"]["successRate"].as_f64(),
+            Some(100.0),
+            "{backend:?}: a percentage, as the plan's model document has it: {}",
+            body["data"]["performance"]
+        );
+        let html = app
+            .get(&format!("/models/{MODEL}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("<dt>Success rate</dt><dd>100%</dd>"),
+            "{backend:?}: the page says 100%"
+        );
+
+        // One failure in five: the moving average moves down, and stays a percentage.
+        mock.push_script(aipasta_mock::OPENROUTER_CHAT_PATH, Script::status(400));
+        assert!(!generate().await.is_success(), "{backend:?}");
+        app.state.engine.flush().await;
+        let (_, body) = app.get_json(&format!("/api/models/{MODEL}")).await;
+        let rate = body["data"]["performance"]["successRate"].as_f64().unwrap();
+        assert!((rate - 95.0).abs() < 1e-9, "{backend:?}: {rate}");
+        let html = app
+            .get(&format!("/models/{MODEL}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("<dt>Success rate</dt><dd>95%</dd>"),
+            "{backend:?}"
+        );
+    }
+}

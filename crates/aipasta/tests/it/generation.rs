@@ -180,7 +180,7 @@ async fn a_generation_is_answered_recorded_and_counted() {
                 .fetch_one(&app.db)
                 .await
                 .unwrap();
-        assert_eq!((count, rate), (1, Some(1.0)));
+        assert_eq!((count, rate), (1, Some(100.0)), "a percentage");
 
         // The record through the API, in the plan's shape.
         let body: Value = app

@@ -155,6 +155,11 @@ async fn admins_add_sync_use_and_delete_an_openai_compatible_endpoint() {
         assert_eq!(body["data"]["keyHint"], key_hint(ENDPOINT_KEY));
         assert_eq!(body["data"]["allowPrivate"], true);
         assert_eq!(body["data"]["active"], true);
+        // Synced on creation: the answer says how many models arrived.
+        assert_eq!(body["data"]["models"], MOCK_MODELS, "{text}");
+        assert_eq!(body["data"]["sync"]["ok"], true, "{text}");
+        assert_eq!(body["data"]["sync"]["inserted"], MOCK_MODELS, "{text}");
+        assert_eq!(mock.request_count(OPENAI_MODELS_PATH), 1);
         bodies.push(text);
 
         // Stored sealed, never in the clear.
@@ -199,7 +204,7 @@ async fn admins_add_sync_use_and_delete_an_openai_compatible_endpoint() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
         assert!(text.contains("http"), "{text}");
 
-        // Sync: its models join the catalog under its name, fetched with its key.
+        // Sync again: its models are in the catalog under its name, fetched with its key.
         let (status, text, body) = call(
             &app,
             &admin,
@@ -211,7 +216,8 @@ async fn admins_add_sync_use_and_delete_an_openai_compatible_endpoint() {
         assert_eq!(status, StatusCode::OK, "{backend:?}: {text}");
         assert_eq!(body["data"][0]["provider"], ENDPOINT);
         assert_eq!(body["data"][0]["ok"], true);
-        assert_eq!(body["data"][0]["inserted"], MOCK_MODELS);
+        assert_eq!(body["data"][0]["fetched"], MOCK_MODELS);
+        assert_eq!(body["data"][0]["inserted"], 0, "they arrived on creation");
         assert_eq!(
             last_authorization(&mock, OPENAI_MODELS_PATH).as_deref(),
             Some(format!("Bearer {ENDPOINT_KEY}").as_str())
@@ -766,9 +772,17 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert_eq!(location, "/admin/providers?done=created");
+        assert_eq!(
+            location,
+            format!("/admin/providers?done=created-synced&models={MOCK_MODELS}")
+        );
         let (_, html) = browser_page(&app, &browser, &location).await;
-        assert!(html.contains("The endpoint is added"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "The endpoint is added and synced: {MOCK_MODELS} models arrived in the catalog."
+            )),
+            "{html}"
+        );
         assert!(html.contains(&key_hint(ENDPOINT_KEY)), "{html}");
         pages.push(html);
         let id = aipasta_store::providers::find_endpoint_by_name(&app.db, ENDPOINT)
@@ -955,6 +969,102 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
                 "a page",
             );
         }
+    }
+}
+
+/// An endpoint added while it fails: the answer (API) and the page (form) say why no model
+/// arrived; it is tried again in the background until its models arrive.
+#[tokio::test]
+async fn an_endpoint_failing_when_added_says_why_and_its_models_arrive_when_it_answers() {
+    use aipasta_mock::Fault;
+    use aipasta_web::services::background_sync::RetryBackoff;
+    for backend in backends() {
+        let mock = MockServer::start(MockConfig::default()).await;
+        let mut config = config(&mock, None);
+        config.sync_retry = RetryBackoff {
+            first: Duration::from_millis(200),
+            longest: Duration::from_millis(400),
+        };
+        let app = spawn_app_with(backend, config, false).await;
+        let admin = app.sign_up("Admin", "admin@example.com").await;
+        aipasta_store::accounts::set_role(&app.db, &admin.id, "admin")
+            .await
+            .unwrap();
+        mock.set_fault(OPENAI_MODELS_PATH, Some(Fault::Status(500)));
+
+        // The API: created (201), with the failed sync's reason.
+        let (status, text, body) = call(
+            &app,
+            &admin,
+            Method::POST,
+            "/api/admin/providers",
+            Some(json!({
+                "name": ENDPOINT, "baseUrl": mock.openai_base_url(), "allowPrivate": true,
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend:?}: {text}");
+        let sync = &body["data"]["sync"];
+        assert_eq!(sync["ok"], false, "{text}");
+        assert_eq!(sync["retrying"], true, "{text}");
+        assert!(
+            sync["error"].as_str().unwrap().contains("500"),
+            "the reason: {text}"
+        );
+        assert_eq!(body["data"]["models"], 0);
+        assert_eq!(listed(&app.db, ENDPOINT).await, 0);
+
+        // The form: the page says the sync failed, and why.
+        let browser = browser_session(&app, &admin).await;
+        let (_, html) = browser_page(&app, &browser, "/admin/providers").await;
+        let (status, location, _) = post_form(
+            &app,
+            &browser,
+            "/admin/providers",
+            &[
+                ("csrf_token", &csrf_from(&html)),
+                ("name", "lab-two"),
+                ("base_url", &mock.openai_base_url()),
+                ("allow_private", "on"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location, "/admin/providers?done=created-failed");
+        let (_, html) = browser_page(&app, &browser, &location).await;
+        assert!(
+            html.contains("its models could not be fetched"),
+            "{backend:?}: {html}"
+        );
+        let card = html
+            .split("data-endpoint=\"lab-two\"")
+            .nth(1)
+            .expect("the endpoint's card");
+        assert!(
+            card.contains("The last sync failed") && card.contains("500"),
+            "{backend:?}: the card says why: {card}"
+        );
+
+        // Tried again in the background: once the server answers, both have their models.
+        mock.set_fault(OPENAI_MODELS_PATH, None);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while listed(&app.db, ENDPOINT).await < MOCK_MODELS as i64
+            || listed(&app.db, "lab-two").await < MOCK_MODELS as i64
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend:?}: the models did not arrive after the endpoint recovered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (status, listed_models) = app
+            .get_json(&format!("/api/models?provider={ENDPOINT}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed_models["pagination"]["total"], MOCK_MODELS);
+        let (_, html) = browser_page(&app, &browser, "/admin/providers").await;
+        assert!(!html.contains("The last sync failed"), "{html}");
     }
 }
 

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use aipasta_store::providers::ProviderEndpointRow;
 
 use super::{
-    EndpointInput, Overview, ProviderFailure, clear_builtin_key, create_endpoint, delete_endpoint,
-    overview, set_builtin_key, sync_endpoint, update_endpoint,
+    EndpointInput, FirstSync, Overview, ProviderFailure, clear_builtin_key, create_endpoint,
+    delete_endpoint, overview, set_builtin_key, sync_endpoint, update_endpoint,
 };
-use crate::admin::catalog::reports_response;
+use crate::admin::catalog::{report_json, reports_response};
 use crate::auth::{Access, Caller, Routes};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -131,8 +131,24 @@ async fn create(
     caller: Caller,
     Json(body): Json<EndpointBody>,
 ) -> Result<Response, ApiError> {
-    let row = create_endpoint(&state, caller.id(), &body.into()).await?;
-    Ok(ok(StatusCode::CREATED, endpoint_json(&row, Some(0))))
+    let (row, first_sync) = create_endpoint(&state, caller.id(), &body.into()).await?;
+    let (models, sync) = match &first_sync {
+        FirstSync::Done(report) => {
+            let mut sync = report_json(report);
+            if report.result.is_err() {
+                sync["retrying"] = json!(report.retryable);
+            }
+            (report.result.as_ref().map_or(0, |_| report.fetched), sync)
+        }
+        FirstSync::Pending => (
+            0,
+            json!({ "provider": row.name, "ok": null, "pending": true }),
+        ),
+        FirstSync::Off => (0, Value::Null),
+    };
+    let mut data = endpoint_json(&row, Some(models as i64));
+    data["sync"] = sync;
+    Ok(ok(StatusCode::CREATED, data))
 }
 
 async fn update(

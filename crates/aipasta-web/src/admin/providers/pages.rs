@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{
-    EndpointInput, EnvironmentEndpoint, KeySource, ProviderFailure, builtin_label,
+    EndpointInput, FirstSync, KeySource, ProviderFailure, background_sync_sentence, builtin_label,
     clear_builtin_key, create_endpoint, delete_endpoint, overview, report_sentence,
     set_builtin_key, sync_provider, update_endpoint, when,
 };
@@ -60,6 +60,19 @@ pub struct EndpointLine {
     pub updated: String,
     /// The edit form is open: its save was refused, and it shows what was entered.
     pub editing: bool,
+    /// What its background sync is doing (a failed sync's reason), when one runs.
+    pub sync_status: Option<String>,
+}
+
+/// The operator's endpoint, from the environment.
+pub struct EnvironmentLine {
+    pub name: String,
+    /// Without any password it may carry.
+    pub base_url: String,
+    pub has_key: bool,
+    pub models: i64,
+    /// What its background sync is doing (a failed sync's reason), when one runs.
+    pub sync_status: Option<String>,
 }
 
 /// What the add form shows: empty, or what was entered when it was refused (never the key).
@@ -79,7 +92,7 @@ struct ProvidersPage {
     error: Option<String>,
     builtins: Vec<BuiltinLine>,
     endpoints: Vec<EndpointLine>,
-    environment: Vec<EnvironmentEndpoint>,
+    environment: Vec<EnvironmentLine>,
     add: AddValues,
 }
 
@@ -127,7 +140,19 @@ async fn render_page(state: &AppState, chrome: Chrome, view: View, status: Statu
                 models: *models,
                 updated: when(row.updated_at),
                 editing: entered.is_some(),
+                sync_status: background_sync_sentence(state, &row.name),
             }
+        })
+        .collect();
+    let environment = overview
+        .environment
+        .into_iter()
+        .map(|e| EnvironmentLine {
+            sync_status: background_sync_sentence(state, &e.name),
+            name: e.name,
+            base_url: e.base_url,
+            has_key: e.has_key,
+            models: e.models,
         })
         .collect();
     let page = ProvidersPage {
@@ -147,7 +172,7 @@ async fn render_page(state: &AppState, chrome: Chrome, view: View, status: Statu
             })
             .collect(),
         endpoints,
-        environment: overview.environment,
+        environment,
         add: view.add.unwrap_or(AddValues {
             active: true,
             ..AddValues::default()
@@ -193,6 +218,20 @@ fn back(done: &str) -> Response {
 #[derive(Deserialize, Default)]
 struct NoticeQuery {
     done: Option<String>,
+    /// How many models a new endpoint's first sync brought.
+    models: Option<u64>,
+}
+
+/// Where to go after adding an endpoint: the page, saying what its first sync did.
+fn created(first_sync: &FirstSync) -> Response {
+    match first_sync {
+        FirstSync::Done(report) => match &report.result {
+            Ok(_) => back(&format!("created-synced&models={}", report.fetched)),
+            Err(_) => back("created-failed"),
+        },
+        FirstSync::Pending => back("created-pending"),
+        FirstSync::Off => back("created-off"),
+    }
 }
 
 async fn page(
@@ -200,9 +239,24 @@ async fn page(
     chrome: Chrome,
     Query(query): Query<NoticeQuery>,
 ) -> Response {
+    let models = query.models.unwrap_or(0);
+    let synced = match models {
+        0 => "The endpoint is added and synced, but it lists no models.".to_owned(),
+        1 => "The endpoint is added and synced: 1 model arrived in the catalog.".to_owned(),
+        n => format!("The endpoint is added and synced: {n} models arrived in the catalog."),
+    };
     let notice = query.done.as_deref().map(|done| {
         match done {
-            "created" => "The endpoint is added. Sync it to list its models in the catalog.",
+            "created-synced" => synced.as_str(),
+            "created-failed" => {
+                "The endpoint is added, but its models could not be fetched; its card below says why. AI Pasta keeps trying in the background, and an edit tries again at once."
+            }
+            "created-pending" => {
+                "The endpoint is added. Its models are still being fetched and appear in the catalog when that finishes."
+            }
+            "created-off" => {
+                "The endpoint is added, turned off: its models are fetched when it is turned on."
+            }
             "saved" => "The endpoint is saved.",
             "deleted" => {
                 "The endpoint is deleted. Its models stay in the catalog as deprecated, so past generations keep their model."
@@ -246,7 +300,7 @@ async fn create(
         is_active: Some(form.active.is_some()),
     };
     match create_endpoint(&state, caller.id(), &input).await {
-        Ok(_) => back("created"),
+        Ok((_, first_sync)) => created(&first_sync),
         Err(failure) => {
             let view = View {
                 add: Some(AddValues {
