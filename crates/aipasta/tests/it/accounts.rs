@@ -1151,8 +1151,10 @@ async fn password_change_ends_other_sessions_and_export_and_deletion_work() {
     }
 }
 
+/// The lock holds the account for the address that failed (another address: see
+/// `guessing_from_one_address_never_locks_the_owner_out`).
 #[tokio::test]
-async fn repeated_failed_sign_ins_lock_the_account_with_a_clear_429() {
+async fn repeated_failed_sign_ins_lock_the_account_from_that_address_with_a_clear_429() {
     let mut config = aipasta_web::WebConfig::default();
     config.limits.login_guard.slow_after = 100;
     config.limits.login_guard.lock_after = 4;
@@ -1197,7 +1199,7 @@ async fn repeated_failed_sign_ins_lock_the_account_with_a_clear_429() {
     assert_eq!(
         right.status(),
         StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits out the lock"
+        "even the right password, from that address, waits out the lock"
     );
 }
 

@@ -200,21 +200,31 @@ async fn a_verified_bearer_credential_in_any_case_needs_no_csrf_token() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let (browser, _, user_id, _, token) = signed_in_browser(&app).await;
-        // RFC 7235: the scheme is case-insensitive; the token is then verified as a bearer one.
-        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-            let response = browser
-                .put(app.url("/api/users/settings"))
-                .header("authorization", format!("{scheme} {token}"))
-                .json(&json!({ "theme": "dark" }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::OK, "{backend:?}: {scheme}");
+        // RFC 7235: the scheme is case-insensitive; the token is then verified as a bearer
+        // one, alone (no cookie to fall back on) or beside a session cookie.
+        let schemes = [
+            ("Bearer", "dark"),
+            ("bearer", "light"),
+            ("BEARER", "dark"),
+            ("bEaReR", "light"),
+        ];
+        for (scheme, theme) in schemes {
+            for (client, with) in [(&app.client, "alone"), (&browser, "beside a cookie")] {
+                let response = client
+                    .put(app.url("/api/users/settings"))
+                    .header("authorization", format!("{scheme} {token}"))
+                    .json(&json!({ "theme": theme }))
+                    .send()
+                    .await
+                    .unwrap();
+                let context = format!("{backend:?}: {scheme}, {with}");
+                assert_eq!(response.status(), StatusCode::OK, "{context}");
+                let user = accounts::find_user_by_id(&app.db, &user_id)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(user.theme, theme, "{context}");
+            }
         }
-        let user = accounts::find_user_by_id(&app.db, &user_id)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(user.theme, "dark");
     }
 }
