@@ -173,8 +173,10 @@ named_enum!(
     Subscription { Free => "free", Pro => "pro", Enterprise => "enterprise" }
 );
 named_enum!(
-    /// What a personal API key may do.
-    Scope { Read => "read", Generate => "generate" }
+    /// What a personal API key may do: `read` (safe methods) and `generate` (everything else)
+    /// on the routes any account may call; `admin` the admin and moderator routes, for a key
+    /// whose owner holds that role. Only an admin can create a key with `admin`.
+    Scope { Read => "read", Generate => "generate", Admin => "admin" }
 );
 
 impl Role {
@@ -248,6 +250,7 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(*role));
         }
         assert_eq!(Scope::parse("generate"), Some(Scope::Generate));
+        assert_eq!(Scope::parse("admin"), Some(Scope::Admin));
         assert_eq!(UserStatus::parse("gone"), None);
         assert_eq!(parse_name("  Ada  ").unwrap(), "Ada");
         assert!(parse_name("   ").is_err());

@@ -77,6 +77,12 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0005_catalog_index_in_memory.sql"),
         ),
     },
+    // JWTs issued before a password change or a sign-out stop working.
+    Migration::portable(
+        6,
+        "tokens valid after",
+        include_str!("../migrations/0006_tokens_valid_after.sql"),
+    ),
     // The success rate is stored as the percentage the plan and the API give.
     Migration::portable(
         8,

@@ -5,7 +5,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use aipasta_web::ratelimit::{Decision, Limit, LoginDecision, LoginGuardSettings, RateLimiter};
+use aipasta_web::ratelimit::{
+    Decision, Limit, LoginDecision, LoginGuardSettings, RateLimitSettings, RateLimiter,
+    SignInDecision, SignInKeys,
+};
 use redis::ConnectionAddr;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
@@ -266,6 +269,158 @@ async fn failures_are_forgotten_when_their_window_ends() {
             "{backend}"
         );
         limiter.reset(&key).await;
+    }
+}
+
+/// Sign-in limits small enough to reach in a test: an address locks after 4 failures on an
+/// account (or across accounts); the account's bucket holds 3 attempts; the account slows
+/// after 4 failures from anywhere.
+fn sign_in_limits() -> RateLimitSettings {
+    RateLimitSettings {
+        signin_per_ip: Limit::per_hour(1000),
+        signin_per_account: Limit::per_hour(3),
+        login_guard: guard(Duration::from_secs(60)),
+        account_throttle: LoginGuardSettings {
+            slow_after: 4,
+            // Ignored: the account as a whole never locks.
+            lock_after: 5,
+            ..guard(Duration::from_secs(60))
+        },
+        ..RateLimitSettings::default()
+    }
+}
+
+/// Addresses no other test or earlier run uses (a Redis keeps counts for a while): each `n`
+/// its own /64, the unit the limits key IPv6 clients by, under a random /48.
+fn addresses() -> impl Fn(u16) -> std::net::IpAddr {
+    let [a, b, ..] = uuid::Uuid::new_v4().into_bytes();
+    let site = u16::from_be_bytes([a, b]);
+    move |n| std::net::IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, site, n, 0, 0, 0, 1))
+}
+
+fn proceeds(decision: SignInDecision) -> bool {
+    matches!(decision, SignInDecision::Proceed { .. })
+}
+
+#[tokio::test]
+async fn guessing_locks_the_guessing_address_and_never_the_owner() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let limits = sign_in_limits();
+        let address = addresses();
+        let email = format!("{}@example.com", unique("owner"));
+        let guesser = SignInKeys::new(&email, address(1));
+        let owner = SignInKeys::new(&email, address(2));
+
+        // The guesser goes on long after the lock, as a guesser would.
+        for _ in 0..20 {
+            if proceeds(limiter.sign_in_check(&guesser, &limits).await) {
+                limiter.sign_in_failed(&guesser, &limits).await;
+            }
+        }
+        assert!(
+            matches!(
+                limiter.sign_in_check(&guesser, &limits).await,
+                SignInDecision::Locked { .. }
+            ),
+            "{backend}: the guessing address is locked"
+        );
+        // The owner, from an address with no failures, is at worst slowed; again and again,
+        // as the guesser keeps trying.
+        for round in 0..5 {
+            match limiter.sign_in_check(&owner, &limits).await {
+                SignInDecision::Proceed { wait } => assert!(
+                    wait <= limits.account_throttle.max_delay,
+                    "{backend}: round {round} waits {wait:?}"
+                ),
+                refused => panic!("{backend}: the owner was refused in round {round}: {refused:?}"),
+            }
+            limiter.sign_in_check(&guesser, &limits).await;
+        }
+        // A right password clears the owner's address only; the guesser stays locked.
+        limiter.sign_in_succeeded(&owner).await;
+        assert!(matches!(
+            limiter.sign_in_check(&guesser, &limits).await,
+            SignInDecision::Locked { .. }
+        ));
+        for keys in [&guesser, &owner] {
+            for key in [&keys.address, &keys.account, &keys.pair] {
+                limiter.reset(key).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_account_bucket_refuses_only_addresses_that_failed_on_the_account() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let limits = sign_in_limits();
+        let address = addresses();
+        let email = format!("{}@example.com", unique("bucket"));
+        // Three addresses fail once each: each now answers for the account's rate.
+        let failed: Vec<SignInKeys> = (10..13)
+            .map(|n| SignInKeys::new(&email, address(n)))
+            .collect();
+        for keys in &failed {
+            assert!(
+                proceeds(limiter.sign_in_check(keys, &limits).await),
+                "{backend}"
+            );
+            limiter.sign_in_failed(keys, &limits).await;
+        }
+        // Their next attempts share the account's bucket of three, then are turned away.
+        let mut refused = 0;
+        for keys in failed.iter().cycle().take(6) {
+            if let SignInDecision::TooFast { retry_after } =
+                limiter.sign_in_check(keys, &limits).await
+            {
+                assert!(retry_after >= Duration::from_secs(1), "{backend}");
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 3, "{backend}: the bucket held three");
+        // A fresh address is not refused on the account's behalf.
+        let fresh = SignInKeys::new(&email, address(20));
+        assert!(
+            proceeds(limiter.sign_in_check(&fresh, &limits).await),
+            "{backend}"
+        );
+        for keys in failed.iter().chain([&fresh]) {
+            for key in [&keys.address, &keys.account, &keys.pair] {
+                limiter.reset(key).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn failures_from_many_addresses_slow_the_account_but_never_lock_it() {
+    for limiter in limiters().await {
+        let backend = limiter.backend_name();
+        let limits = sign_in_limits();
+        let address = addresses();
+        let email = format!("{}@example.com", unique("spread"));
+        // Twelve addresses, one failure each: no address is slowed, the account is.
+        let spread: Vec<SignInKeys> = (30..42)
+            .map(|n| SignInKeys::new(&email, address(n)))
+            .collect();
+        for keys in &spread {
+            limiter.sign_in_failed(keys, &limits).await;
+        }
+        let fresh = SignInKeys::new(&email, address(50));
+        assert_eq!(
+            limiter.sign_in_check(&fresh, &limits).await,
+            SignInDecision::Proceed {
+                wait: limits.account_throttle.max_delay
+            },
+            "{backend}: slowed to the cap, not locked (lock_after is ignored)"
+        );
+        for keys in spread.iter().chain([&fresh]) {
+            for key in [&keys.address, &keys.account, &keys.pair] {
+                limiter.reset(key).await;
+            }
+        }
     }
 }
 

@@ -37,13 +37,17 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
+    /// Bearer JWTs issued at or before this instant (ms) are refused: a password change or a
+    /// sign-out moves it to now.
+    pub tokens_valid_after: i64,
 }
 
 pub const USER_COLUMNS: &str = "u.id, u.email, u.name, u.image, u.role, u.email_verified_at, \
 u.password_hash, u.theme, u.language, u.notify_email, u.notify_push, u.notify_new_models, \
 u.notify_updates, u.default_model_id, u.total_generations, u.tokens_used, u.total_cost_nanos, \
 u.last_generation_at, u.monthly_token_limit, u.subscription, u.bio, u.website, u.github, \
-u.twitter, u.public_profile, u.status, u.created_at, u.updated_at, u.last_login_at";
+u.twitter, u.public_profile, u.status, u.created_at, u.updated_at, u.last_login_at, \
+u.tokens_valid_after";
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -181,14 +185,38 @@ pub async fn touch_last_login(db: &Db, user_id: &str) -> Result<(), DbError> {
         .map(drop)
 }
 
+/// Sets the password and ends every bearer JWT issued until now (`tokens_valid_after`).
 pub async fn set_password_hash(db: &Db, user_id: &str, hash: &str) -> Result<(), DbError> {
-    Query::new("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now_ms())
-        .bind(user_id)
-        .execute(db)
-        .await
-        .map(drop)?;
+    let now = now_ms();
+    Query::new(format!(
+        "UPDATE users SET password_hash = $1, updated_at = $2, {TOKENS_VALID_AFTER_NOW} \
+         WHERE id = $3"
+    ))
+    .bind(hash)
+    .bind(now)
+    .bind(user_id)
+    .execute(db)
+    .await
+    .map(drop)?;
+    db.note_account_change();
+    Ok(())
+}
+
+/// Moves `tokens_valid_after` to `$2` (now), never back: a clock that stepped back must not
+/// revive tokens refused already.
+const TOKENS_VALID_AFTER_NOW: &str = "tokens_valid_after = CASE WHEN tokens_valid_after < $2 \
+THEN $2 ELSE tokens_valid_after END";
+
+/// Ends every bearer JWT the account was issued until now (a sign-out).
+pub async fn revoke_tokens(db: &Db, user_id: &str) -> Result<(), DbError> {
+    Query::new(format!(
+        "UPDATE users SET {TOKENS_VALID_AFTER_NOW} WHERE id = $1"
+    ))
+    .bind(user_id)
+    .bind(now_ms())
+    .execute(db)
+    .await
+    .map(drop)?;
     db.note_account_change();
     Ok(())
 }
@@ -232,6 +260,37 @@ pub async fn set_usage_limits(
         .execute(db)
         .await
         .map(drop)?;
+    db.note_account_change();
+    Ok(())
+}
+
+/// What an admin changes about an account at once; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub subscription: Option<String>,
+    /// `Some(None)` puts the account back on the system's default monthly limit.
+    pub monthly_token_limit: Option<Option<i64>>,
+}
+
+/// Applies `change` as one statement, so it lands whole or not at all: a value the database
+/// refuses leaves every field as it was.
+pub async fn change_account(db: &Db, user_id: &str, change: &AccountChange) -> Result<(), DbError> {
+    let mut columns: Vec<(&'static str, crate::Value)> = Vec::new();
+    for (column, value) in [
+        ("role", &change.role),
+        ("status", &change.status),
+        ("subscription", &change.subscription),
+    ] {
+        if let Some(value) = value {
+            columns.push((column, value.clone().into()));
+        }
+    }
+    if let Some(limit) = change.monthly_token_limit {
+        columns.push(("monthly_token_limit", limit.into()));
+    }
+    update_columns(db, user_id, columns).await?;
     db.note_account_change();
     Ok(())
 }

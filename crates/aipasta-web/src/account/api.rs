@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use aipasta_core::account::Scope;
 use aipasta_store::accounts::{self, UserRow};
 
 use super::service::{self, AccountFailure, ProfileInput, SettingsInput};
+use crate::auth::identity::Credential;
 use crate::auth::{Access, Caller, Routes};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -53,6 +55,9 @@ impl From<AccountFailure> for ApiError {
             }
             AccountFailure::NotFound(_) | AccountFailure::Missing(_) => {
                 ApiError::not_found(message)
+            }
+            AccountFailure::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
             }
             AccountFailure::WrongPassword => {
                 ApiError::new(StatusCode::FORBIDDEN, "wrong_password", message)
@@ -171,16 +176,36 @@ async fn put_settings(
     settings(State(state), caller).await
 }
 
+/// Said wherever a key with the `admin` scope is shown: the settings page (in red) and the API.
+pub const ADMIN_KEY_WARNING: &str = "This key can act as an admin: it can change users' roles, \
+store provider keys and add endpoints. Keep it secret, and revoke it when you no longer need it.";
+
+/// A stored key's scope names, as stored (a JSON array).
+pub fn key_scopes(key: &accounts::ApiKeyRow) -> Vec<String> {
+    serde_json::from_str(&key.scopes).unwrap_or_default()
+}
+
+/// Whether these scope names carry admin power.
+pub fn grants_admin(scopes: &[String]) -> bool {
+    scopes.iter().any(|s| s == Scope::Admin.as_str())
+}
+
 pub fn key_json(key: &accounts::ApiKeyRow) -> Value {
-    json!({
+    let scopes = key_scopes(key);
+    let admin = grants_admin(&scopes);
+    let mut data = json!({
         "id": key.id,
         "name": key.name,
         "prefix": key.prefix,
-        "scopes": serde_json::from_str::<Value>(&key.scopes).unwrap_or(Value::Null),
+        "scopes": scopes,
         "createdAt": key.created_at,
         "lastUsedAt": key.last_used_at,
         "expiresAt": key.expires_at,
-    })
+    });
+    if admin && let Value::Object(map) = &mut data {
+        map.insert("warning".into(), ADMIN_KEY_WARNING.into());
+    }
+    data
 }
 
 async fn list_keys(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -205,6 +230,7 @@ async fn create_key(
     let (key, row) = service::create_key(
         &state,
         &caller.user,
+        caller.role,
         &body.name,
         &body.scopes,
         body.expires_in_days,
@@ -279,7 +305,17 @@ async fn change_password(
         &body.new_password,
     )
     .await?;
-    Ok(ok(json!({ "changed": true, "otherSessionsEnded": ended })))
+    let mut data = json!({ "changed": true, "otherSessionsEnded": ended });
+    // The change ended every JWT issued before it, the caller's own included: a caller who
+    // came with one gets a new one, as a browser keeps its session.
+    if caller.credential == Credential::Bearer
+        && let Value::Object(map) = &mut data
+    {
+        let changed = fresh_user(&state, &caller).await?;
+        let token = crate::auth::api::jwt_for(&state, &changed, caller.role.as_str());
+        map.insert("token".into(), token.into());
+    }
+    Ok(ok(data))
 }
 
 /// The export as a download.

@@ -8,9 +8,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use aipasta_core::account::{Role, Scope};
 use aipasta_core::money::{Nanos, human_usd};
 use aipasta_store::accounts::{self, UserRow};
 
+use super::api::{ADMIN_KEY_WARNING, grants_admin, key_scopes};
 use super::service::{self, AccountFailure, NotificationsInput, ProfileInput, SettingsInput};
 use crate::auth::{Access, Caller, Routes};
 use crate::chrome::Chrome;
@@ -53,7 +55,9 @@ pub struct KeyLine {
     pub id: String,
     pub name: String,
     pub prefix: String,
-    pub scopes: String,
+    pub scopes: Vec<String>,
+    /// Holds the `admin` scope: shown in red with a warning.
+    pub admin: bool,
     pub created: String,
     pub last_used: String,
     pub expires: String,
@@ -74,6 +78,12 @@ pub struct SessionLine {
     pub last_seen: String,
 }
 
+/// A key just created: the only time its secret is shown.
+pub struct NewKey {
+    pub secret: String,
+    pub admin: bool,
+}
+
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
@@ -82,7 +92,7 @@ struct SettingsPage {
     role: String,
     notice: Option<String>,
     error: Option<String>,
-    new_key: Option<String>,
+    new_key: Option<NewKey>,
     keys: Vec<KeyLine>,
     provider_keys: Vec<ProviderKeyLine>,
     sessions: Vec<SessionLine>,
@@ -90,6 +100,9 @@ struct SettingsPage {
     tokens_used: String,
     total_cost: String,
     has_password: bool,
+    /// Admins may give a key the `admin` scope; nobody else sees the choice.
+    can_grant_admin: bool,
+    admin_key_warning: &'static str,
 }
 
 fn when(ms: Option<i64>) -> String {
@@ -121,7 +134,7 @@ async fn render_page(
     caller: &Caller,
     notice: Option<String>,
     error: Option<String>,
-    new_key: Option<String>,
+    new_key: Option<NewKey>,
     status: StatusCode,
 ) -> Response {
     let loaded = async {
@@ -152,18 +165,20 @@ async fn render_page(
         new_key,
         keys: keys
             .iter()
-            .map(|k| KeyLine {
-                id: k.id.clone(),
-                name: k.name.clone(),
-                prefix: format!("{}…", k.prefix),
-                scopes: serde_json::from_str::<Vec<String>>(&k.scopes)
-                    .unwrap_or_default()
-                    .join(", "),
-                created: when(Some(k.created_at)),
-                last_used: when(k.last_used_at),
-                expires: k
-                    .expires_at
-                    .map_or_else(|| "never".into(), |e| when(Some(e))),
+            .map(|k| {
+                let scopes = key_scopes(k);
+                KeyLine {
+                    id: k.id.clone(),
+                    name: k.name.clone(),
+                    prefix: format!("{}…", k.prefix),
+                    admin: grants_admin(&scopes),
+                    scopes,
+                    created: when(Some(k.created_at)),
+                    last_used: when(k.last_used_at),
+                    expires: k
+                        .expires_at
+                        .map_or_else(|| "never".into(), |e| when(Some(e))),
+                }
             })
             .collect(),
         provider_keys: crate::admin::providers::BUILTINS
@@ -199,6 +214,8 @@ async fn render_page(
         tokens_used: thousands(user.tokens_used),
         total_cost: format!("${}", human_usd(Nanos(user.total_cost_nanos).usd())),
         has_password: user.password_hash.is_some(),
+        can_grant_admin: caller.role == Role::Admin,
+        admin_key_warning: ADMIN_KEY_WARNING,
         user,
     };
     let mut response = render(&page);
@@ -255,7 +272,9 @@ async fn outcome(
         Err(failure) => {
             let status = match failure {
                 AccountFailure::NotFound(_) | AccountFailure::Missing(_) => StatusCode::NOT_FOUND,
-                AccountFailure::WrongPassword => StatusCode::FORBIDDEN,
+                AccountFailure::WrongPassword | AccountFailure::Forbidden(_) => {
+                    StatusCode::FORBIDDEN
+                }
                 AccountFailure::Internal(ref cause) => {
                     tracing::error!(%cause, "settings");
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -366,6 +385,7 @@ struct KeyForm {
     name: String,
     scope_read: Option<String>,
     scope_generate: Option<String>,
+    scope_admin: Option<String>,
     expires_in_days: Option<String>,
 }
 
@@ -375,13 +395,15 @@ async fn create_key(
     caller: Caller,
     Form(form): Form<KeyForm>,
 ) -> Response {
-    let mut scopes = Vec::new();
-    if form.scope_read.is_some() {
-        scopes.push("read".to_owned());
-    }
-    if form.scope_generate.is_some() {
-        scopes.push("generate".to_owned());
-    }
+    let scopes: Vec<String> = [
+        (&form.scope_read, Scope::Read),
+        (&form.scope_generate, Scope::Generate),
+        (&form.scope_admin, Scope::Admin),
+    ]
+    .into_iter()
+    .filter(|(ticked, _)| ticked.is_some())
+    .map(|(_, scope)| scope.as_str().to_owned())
+    .collect();
     let expires = match form.expires_in_days.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(days) => days
@@ -391,12 +413,24 @@ async fn create_key(
     };
     let created = match expires {
         Ok(expires) => {
-            service::create_key(&state, &caller.user, &form.name, &scopes, expires).await
+            service::create_key(
+                &state,
+                &caller.user,
+                caller.role,
+                &form.name,
+                &scopes,
+                expires,
+            )
+            .await
         }
         Err(failure) => Err(failure),
     };
     match created {
-        Ok((key, _)) => {
+        Ok((secret, row)) => {
+            let key = NewKey {
+                secret,
+                admin: grants_admin(&key_scopes(&row)),
+            };
             let notice = Some(
                 "Your new API key is below. Copy it now: it is shown only this once.".to_owned(),
             );

@@ -2,7 +2,7 @@
 //! own account; ids of sessions and keys are looked up within it, so another account's id finds
 //! nothing (404), never a "forbidden" that would confirm it exists.
 
-use aipasta_core::account::{Scope, check_password, parse_name};
+use aipasta_core::account::{Role, Scope, check_password, parse_name};
 use aipasta_core::clock::now_ms;
 use aipasta_core::secret_box::key_hint;
 use aipasta_store::accounts::{self, PreferencesUpdate, ProfileUpdate, UserRow};
@@ -19,6 +19,8 @@ use crate::state::AppState;
 #[derive(Debug)]
 pub enum AccountFailure {
     Invalid(String),
+    /// Allowed to no one of the caller's role, in the caller's words (403).
+    Forbidden(String),
     NotFound(&'static str),
     /// Nothing to act on, in the caller's words (404).
     Missing(String),
@@ -35,7 +37,9 @@ impl From<aipasta_store::DbError> for AccountFailure {
 impl AccountFailure {
     pub fn message(&self) -> String {
         match self {
-            AccountFailure::Invalid(message) => message.clone(),
+            AccountFailure::Invalid(message) | AccountFailure::Forbidden(message) => {
+                message.clone()
+            }
             AccountFailure::NotFound(what) => format!("No {what} with that id on your account."),
             AccountFailure::Missing(message) => message.clone(),
             AccountFailure::WrongPassword => "Your current password is not right.".into(),
@@ -204,10 +208,34 @@ pub async fn change_password(
     Ok(accounts::revoke_other_sessions(&state.db, &user.id, keep_session).await?)
 }
 
-/// A new API key: (the full key, shown once; its stored row).
+/// The scopes a new key asks for, each once, in the order given. A key must say what it is
+/// for: none at all is refused rather than guessed.
+pub fn parse_scopes(scopes: &[String]) -> Result<Vec<Scope>, AccountFailure> {
+    let mut parsed = Vec::new();
+    for scope in scopes {
+        let Some(scope) = Scope::parse(scope.trim()) else {
+            return Err(invalid(format!(
+                "scopes: {scope:?} is not a scope; use read, generate or admin"
+            )));
+        };
+        if !parsed.contains(&scope) {
+            parsed.push(scope);
+        }
+    }
+    if parsed.is_empty() {
+        return Err(invalid(
+            "scopes: choose at least one scope for the key (read, generate)",
+        ));
+    }
+    Ok(parsed)
+}
+
+/// A new API key: (the full key, shown once; its stored row). `role` is the caller's: only an
+/// admin may give a key the `admin` scope.
 pub async fn create_key(
     state: &AppState,
     user: &UserRow,
+    role: Role,
     name: &str,
     scopes: &[String],
     expires_in_days: Option<i64>,
@@ -218,19 +246,11 @@ pub async fn create_key(
             "Give the key a name of 1 to 100 characters, such as the program that will use it",
         ));
     }
-    let mut parsed = Vec::new();
-    for scope in scopes {
-        let Some(scope) = Scope::parse(scope.trim()) else {
-            return Err(invalid(format!(
-                "scopes: {scope:?} is not a scope; use read and/or generate"
-            )));
-        };
-        if !parsed.contains(&scope) {
-            parsed.push(scope);
-        }
-    }
-    if parsed.is_empty() {
-        parsed.push(Scope::Read);
+    let parsed = parse_scopes(scopes)?;
+    if parsed.contains(&Scope::Admin) && role != Role::Admin {
+        return Err(AccountFailure::Forbidden(
+            "scopes: only admins can create a key with the admin scope".into(),
+        ));
     }
     let expires_at = match expires_in_days {
         None => None,
@@ -245,7 +265,8 @@ pub async fn create_key(
     }
     let (key, prefix, hash) = new_api_key();
     let names: Vec<&str> = parsed.iter().map(|s| s.as_str()).collect();
-    let scopes_json = serde_json::to_string(&names).unwrap_or_else(|_| "[\"read\"]".into());
+    let scopes_json =
+        serde_json::to_string(&names).map_err(|e| AccountFailure::Internal(e.to_string()))?;
     let row = accounts::create_api_key(
         &state.db,
         &user.id,

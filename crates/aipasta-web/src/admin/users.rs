@@ -97,6 +97,8 @@ mod serde_with_null {
     }
 }
 
+/// Changes an account's role, status, tier and limit. Every field is checked before anything
+/// is written, then all of them are written in one statement: a refused field changes nothing.
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,58 +108,50 @@ async fn update(
     let Some(user) = accounts::find_user_by_id(&state.db, &id).await? else {
         return Err(ApiError::not_found("No user has that id."));
     };
-    if let Some(role) = &change.role {
-        let role = Role::parse(role).ok_or_else(|| {
-            ApiError::bad_request(
-                "validation_error",
-                "`role` must be user, moderator or admin",
-            )
-        })?;
-        if user.id == caller.id() && role != Role::Admin {
-            return Err(ApiError::bad_request(
-                "validation_error",
-                "You cannot remove your own admin role.",
-            ));
-        }
-        accounts::set_role(&state.db, &user.id, role.as_str()).await?;
-    }
-    if let Some(status) = &change.status {
-        let status = UserStatus::parse(status).ok_or_else(|| {
-            ApiError::bad_request(
-                "validation_error",
-                "`status` must be active, suspended or deleted",
-            )
-        })?;
-        if user.id == caller.id() && status != UserStatus::Active {
-            return Err(ApiError::bad_request(
-                "validation_error",
-                "You cannot suspend yourself.",
-            ));
-        }
-        accounts::set_status(&state.db, &user.id, status.as_str()).await?;
-    }
-    if change.subscription.is_some() || change.monthly_limit.is_some() {
-        let subscription = match &change.subscription {
-            Some(text) => Subscription::parse(text).ok_or_else(|| {
-                ApiError::bad_request(
-                    "validation_error",
-                    "`subscription` must be free, pro or enterprise",
-                )
-            })?,
-            None => Subscription::parse(&user.subscription).unwrap_or(Subscription::Free),
-        };
-        let limit = match change.monthly_limit {
-            Some(Some(n)) if n < 0 => {
-                return Err(ApiError::bad_request(
-                    "validation_error",
-                    "`monthlyLimit` cannot be negative",
-                ));
+    let refuse = |message: &str| ApiError::bad_request("validation_error", message);
+    let role = match &change.role {
+        Some(text) => {
+            let role = Role::parse(text)
+                .ok_or_else(|| refuse("`role` must be user, moderator or admin"))?;
+            if user.id == caller.id() && role != Role::Admin {
+                return Err(refuse("You cannot remove your own admin role."));
             }
-            Some(limit) => limit,
-            None => user.monthly_token_limit,
-        };
-        accounts::set_usage_limits(&state.db, &user.id, limit, subscription.as_str()).await?;
+            Some(role.as_str().to_owned())
+        }
+        None => None,
+    };
+    let status = match &change.status {
+        Some(text) => {
+            let status = UserStatus::parse(text)
+                .ok_or_else(|| refuse("`status` must be active, suspended or deleted"))?;
+            if user.id == caller.id() && status != UserStatus::Active {
+                return Err(refuse("You cannot suspend yourself."));
+            }
+            Some(status.as_str().to_owned())
+        }
+        None => None,
+    };
+    let subscription = match &change.subscription {
+        Some(text) => Some(
+            Subscription::parse(text)
+                .ok_or_else(|| refuse("`subscription` must be free, pro or enterprise"))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    if let Some(Some(limit)) = change.monthly_limit
+        && limit < 0
+    {
+        return Err(refuse("`monthlyLimit` cannot be negative"));
     }
+    let account_change = accounts::AccountChange {
+        role,
+        status,
+        subscription,
+        monthly_token_limit: change.monthly_limit,
+    };
+    accounts::change_account(&state.db, &user.id, &account_change).await?;
     let updated = accounts::find_user_by_id(&state.db, &user.id)
         .await?
         .ok_or_else(|| ApiError::not_found("No user has that id."))?;

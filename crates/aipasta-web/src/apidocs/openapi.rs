@@ -318,14 +318,26 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/api/auth/signup") => op(
             "Sign up",
-            "Creates an account; answers it and a bearer token (JWT).",
+            "Creates an account; answers it and a bearer token (JWT). Only created accounts count against the address's sign-up limit; a refused sign-up says why.",
             "Accounts",
             Some("SignupRequest"),
             &[
                 (201, "The account and its token.", Some("AuthAnswer"), JSON),
                 (
                     400,
-                    "A refused email, name or password.",
+                    "A refused email, name or password (`validation_error`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+                (
+                    409,
+                    "An account with this email exists (`email_taken`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+                (
+                    429,
+                    "Too many accounts created, or sign-up attempts, from this address (`Retry-After`).",
                     Some("ApiError"),
                     JSON,
                 ),
@@ -334,12 +346,53 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/api/auth/signin") => op(
             "Sign in",
-            "Answers the account and a bearer token (JWT) for `Authorization: Bearer`.",
+            "Answers the account and a bearer token (JWT) for `Authorization: Bearer`, valid for an hour, until a sign-out or a password change.",
             "Accounts",
             Some("SigninRequest"),
             &[
                 (200, "The account and its token.", Some("AuthAnswer"), JSON),
-                (401, "Wrong email or password.", Some("ApiError"), JSON),
+                (
+                    401,
+                    "Wrong email or password, or an account that cannot sign in (`invalid_credentials`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+                (
+                    429,
+                    "Too many attempts or failures from this address (`Retry-After`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+            ],
+            &[],
+        ),
+        ("POST", "/api/auth/signout") => op(
+            "Sign out",
+            "Ends the browser session, and every JWT the account was issued until now (on every device). An API key signs nothing out: revoke it instead.",
+            "Accounts",
+            None,
+            &[(200, "Signed out.", Some("Envelope"), JSON)],
+            &[],
+        ),
+        ("POST", "/api/users/password") => op(
+            "Change your password",
+            "Checks the current password, sets the new one, ends every other session and every JWT issued before. A caller who came with a JWT gets a new one in `data.token`.",
+            "Accounts",
+            None,
+            &[
+                (200, "Changed.", Some("Envelope"), JSON),
+                (
+                    400,
+                    "The new password breaks the policy.",
+                    Some("ApiError"),
+                    JSON,
+                ),
+                (
+                    403,
+                    "The current password is wrong (`wrong_password`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
             ],
             &[],
         ),
@@ -353,15 +406,29 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/api/users/api-keys") => op(
             "Create an API key",
-            "A personal API key for `/api` and `/v1`, shown once. Scopes: `read` (GET calls), `generate` (generations and other changes).",
+            "A personal API key for `/api` and `/v1`, shown once. Scopes (at least one): `read` (GET calls), `generate` (generations and other changes), `admin` (admin and moderator routes; only admins can grant it, and the answer then carries a `warning`).",
             "Accounts",
             Some("NewApiKey"),
-            &[(
-                201,
-                "The key, shown this once in `data.key`.",
-                Some("Envelope"),
-                JSON,
-            )],
+            &[
+                (
+                    201,
+                    "The key, shown this once in `data.key`.",
+                    Some("Envelope"),
+                    JSON,
+                ),
+                (
+                    400,
+                    "No scope, an unknown scope, or a bad name or expiry (the message names the field, e.g. `scopes: ...`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+                (
+                    403,
+                    "The `admin` scope asked for by someone who is not an admin (`scopes: ...`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+            ],
             &[],
         ),
         ("DELETE", "/api/users/api-keys/{id}") => op(
@@ -436,9 +503,12 @@ fn security(access: Access) -> (Value, &'static str) {
         ),
         Access::Moderator => (
             json!([{"bearer": []}, {"session": []}]),
-            "Moderators and admins.",
+            "Moderators and admins, with a session, a JWT, or an API key with the `admin` scope.",
         ),
-        Access::Admin => (json!([{"bearer": []}, {"session": []}]), "Admins."),
+        Access::Admin => (
+            json!([{"bearer": []}, {"session": []}]),
+            "Admins, with a session, a JWT, or an API key with the `admin` scope.",
+        ),
     }
 }
 
@@ -921,11 +991,16 @@ fn schemas() -> Value {
         "NewApiKey".into(),
         json!({
             "type": "object",
-            "required": ["name"],
+            "required": ["name", "scopes"],
             "properties": {
-                "name": {"type": "string"},
-                "scopes": {"type": "array", "items": {"enum": ["read", "generate"]}},
-                "expiresInDays": {"type": "integer"},
+                "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                "scopes": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"enum": ["read", "generate", "admin"]},
+                    "description": "`admin` only for admins: it opens the admin and moderator routes to the key.",
+                },
+                "expiresInDays": {"type": "integer", "minimum": 1, "maximum": 3650},
             },
         }),
     );

@@ -13,7 +13,7 @@ use axum::routing::{MethodFilter, on};
 
 use aipasta_core::account::{Role, Scope};
 
-use super::identity::Identity;
+use super::identity::{Caller, Identity};
 use crate::error::ApiError;
 use crate::pages::is_api_path;
 use crate::state::AppState;
@@ -29,9 +29,10 @@ pub enum Access {
     /// A person signed in with a browser session or a JWT: managing the account itself
     /// (keys, password, deletion) is never open to an API key.
     Account,
-    /// Moderators and admins.
+    /// Moderators and admins, with a browser session, a JWT, or an API key holding the `admin`
+    /// scope (which only an admin can grant): an everyday key never carries the role's power.
     Moderator,
-    /// Admins only.
+    /// Admins only, with the same credentials as [`Access::Moderator`].
     Admin,
 }
 
@@ -64,6 +65,12 @@ impl Routes {
     }
 
     /// Adds `handler` for `method` on `path`, callable by `access`.
+    ///
+    /// # Panics
+    ///
+    /// When axum cannot route `method` (an extension method such as `PURGE`): registering it
+    /// under another method would give the route a rule nobody declared. Routes are built once
+    /// at start-up, so this stops the server before it serves anything.
     pub fn route<H, T>(
         mut self,
         method: Method,
@@ -75,7 +82,12 @@ impl Routes {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let Ok(filter) = MethodFilter::try_from(method.clone()) else {
+            panic!(
+                "cannot register {method} {path}: axum routes only GET, POST, PUT, PATCH, DELETE, \
+                 HEAD, OPTIONS, TRACE and CONNECT"
+            );
+        };
         let method_router =
             on(filter, handler).route_layer(from_fn(move |request: Request, next: Next| {
                 enforce(access, request, next)
@@ -157,21 +169,8 @@ pub fn decide(access: Access, identity: &Identity, method: &Method) -> Result<()
     let Some(caller) = &identity.0 else {
         return Err(Denied::SignIn);
     };
-    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if caller.is_api_key() {
-        if access == Access::Account {
-            return Err(Denied::Forbidden(
-                "API keys cannot manage an account; sign in instead.",
-            ));
-        }
-        let needed = if safe { Scope::Read } else { Scope::Generate };
-        if !caller.has_scope(needed) {
-            return Err(Denied::Forbidden(if safe {
-                "This API key lacks the read scope."
-            } else {
-                "This API key lacks the generate scope."
-            }));
-        }
+        key_scope_allows(access, caller, method)?;
     }
     match access {
         Access::Moderator if !caller.role.at_least(Role::Moderator) => {
@@ -181,6 +180,39 @@ pub fn decide(access: Access, identity: &Identity, method: &Method) -> Result<()
             Err(Denied::Forbidden("Only admins can do this."))
         }
         _ => Ok(()),
+    }
+}
+
+/// What an API key's scopes allow on a route of `access` (the role is checked after).
+fn key_scope_allows(access: Access, caller: &Caller, method: &Method) -> Result<(), Denied> {
+    match access {
+        Access::Public => Ok(()),
+        Access::Account => Err(Denied::Forbidden(
+            "API keys cannot manage an account; sign in instead.",
+        )),
+        Access::Moderator | Access::Admin => {
+            if caller.has_scope(Scope::Admin) {
+                Ok(())
+            } else {
+                Err(Denied::Forbidden(
+                    "This API key lacks the admin scope: admin and moderator routes take a browser \
+                     session, a JWT from /api/auth/signin, or a key an admin created with the admin scope.",
+                ))
+            }
+        }
+        Access::User => {
+            let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let needed = if safe { Scope::Read } else { Scope::Generate };
+            if caller.has_scope(needed) {
+                Ok(())
+            } else {
+                Err(Denied::Forbidden(if safe {
+                    "This API key lacks the read scope."
+                } else {
+                    "This API key lacks the generate scope."
+                }))
+            }
+        }
     }
 }
 
@@ -223,5 +255,41 @@ async fn enforce(access: Access, request: Request, next: Next) -> Response {
                 Denied::Forbidden(_) => StatusCode::FORBIDDEN.into_response(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::{Access, Routes};
+
+    async fn nothing() {}
+
+    #[test]
+    #[should_panic(expected = "cannot register PURGE /cache")]
+    fn a_method_axum_cannot_route_stops_the_builder() {
+        let purge = Method::from_bytes(b"PURGE").unwrap_or(Method::GET);
+        assert_eq!(purge.as_str(), "PURGE");
+        let _ = Routes::new().route(purge, "/cache", Access::Admin, nothing);
+    }
+
+    #[test]
+    fn every_routable_method_is_registered_as_itself() {
+        let methods = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::TRACE,
+        ];
+        let routes = methods.iter().fold(Routes::new(), |routes, method| {
+            routes.route(method.clone(), "/thing", Access::Public, nothing)
+        });
+        let registered: Vec<Method> = routes.rules().iter().map(|r| r.method.clone()).collect();
+        assert_eq!(registered, methods);
     }
 }

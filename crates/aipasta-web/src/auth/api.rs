@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use aipasta_core::account::{AccountError, Email, Role, check_password, parse_name};
+use aipasta_core::account::{AccountError, Email, Role, UserStatus, check_password, parse_name};
 use aipasta_core::clock::now_ms;
 use aipasta_store::accounts::{self, NewUser, UserRow};
 
@@ -34,8 +34,9 @@ pub fn routes() -> Routes {
 pub enum AuthFailure {
     Invalid(String),
     EmailTaken,
+    /// A wrong email or password, or an account that cannot sign in (suspended, deleted):
+    /// one answer for all, so a password is never confirmed for an account that cannot use it.
     WrongCredentials,
-    Suspended,
     Internal(String),
 }
 
@@ -44,9 +45,8 @@ impl AuthFailure {
         match self {
             AuthFailure::Invalid(message) => message.clone(),
             // Says no more than the sign-up form must: the address cannot be used here.
-            AuthFailure::EmailTaken => "An account with this email already exists. Sign in instead, or reset your password.".into(),
-            AuthFailure::WrongCredentials => "That email and password do not match an account.".into(),
-            AuthFailure::Suspended => "This account is suspended. Contact the operator of this instance.".into(),
+            AuthFailure::EmailTaken => "An account with this email already exists. Sign in instead.".into(),
+            AuthFailure::WrongCredentials => "That email and password do not match an active account. A suspended account cannot sign in: ask the operator of this instance.".into(),
             AuthFailure::Internal(_) => "Something went wrong on our side; try again in a moment.".into(),
         }
     }
@@ -69,9 +69,6 @@ impl From<AuthFailure> for ApiError {
             AuthFailure::WrongCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
             }
-            AuthFailure::Suspended => {
-                ApiError::new(StatusCode::FORBIDDEN, "account_suspended", message)
-            }
             AuthFailure::Internal(cause) => ApiError::internal(&cause),
         }
     }
@@ -86,17 +83,48 @@ fn configured_role(state: &AppState, email: &str, current: &str) -> String {
     }
 }
 
-/// Creates an account with a password.
-pub async fn register(
+/// A sign-up that passed every check but the database's own: its account can be created.
+pub struct Registration {
+    name: String,
+    email: Email,
+    password: String,
+}
+
+/// Checks a sign-up: the name, the email, the password policy, and that no account has the
+/// email yet (checked again, race-free, when the account is created).
+pub async fn check_registration(
     state: &AppState,
     name: &str,
     email: &str,
     password_text: &str,
-) -> Result<UserRow, AuthFailure> {
+) -> Result<Registration, AuthFailure> {
     let name = parse_name(name)?;
     let email = Email::parse(email)?;
     check_password(password_text)?;
-    let hash = password::hash(password_text.to_owned())
+    let taken = accounts::find_user_by_email(&state.db, email.as_str())
+        .await
+        .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+    if taken.is_some() {
+        return Err(AuthFailure::EmailTaken);
+    }
+    Ok(Registration {
+        name,
+        email,
+        password: password_text.to_owned(),
+    })
+}
+
+/// Creates the account of a checked sign-up.
+pub async fn register(
+    state: &AppState,
+    registration: Registration,
+) -> Result<UserRow, AuthFailure> {
+    let Registration {
+        name,
+        email,
+        password,
+    } = registration;
+    let hash = password::hash(password)
         .await
         .map_err(AuthFailure::Internal)?;
     let new = NewUser {
@@ -115,7 +143,9 @@ pub async fn register(
     }
 }
 
-/// Checks an email and password.
+/// Checks an email and password. Every refusal is [`AuthFailure::WrongCredentials`] after the
+/// same argon2 work: an unknown email, a wrong password, and any password of an account that
+/// cannot sign in (suspended, deleted) look and take alike.
 pub async fn authenticate(
     state: &AppState,
     email: &str,
@@ -130,15 +160,10 @@ pub async fn authenticate(
         .await
         .map_err(|e| AuthFailure::Internal(e.to_string()))?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    if !password::verify(password_text.to_owned(), stored).await {
-        return Err(AuthFailure::WrongCredentials);
-    }
-    let Some(user) = user else {
+    let matches = password::verify(password_text.to_owned(), stored).await;
+    let Some(user) = user.filter(|u| matches && u.status == UserStatus::Active.as_str()) else {
         return Err(AuthFailure::WrongCredentials);
     };
-    if user.status != "active" {
-        return Err(AuthFailure::Suspended);
-    }
     let role = configured_role(state, &user.email, &user.role);
     if role != user.role {
         accounts::set_role(&state.db, &user.id, &role)
@@ -197,14 +222,23 @@ pub async fn start_session(
     ])
 }
 
-/// Ends the caller's browser session (if any); answers the cookies that clear it.
+/// Signs the caller out: ends their browser session (if any) and every JWT the account was
+/// issued until now, which carry no server state of their own to end one by one. An API key
+/// signs nothing out (it is not a sign-in; revoke it instead). Answers the cookies that clear
+/// the session.
 pub async fn end_session(state: &AppState, identity: &Identity) -> Vec<String> {
     let auth = &state.config.auth;
     if let Some(caller) = &identity.0
-        && let Some(session_id) = caller.session_id()
-        && let Err(error) = accounts::revoke_session(&state.db, caller.id(), session_id).await
+        && !caller.is_api_key()
     {
-        tracing::warn!(%error, "could not end a session");
+        if let Some(session_id) = caller.session_id()
+            && let Err(error) = accounts::revoke_session(&state.db, caller.id(), session_id).await
+        {
+            tracing::warn!(%error, "could not end a session");
+        }
+        if let Err(error) = accounts::revoke_tokens(&state.db, caller.id()).await {
+            tracing::warn!(%error, "could not end an account's bearer tokens");
+        }
     }
     vec![
         auth.expired_cookie(auth.session_cookie()),
@@ -216,14 +250,13 @@ pub fn user_json(user: &UserRow, role: &str) -> Value {
     json!({ "id": user.id, "email": user.email, "name": user.name, "role": role, "image": user.image })
 }
 
-fn jwt_for(state: &AppState, user: &UserRow, role: &str) -> String {
-    let now = now_ms() / 1000;
-    let claims = Claims {
-        sub: user.id.clone(),
-        role: role.to_owned(),
-        iat: now,
-        exp: now + state.config.auth.jwt_ttl.as_secs() as i64,
-    };
+/// A new bearer JWT for `user`, valid for `AuthSettings::jwt_ttl` from now. `user` must be
+/// read after any sign-out or password change this token follows: it is issued after the
+/// account's `tokens_valid_after` even within the same millisecond, so it always works.
+pub fn jwt_for(state: &AppState, user: &UserRow, role: &str) -> String {
+    let ttl = i64::try_from(state.config.auth.jwt_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+    let issued = now_ms().max(user.tokens_valid_after.saturating_add(1));
+    let claims = Claims::issued(user.id.clone(), role.to_owned(), issued, ttl);
     sign_jwt(&claims, state.config.auth.jwt_key())
 }
 
@@ -260,10 +293,18 @@ async fn signup(
     Json(body): Json<SignupBody>,
 ) -> Result<Response, ApiError> {
     let client = ClientInfo::from_request(&headers, Some(address));
-    if let Err(refusal) = crate::auth::guard::signup_allowed(&state, &client).await {
-        return Ok(refusal.into_api_response());
-    }
-    let user = register(&state, &body.name, &body.email, &body.password).await?;
+    let user = match crate::auth::guard::guarded_register(
+        &state,
+        &client,
+        &body.name,
+        &body.email,
+        &body.password,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(refusal) => return Ok(refusal.into_api_response()),
+    };
     let cookies = start_session(&state, &user, &client).await?;
     let token = jwt_for(&state, &user, &user.role);
     let response = (

@@ -112,6 +112,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             last_login_at: None,
+            tokens_valid_after: 0,
         };
         Caller {
             user: Arc::new(user),

@@ -1,15 +1,17 @@
 //! Cross-site request forgery protection by double submit: every browser gets a random token
 //! in an HttpOnly cookie; pages put the same token in their forms (and in a `<meta>` for our
 //! scripts, which send it as `X-CSRF-Token`). A state-changing request that rides on a cookie
-//! must carry the matching token. Requests authenticated by an `Authorization` header carry
-//! no ambient authority and need none.
+//! must carry the matching token. Requests authenticated by a bearer JWT or API key carry no
+//! ambient authority and need none; any other `Authorization` header (`Basic` added by a proxy,
+//! say, which a browser sends on forged requests too) changes nothing: the cookie decides.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::identity::{Caller, Identity};
 use super::tokens::random_token;
 use crate::chrome::cookie;
 use crate::error::ApiError;
@@ -53,12 +55,18 @@ impl Handout {
     }
 }
 
-/// Checks `request`: it goes on (with its [`CsrfToken`] in its extensions, and the cookie to
+/// Checks `request` (after `identify` put its [`Identity`] in its extensions): it goes on (with its [`CsrfToken`] in its extensions, and the cookie to
 /// hand out) or is refused with the response to send.
 pub async fn check(state: &AppState, request: Request) -> Result<(Request, Handout), Response> {
-    // An `Authorization` header carries no ambient authority, so nothing to check and no
-    // token to hand out: API clients and the gateway skip this work entirely.
-    if request.headers().contains_key(AUTHORIZATION) {
+    // A bearer credential carries no ambient authority, so nothing to check and no token to
+    // hand out: API clients and the gateway skip this work entirely. Only a credential that
+    // `identify` verified counts, never the mere presence of a header.
+    let by_bearer = request
+        .extensions()
+        .get::<Identity>()
+        .and_then(|identity| identity.0.as_ref())
+        .is_some_and(Caller::is_bearer);
+    if by_bearer {
         return Ok((request, Handout(None)));
     }
     let auth = &state.config.auth;

@@ -1,18 +1,17 @@
-//! Brute-force protection around signing in and up: token buckets per IP and per account, and
-//! a lockout that slows, then refuses, repeated failures (kept in Redis when configured, so
-//! every instance sees the same counts).
+//! Brute-force protection around signing in and up: the sign-in guard (`ratelimit::sign_in`:
+//! per address, per account and per account from one address, kept in Redis when configured
+//! so every instance sees the same counts), and the sign-up limits per address.
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use aipasta_core::account::Email;
 use aipasta_store::accounts::UserRow;
 
-use super::api::{AuthFailure, ClientInfo, authenticate};
+use super::api::{AuthFailure, ClientInfo, authenticate, check_registration, register};
 use crate::error::ApiError;
-use crate::ratelimit::{Decision, LoginDecision, keys, too_many_requests};
+use crate::ratelimit::{Decision, SignInDecision, SignInKeys, keys, too_many_requests};
 use crate::state::AppState;
 
 /// Why a guarded sign-in or sign-up did not go ahead.
@@ -50,7 +49,6 @@ impl Refusal {
         match self {
             Refusal::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Refusal::Failed(AuthFailure::WrongCredentials) => StatusCode::UNAUTHORIZED,
-            Refusal::Failed(AuthFailure::Suspended) => StatusCode::FORBIDDEN,
             Refusal::Failed(AuthFailure::EmailTaken) => StatusCode::CONFLICT,
             Refusal::Failed(AuthFailure::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Refusal::Failed(AuthFailure::Invalid(_)) => StatusCode::BAD_REQUEST,
@@ -80,24 +78,49 @@ fn client_ip(client: &ClientInfo) -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
-/// Refused when this IP has signed up too often.
-pub async fn signup_allowed(state: &AppState, client: &ClientInfo) -> Result<(), Refusal> {
-    let limit = state.config.limits.signup_per_ip;
-    match state
+/// Creates an account, refusing an address that tried too often or created too many. Only
+/// created accounts count against `signup_per_ip`: a mistake (a taken email, a weak password,
+/// a malformed address) is answered as itself and uses up only the more generous
+/// `signup_attempts_per_ip`. (Two sign-ups racing for one email may both be counted; the loser
+/// is then told the email is taken.)
+pub async fn guarded_register(
+    state: &AppState,
+    client: &ClientInfo,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> Result<UserRow, Refusal> {
+    let limits = &state.config.limits;
+    let ip = client_ip(client);
+    let attempts = keys::ip(keys::SIGN_UP_ATTEMPT, ip);
+    if let Decision::Limited { retry_after } = state
         .limiter
-        .check(&keys::ip(keys::SIGN_UP, client_ip(client)), limit, 1)
+        .check(&attempts, limits.signup_attempts_per_ip, 1)
         .await
     {
-        Decision::Allowed { .. } => Ok(()),
-        Decision::Limited { retry_after } => Err(refusal(
+        return Err(refusal(
+            retry_after,
+            "Too many sign-up attempts from this address. Wait a moment and try again.",
+        ));
+    }
+    let registration = check_registration(state, name, email, password)
+        .await
+        .map_err(Refusal::Failed)?;
+    let created = keys::ip(keys::SIGN_UP, ip);
+    if let Decision::Limited { retry_after } =
+        state.limiter.check(&created, limits.signup_per_ip, 1).await
+    {
+        return Err(refusal(
             retry_after,
             "Too many accounts were created from this address. Wait a while and try again.",
-        )),
+        ));
     }
+    register(state, registration).await.map_err(Refusal::Failed)
 }
 
-/// Signs in with brute-force protection: per-IP and per-account rate limits, then a lockout
-/// after repeated failures.
+/// Signs in behind the sign-in guard (see `ratelimit::sign_in`): refused while this address is
+/// too fast or locked, slowed while failures pile up, never locked because of what other
+/// addresses did.
 pub async fn guarded_authenticate(
     state: &AppState,
     client: &ClientInfo,
@@ -106,41 +129,25 @@ pub async fn guarded_authenticate(
 ) -> Result<UserRow, Refusal> {
     let limits = &state.config.limits;
     // Hashed account keys (no plain emails in Redis) and IPv6 clients grouped by /64.
-    let ip_key = keys::ip(keys::SIGN_IN, client_ip(client));
-    let account_key = keys::account(
-        keys::SIGN_IN,
-        &Email::parse(email)
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|_| email.trim().to_lowercase()),
-    );
-    for (key, limit) in [
-        (&ip_key, limits.signin_per_ip),
-        (&account_key, limits.signin_per_account),
-    ] {
-        if let Decision::Limited { retry_after } = state.limiter.check(key, limit, 1).await {
+    let keys = SignInKeys::new(email, client_ip(client));
+    match state.limiter.sign_in_check(&keys, limits).await {
+        SignInDecision::Proceed { wait } => {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        SignInDecision::TooFast { retry_after } => {
             return Err(refusal(
                 retry_after,
                 "Too many sign-in attempts. Wait a moment and try again.",
             ));
         }
-    }
-    // The stricter of the address's and the account's state, waited once.
-    let by_ip = state
-        .limiter
-        .login_check(&ip_key, &limits.login_guard)
-        .await;
-    let by_account = state
-        .limiter
-        .login_check(&account_key, &limits.login_guard)
-        .await;
-    match by_ip.stricter(by_account) {
-        LoginDecision::Allowed => {}
-        LoginDecision::Delay(delay) => tokio::time::sleep(delay).await,
-        LoginDecision::Locked { retry_after } => {
+        SignInDecision::Locked { retry_after } => {
             return Err(refusal(
                 retry_after,
                 &format!(
-                    "Too many failed sign-ins. Sign-in is paused for this account or address; try again {}.",
+                    "Too many failed sign-ins from this address. Sign-in from here is paused; \
+                     try again {}.",
                     crate::ratelimit::wait_phrase(retry_after)
                 ),
             ));
@@ -148,19 +155,12 @@ pub async fn guarded_authenticate(
     }
     match authenticate(state, email, password).await {
         Ok(user) => {
-            state.limiter.login_succeeded(&account_key).await;
+            state.limiter.sign_in_succeeded(&keys).await;
             Ok(user)
         }
         Err(failure) => {
             if matches!(failure, AuthFailure::WrongCredentials) {
-                state
-                    .limiter
-                    .login_failed(&ip_key, &limits.login_guard)
-                    .await;
-                state
-                    .limiter
-                    .login_failed(&account_key, &limits.login_guard)
-                    .await;
+                state.limiter.sign_in_failed(&keys, limits).await;
             }
             Err(Refusal::Failed(failure))
         }

@@ -48,6 +48,12 @@ impl Caller {
         matches!(self.credential, Credential::ApiKey { .. })
     }
 
+    /// Authenticated by a bearer JWT or API key the client sent itself, which a browser never
+    /// adds to a forged request (unlike a cookie).
+    pub fn is_bearer(&self) -> bool {
+        !matches!(self.credential, Credential::Session { .. })
+    }
+
     pub fn has_scope(&self, scope: Scope) -> bool {
         match &self.credential {
             Credential::ApiKey { scopes, .. } => scopes.contains(&scope),
@@ -105,32 +111,61 @@ fn role_of(user: &UserRow, admin_emails: &[String]) -> Role {
     Role::parse(&user.role).unwrap_or(Role::User)
 }
 
+/// What the `Authorization` header offers.
+#[derive(Debug, PartialEq, Eq)]
+enum Authorization<'a> {
+    /// No header, or another scheme (`Basic` from a proxy, `Negotiate`, ...): not ours, so the
+    /// request is judged by its cookie alone.
+    NotBearer,
+    /// The `Bearer` scheme (in any case, RFC 7235) with one token.
+    Bearer(&'a str),
+    /// The `Bearer` scheme without a usable token (none, several words, not ASCII).
+    MalformedBearer,
+}
+
+fn authorization(headers: &HeaderMap) -> Authorization<'_> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Authorization::NotBearer;
+    };
+    let bytes = value.as_bytes();
+    let scheme_end = bytes
+        .iter()
+        .position(|b| *b == b' ' || *b == b'\t')
+        .unwrap_or(bytes.len());
+    if !bytes[..scheme_end].eq_ignore_ascii_case(b"bearer") {
+        return Authorization::NotBearer;
+    }
+    let token = std::str::from_utf8(&bytes[scheme_end..])
+        .map(|rest| rest.trim_matches([' ', '\t']))
+        .unwrap_or_default();
+    if token.is_empty() || token.contains([' ', '\t']) || !token.is_ascii() {
+        return Authorization::MalformedBearer;
+    }
+    Authorization::Bearer(token)
+}
+
+fn invalid_bearer() -> Response {
+    ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "The bearer token or API key is invalid, expired or revoked.",
+    )
+    .into_response()
+}
+
 /// Finds the caller of a request with these headers. A bearer credential that does not check
 /// out is a 401 at once (a client that sends one expects it to work); a stale session cookie
-/// is just anonymous.
+/// is just anonymous. Any other `Authorization` scheme is ignored: the cookie decides, and the
+/// request is then a cookie request in every way (CSRF included).
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Response> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    let caller = match bearer {
-        Some(token) => match bearer_caller(state, token).await {
+    let caller = match authorization(headers) {
+        Authorization::Bearer(token) => match bearer_caller(state, token).await {
             Ok(Some(caller)) => Some(caller),
-            Ok(None) => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    "The bearer token or API key is invalid, expired or revoked.",
-                )
-                .into_response());
-            }
+            Ok(None) => return Err(invalid_bearer()),
             Err(error) => return Err(error.into_response()),
         },
-        None => match cookie(headers, state.config.auth.session_cookie()) {
+        Authorization::MalformedBearer => return Err(invalid_bearer()),
+        Authorization::NotBearer => match cookie(headers, state.config.auth.session_cookie()) {
             Some(token) => session_caller(state, token).await,
             None => None,
         },
@@ -169,18 +204,21 @@ async fn bearer_caller(state: &AppState, token: &str) -> Result<Option<Caller>, 
             None => return Ok(None),
         }
     } else {
-        // The signature and expiry are checked on every request; only the account is cached.
+        // The signature, expiry and issue time are checked on every request; only the account
+        // is cached (and it holds `tokens_valid_after`, moved by a password change or a
+        // sign-out, which also make the cached entry stale).
         let Some(claims) = verify_jwt(token, auth.jwt_key(), now / 1000) else {
             return Ok(None);
         };
+        let issued_at = claims.issued_at_ms();
         cache_key = format!("jwt:{}", claims.sub);
         if let Some(caller) = state.callers.get(&cache_key, version, now) {
-            return Ok(Some(caller));
+            return Ok((issued_at > caller.user.tokens_valid_after).then_some(caller));
         }
         expires_at = None;
         accounts::find_user_by_id(&state.db, &claims.sub)
             .await?
-            .filter(|u| u.status == "active")
+            .filter(|u| u.status == "active" && issued_at > u.tokens_valid_after)
             .map(|u| (u, Credential::Bearer))
     };
     let Some((user, credential)) = found else {
@@ -216,4 +254,51 @@ async fn session_caller(state: &AppState, token: &str) -> Option<Caller> {
             session_id: session.id,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::AUTHORIZATION;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::{Authorization, authorization};
+
+    /// What `value` parses to, with the token owned: `Bearer(token)`, `MalformedBearer` or
+    /// `NotBearer` as text.
+    fn parsed(value: &[u8]) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
+        format!("{:?}", authorization(&headers))
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_needs_one_token() {
+        assert_eq!(parsed(b"Bearer abc.def"), r#"Bearer("abc.def")"#);
+        assert_eq!(parsed(b"BEARER ap_x"), r#"Bearer("ap_x")"#);
+        assert_eq!(parsed(b"bearer \t ap_x "), r#"Bearer("ap_x")"#);
+        for malformed in [
+            &b"Bearer"[..],
+            b"Bearer ",
+            b"bEaReR \t",
+            b"Bearer a b",
+            b"Bearer \xc3\xa9t\xc3\xa9",
+        ] {
+            assert_eq!(
+                parsed(malformed),
+                "MalformedBearer",
+                "{}",
+                String::from_utf8_lossy(malformed)
+            );
+        }
+        for other in [
+            &b"Basic dXNlcjpwYXNz"[..],
+            b"Negotiate YIIx",
+            b"Bearerish token",
+            b"Token ap_x",
+            b"",
+        ] {
+            assert_eq!(parsed(other), "NotBearer");
+        }
+        assert_eq!(authorization(&HeaderMap::new()), Authorization::NotBearer);
+    }
 }

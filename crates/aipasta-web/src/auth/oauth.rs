@@ -394,7 +394,9 @@ async fn callback(
     match start_session(&state, &user, &client).await {
         Ok(mut cookies) => {
             cookies.push(clear);
-            redirect(&flow.next, cookies)
+            // Checked when the flow began and signed since; checked again so the one rule
+            // `safe_next` keeps is the last word on every redirect.
+            redirect(&safe_next(Some(&flow.next)), cookies)
         }
         Err(_) => respond_with_cookies(fail("provider"), vec![clear]),
     }

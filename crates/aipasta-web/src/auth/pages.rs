@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::api::{ClientInfo, end_session, register, respond_with_cookies, start_session};
-use super::guard::{Refusal, guarded_authenticate, signup_allowed};
+use super::api::{ClientInfo, end_session, respond_with_cookies, start_session};
+use super::guard::{Refusal, guarded_authenticate, guarded_register};
 use super::identity::Identity;
 use super::{Access, Routes};
 use crate::chrome::Chrome;
@@ -30,13 +30,58 @@ pub fn routes() -> Routes {
         .get("/auth/error", Access::Public, error_page)
 }
 
-/// Only same-site paths, so `next` cannot be used as an open redirect.
+/// Where a sign-in goes when `next` is missing or refused.
+pub const DEFAULT_NEXT: &str = "/dashboard/settings";
+
+/// `next` as a path on this site, or [`DEFAULT_NEXT`], so it can never be an open redirect.
+///
+/// Browsers are lenient with a `Location`: they drop tabs and newlines and read `\` as `/`, and
+/// a server behind us may decode `%2F` once more, so `/%09/evil.example` or `/\evil.example`
+/// would leave the site. `next` is judged fully percent-decoded with backslashes read as
+/// slashes (the most lenient reading): it must start with one `/` (not `//`), hold no control
+/// character (raw or encoded: no path of ours has one) and not be a sign-in page. What is sent
+/// is then the WHATWG parser's serialisation of it, checked the same way, so nothing the
+/// check did not see reaches the header.
 pub fn safe_next(next: Option<&str>) -> String {
-    next.filter(|p| {
-        p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/auth/")
-    })
-    .unwrap_or("/dashboard/settings")
-    .to_owned()
+    next.and_then(same_site_path)
+        .unwrap_or_else(|| DEFAULT_NEXT.to_owned())
+}
+
+fn same_site_path(next: &str) -> Option<String> {
+    if !is_site_path(&leniently_read(next)) {
+        return None;
+    }
+    let base = url::Url::parse("http://site.invalid/").ok()?;
+    let joined = base.join(next).ok()?;
+    if joined.origin() != base.origin() {
+        return None;
+    }
+    let path = &joined[url::Position::BeforePath..];
+    is_site_path(path).then(|| path.to_owned())
+}
+
+/// `text` percent-decoded until nothing changes (double encoding included), with backslashes
+/// read as slashes.
+fn leniently_read(text: &str) -> String {
+    let mut current = text.to_owned();
+    for _ in 0..4 {
+        let decoded = percent_encoding::percent_decode_str(&current)
+            .decode_utf8_lossy()
+            .into_owned();
+        if decoded == current {
+            break;
+        }
+        current = decoded;
+    }
+    current.replace('\\', "/")
+}
+
+fn is_site_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+        && !path.starts_with("/auth/")
 }
 
 fn redirect(to: &str, cookies: Vec<String>) -> Response {
@@ -194,12 +239,7 @@ async fn signup_submit(
 ) -> Response {
     let client = ClientInfo::from_request(&headers, Some(address));
     let next = safe_next(form.next.as_deref());
-    let outcome = match signup_allowed(&state, &client).await {
-        Ok(()) => register(&state, &form.name, &form.email, &form.password)
-            .await
-            .map_err(Refusal::Failed),
-        Err(refusal) => Err(refusal),
-    };
+    let outcome = guarded_register(&state, &client, &form.name, &form.email, &form.password).await;
     let refusal = match outcome {
         Ok(user) => match start_session(&state, &user, &client).await {
             Ok(cookies) => return redirect(&next, cookies),
@@ -270,4 +310,47 @@ async fn error_page(chrome: Chrome, Query(query): Query<ErrorQuery>) -> Response
     });
     *response.status_mut() = StatusCode::BAD_REQUEST;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DEFAULT_NEXT, safe_next};
+
+    #[test]
+    fn next_is_a_path_on_this_site_or_the_default() {
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\/\\/evil.example",
+            "/\t/evil.example",
+            "/\r\n/evil.example",
+            "/%09/evil.example",
+            "/%0D%0ALocation:%20https://evil.example",
+            "/a%00b",
+            "/%2F/evil.example",
+            "%2F%2Fevil.example",
+            "/%5Cevil.example",
+            "/%252F/evil.example",
+            "/.//evil.example",
+            "/%2e%2e//evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            " //evil.example",
+            "",
+            "/auth/signout",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), DEFAULT_NEXT, "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), DEFAULT_NEXT);
+        for kept in [
+            "/models",
+            "/models?q=claude+opus&sort=name",
+            "/playground#chat",
+        ] {
+            assert_eq!(safe_next(Some(kept)), kept);
+        }
+        // What is sent is the parser's serialisation: nothing raw reaches the header.
+        assert_eq!(safe_next(Some("/models?q=a b")), "/models?q=a%20b");
+        assert_eq!(safe_next(Some("/models/./x/../y")), "/models/y");
+    }
 }

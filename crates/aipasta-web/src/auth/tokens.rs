@@ -57,14 +57,35 @@ pub fn new_api_key() -> (String, String, String) {
     (key, prefix, hash)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
     /// The user id.
     pub sub: String,
     pub role: String,
-    /// Expiry and issue time, seconds since the epoch.
+    /// Expiry, whole seconds since the epoch.
     pub exp: i64,
-    pub iat: i64,
+    /// Issue time, seconds since the epoch to the millisecond (a JWT NumericDate may have a
+    /// fraction): a token is compared with the account's `tokens_valid_after` (ms), and a
+    /// sign-in in the same second as a sign-out must still give a working token.
+    pub iat: f64,
+}
+
+impl Claims {
+    /// Claims issued at `now_ms` that expire `ttl_secs` later.
+    pub fn issued(sub: String, role: String, now_ms: i64, ttl_secs: i64) -> Claims {
+        Claims {
+            sub,
+            role,
+            exp: now_ms / 1000 + ttl_secs,
+            // Exact: milliseconds since the epoch stay far below 2^53.
+            iat: now_ms as f64 / 1000.0,
+        }
+    }
+
+    /// When the token was issued, in milliseconds since the epoch.
+    pub fn issued_at_ms(&self) -> i64 {
+        (self.iat * 1000.0).round() as i64
+    }
 }
 
 /// The one JWT header we issue, `{"alg":"HS256","typ":"JWT"}` in base64url: the only header a
@@ -128,8 +149,24 @@ mod tests {
             sub: "u1".into(),
             role: "user".into(),
             exp,
-            iat: 0,
+            iat: 0.0,
         }
+    }
+
+    #[test]
+    fn the_issue_time_keeps_its_milliseconds_through_a_token() {
+        let key = JwtKey::derive(b"server secret");
+        for now_ms in [1_764_633_600_001, 1_764_633_600_999, 4_102_444_799_123] {
+            let claims = Claims::issued("u1".into(), "user".into(), now_ms, 3600);
+            let token = sign_jwt(&claims, &key);
+            let read = verify_jwt(&token, &key, now_ms / 1000).unwrap();
+            assert_eq!(read.issued_at_ms(), now_ms);
+            assert_eq!(read.exp, now_ms / 1000 + 3600);
+        }
+        // Tokens from before the milliseconds: whole seconds still read.
+        let old: Claims =
+            serde_json::from_str(r#"{"sub":"u1","role":"user","exp":2,"iat":1}"#).unwrap();
+        assert_eq!(old.issued_at_ms(), 1_000);
     }
 
     #[test]

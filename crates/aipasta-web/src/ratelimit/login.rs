@@ -63,6 +63,32 @@ impl LoginDecision {
     }
 }
 
+/// What a key's record says now: its failures in the current window and the decision they
+/// lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginStatus {
+    pub failures: u32,
+    pub decision: LoginDecision,
+}
+
+impl LoginStatus {
+    pub(crate) fn of(
+        failures: u32,
+        lock_left_ms: Option<u64>,
+        settings: &LoginGuardSettings,
+    ) -> LoginStatus {
+        LoginStatus {
+            failures,
+            decision: decide(failures, lock_left_ms, settings),
+        }
+    }
+
+    /// True when the key has no failures and no lock.
+    pub fn is_clean(&self) -> bool {
+        self.failures == 0 && !matches!(self.decision, LoginDecision::Locked { .. })
+    }
+}
+
 /// The decision for a key with `failures` in the current window and, if locked, `lock_left_ms`.
 pub(crate) fn decide(
     failures: u32,

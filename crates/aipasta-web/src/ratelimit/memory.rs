@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::Limit;
 use super::bucket::{Bucket, Decision, take};
-use super::login::{LoginDecision, LoginGuardSettings, decide, millis};
+use super::login::{LoginGuardSettings, LoginStatus, millis};
 
 /// Entries per map before the oldest are evicted. A bucket is ~100 bytes plus its key, so this
 /// caps each map at roughly 10–20 MB even under a flood of distinct keys.
@@ -94,20 +94,30 @@ impl MemoryStore {
         decision
     }
 
-    pub fn login_check(&self, key: &str, settings: &LoginGuardSettings) -> LoginDecision {
-        self.login_check_at(key, settings, self.now_ms())
-    }
-
+    #[cfg(test)]
     pub fn login_check_at(
         &self,
         key: &str,
         settings: &LoginGuardSettings,
         now_ms: u64,
-    ) -> LoginDecision {
+    ) -> super::LoginDecision {
+        self.login_status_at(key, settings, now_ms).decision
+    }
+
+    pub fn login_status(&self, key: &str, settings: &LoginGuardSettings) -> LoginStatus {
+        self.login_status_at(key, settings, self.now_ms())
+    }
+
+    pub fn login_status_at(
+        &self,
+        key: &str,
+        settings: &LoginGuardSettings,
+        now_ms: u64,
+    ) -> LoginStatus {
         let mut state = self.lock();
         state.tick(now_ms);
         let Some(record) = state.logins.get(key) else {
-            return LoginDecision::Allowed;
+            return LoginStatus::of(0, None, settings);
         };
         let lock_left = record.locked_until_ms.saturating_sub(now_ms);
         let failures = if now_ms < record.window_ends_ms {
@@ -115,7 +125,7 @@ impl MemoryStore {
         } else {
             0
         };
-        decide(failures, Some(lock_left), settings)
+        LoginStatus::of(failures, Some(lock_left), settings)
     }
 
     pub fn login_failed(&self, key: &str, settings: &LoginGuardSettings) {

@@ -6,10 +6,11 @@
 //!
 //! - [`RateLimiter::check`] takes tokens from a bucket named by [`keys`]; a refusal carries the
 //!   wait for [`too_many_requests`] (429 with `Retry-After`).
-//! - The login guard counts failed sign-ins per account and per IP (the caller checks both and
-//!   keeps the [stricter](LoginDecision::stricter) answer): [`RateLimiter::login_check`] before
-//!   looking at the password (sleep on `Delay`, refuse on `Locked`), then
-//!   [`RateLimiter::login_failed`] or [`RateLimiter::login_succeeded`].
+//! - The login guard counts failed sign-ins per key: [`RateLimiter::login_check`] before looking
+//!   at the password (sleep on `Delay`, refuse on `Locked`), then [`RateLimiter::login_failed`]
+//!   or [`RateLimiter::login_succeeded`]. The sign-in guard (`sign_in.rs`:
+//!   [`RateLimiter::sign_in_check`] and friends) combines it per address, per account and per
+//!   (account, address) so that nobody can lock an account's owner out.
 //!
 //! If Redis stops answering, calls give up after 250 ms and fail open (see `redis_store.rs`).
 
@@ -21,15 +22,17 @@ mod memory;
 mod redis_store;
 mod response;
 mod settings;
+mod sign_in;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use bucket::Decision;
 pub use limit::{Limit, ParseLimitError};
-pub use login::{LoginDecision, LoginGuardSettings};
+pub use login::{LoginDecision, LoginGuardSettings, LoginStatus};
 pub use response::{retry_after_secs, too_many_requests, wait_phrase};
 pub use settings::RateLimitSettings;
+pub use sign_in::{SignInDecision, SignInKeys};
 
 use memory::MemoryStore;
 use redis_store::RedisStore;
@@ -89,9 +92,14 @@ impl RateLimiter {
 
     /// What to do with a sign-in (or sign-up) attempt for `key` before checking the password.
     pub async fn login_check(&self, key: &str, settings: &LoginGuardSettings) -> LoginDecision {
+        self.login_status(key, settings).await.decision
+    }
+
+    /// `key`'s failures in its current window, and the decision they lead to.
+    pub async fn login_status(&self, key: &str, settings: &LoginGuardSettings) -> LoginStatus {
         match &*self.backend {
-            Backend::Memory(store) => store.login_check(key, settings),
-            Backend::Redis(store) => store.login_check(key, settings).await,
+            Backend::Memory(store) => store.login_status(key, settings),
+            Backend::Redis(store) => store.login_status(key, settings).await,
         }
     }
 

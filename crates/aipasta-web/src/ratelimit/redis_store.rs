@@ -12,7 +12,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
 
 use super::bucket::{Decision, MAX_WAIT_MS, retry_after_from_ms};
-use super::login::{LoginDecision, LoginGuardSettings, decide, millis};
+use super::login::{LoginGuardSettings, LoginStatus, millis};
 use super::memory::MemoryStore;
 use super::{Limit, RateLimitError};
 
@@ -157,7 +157,7 @@ impl RedisStore {
         }
     }
 
-    pub async fn login_check(&self, key: &str, settings: &LoginGuardSettings) -> LoginDecision {
+    pub async fn login_status(&self, key: &str, settings: &LoginGuardSettings) -> LoginStatus {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.cmd("PTTL")
@@ -172,11 +172,15 @@ impl RedisStore {
             .await;
         match answer {
             // -1: a lock without expiry, which we never write; honour it for one `lock_for`.
-            Some((-1, _)) => decide(0, Some(millis(settings.lock_for)), settings),
+            Some((-1, failures)) => LoginStatus::of(
+                failures.unwrap_or(0),
+                Some(millis(settings.lock_for)),
+                settings,
+            ),
             Some((lock_ms, failures)) => {
-                decide(failures.unwrap_or(0), u64::try_from(lock_ms).ok(), settings)
+                LoginStatus::of(failures.unwrap_or(0), u64::try_from(lock_ms).ok(), settings)
             }
-            None => self.fallback.login_check(key, settings),
+            None => self.fallback.login_status(key, settings),
         }
     }
 

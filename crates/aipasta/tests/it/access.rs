@@ -17,8 +17,23 @@ enum Who {
     User,
     Moderator,
     Admin,
+    /// A user's key with the `read` scope.
     ReadKey,
+    /// An admin's everyday key: `read` and `generate`, no `admin`.
+    AdminKey,
+    /// An admin's key with the `admin` scope (and `read`, `generate`).
+    AdminScopedKey,
 }
+
+const EVERYONE: [Who; 7] = [
+    Who::Anonymous,
+    Who::User,
+    Who::Moderator,
+    Who::Admin,
+    Who::ReadKey,
+    Who::AdminKey,
+    Who::AdminScopedKey,
+];
 
 /// The walk sends hundreds of requests per account within seconds: it measures access, so
 /// the API rate limits must not answer first (their own tests cover them).
@@ -48,8 +63,12 @@ fn expected_allowed(access: Access, who: Who, method: &Method) -> bool {
         (Access::Public, _) => true,
         (_, Who::Anonymous) => false,
         (Access::User, Who::ReadKey) => read,
-        (Access::Account, Who::ReadKey) => false,
+        // Keys never manage an account, whatever their scopes.
+        (Access::Account, Who::ReadKey | Who::AdminKey | Who::AdminScopedKey) => false,
         (Access::User | Access::Account, _) => true,
+        // An admin's key reaches admin and moderator routes only with the `admin` scope.
+        (Access::Moderator | Access::Admin, Who::AdminKey) => false,
+        (Access::Moderator | Access::Admin, Who::AdminScopedKey) => true,
         (Access::Moderator, Who::Moderator | Who::Admin) => true,
         (Access::Moderator, _) => false,
         (Access::Admin, Who::Admin) => true,
@@ -57,11 +76,44 @@ fn expected_allowed(access: Access, who: Who, method: &Method) -> bool {
     }
 }
 
+/// The keys the walk calls with, by who holds them.
+struct Keys {
+    read: String,
+    admin_everyday: String,
+    admin_scoped: String,
+}
+
+impl Keys {
+    fn of(&self, who: Who) -> Option<&str> {
+        match who {
+            Who::ReadKey => Some(&self.read),
+            Who::AdminKey => Some(&self.admin_everyday),
+            Who::AdminScopedKey => Some(&self.admin_scoped),
+            _ => None,
+        }
+    }
+}
+
+/// Creates a key for `user` with `scopes`; answers the status and the JSON answer.
+async fn create_key(
+    app: &TestApp,
+    user: &TestUser,
+    scopes: &[&str],
+) -> (StatusCode, serde_json::Value) {
+    app.call(
+        user,
+        Method::POST,
+        "/api/users/api-keys",
+        Some(json!({ "name": format!("{scopes:?}"), "scopes": scopes })),
+    )
+    .await
+}
+
 async fn request(
     app: &TestApp,
     who: Who,
     users: &[(Who, TestUser)],
-    key: &str,
+    keys: &Keys,
     method: &Method,
     path: &str,
 ) -> reqwest::Response {
@@ -73,7 +125,9 @@ async fn request(
         .header("x-csrf-token", CSRF);
     match who {
         Who::Anonymous => {}
-        Who::ReadKey => builder = builder.bearer_auth(key),
+        Who::ReadKey | Who::AdminKey | Who::AdminScopedKey => {
+            builder = builder.bearer_auth(keys.of(who).expect("key"));
+        }
         _ => {
             let user = users
                 .iter()
@@ -110,16 +164,16 @@ async fn walk_every_route(backend: aipasta_store::Backend) {
     aipasta_store::accounts::set_role(&app.db, &admin.id, "admin")
         .await
         .unwrap();
-    let key: serde_json::Value = app
-        .as_user(&user, Method::POST, "/api/users/api-keys")
-        .json(&json!({ "name": "reader", "scopes": ["read"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = key["data"]["key"].as_str().unwrap().to_owned();
+    let key_of = |answer: serde_json::Value| answer["data"]["key"].as_str().unwrap().to_owned();
+    let keys = Keys {
+        read: key_of(create_key(&app, &user, &["read"]).await.1),
+        admin_everyday: key_of(create_key(&app, &admin, &["read", "generate"]).await.1),
+        admin_scoped: key_of(
+            create_key(&app, &admin, &["read", "generate", "admin"])
+                .await
+                .1,
+        ),
+    };
     let users = [
         (Who::User, user),
         (Who::Moderator, moderator),
@@ -135,20 +189,21 @@ async fn walk_every_route(backend: aipasta_store::Backend) {
     );
     let mut checked = 0;
     for rule in rules {
-        // Deleting the account would remove the caller for the rest of the walk; its access is
-        // the same as every other `Account` route, which the walk covers.
-        if rule.path == "/api/users/account" || rule.path == "/dashboard/settings/delete" {
+        // Deleting the account would remove the caller for the rest of the walk, and signing
+        // out would end its tokens; their access is the same as every other `Account` or
+        // `Public` route's, which the walk covers.
+        let ends_the_caller = [
+            "/api/users/account",
+            "/dashboard/settings/delete",
+            "/api/auth/signout",
+            "/auth/signout",
+        ];
+        if ends_the_caller.contains(&rule.path) && rule.method != Method::GET {
             continue;
         }
         let path = concrete(rule.path);
-        for who in [
-            Who::Anonymous,
-            Who::User,
-            Who::Moderator,
-            Who::Admin,
-            Who::ReadKey,
-        ] {
-            let response = request(&app, who, &users, &key, &rule.method, &path).await;
+        for who in EVERYONE {
+            let response = request(&app, who, &users, &keys, &rule.method, &path).await;
             let status = response.status();
             let allowed = expected_allowed(rule.access, who, &rule.method);
             let denied = status == StatusCode::UNAUTHORIZED
@@ -177,6 +232,69 @@ async fn walk_every_route(backend: aipasta_store::Backend) {
         }
     }
     assert!(checked > 150, "{checked} checks");
+    let guarded = rules
+        .iter()
+        .filter(|r| matches!(r.access, Access::Admin | Access::Moderator))
+        .count();
+    assert!(
+        guarded >= 10,
+        "the walk covers the admin routes ({guarded})"
+    );
+}
+
+/// Only an admin grants the `admin` scope: a user's or a moderator's attempt is a 403 naming
+/// `scopes` and creates nothing; an admin's key says what it carries.
+#[tokio::test]
+async fn only_admins_can_create_a_key_with_the_admin_scope() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let user = app.sign_up("User", "user@example.com").await;
+        let moderator = app.sign_up("Mod", "mod@example.com").await;
+        let admin = app.sign_up("Admin", "admin@example.com").await;
+        aipasta_store::accounts::set_role(&app.db, &moderator.id, "moderator")
+            .await
+            .unwrap();
+        aipasta_store::accounts::set_role(&app.db, &admin.id, "admin")
+            .await
+            .unwrap();
+        for (who, person) in [("user", &user), ("moderator", &moderator)] {
+            let (status, answer) = create_key(&app, person, &["read", "admin"]).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?}: {who}");
+            assert_eq!(answer["success"], false);
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(message.starts_with("scopes:"), "{who}: {message}");
+            let keys = aipasta_store::accounts::list_api_keys(&app.db, &person.id)
+                .await
+                .unwrap();
+            assert!(keys.is_empty(), "{backend:?}: {who}'s refused key exists");
+        }
+        let (status, everyday) = create_key(&app, &admin, &["read", "generate"]).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert!(everyday["data"]["warning"].is_null(), "{everyday}");
+        let (status, scoped) = create_key(&app, &admin, &["admin"]).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend:?}");
+        assert_eq!(scoped["data"]["scopes"], json!(["admin"]));
+        assert!(
+            scoped["data"]["warning"]
+                .as_str()
+                .is_some_and(|w| w.contains("act as an admin")),
+            "{scoped}"
+        );
+
+        // The key's power follows its owner's role: demoted, the admin's key is refused.
+        let key = scoped["data"]["key"].as_str().unwrap();
+        let users = || {
+            app.client
+                .get(app.url("/api/admin/users"))
+                .bearer_auth(key)
+                .send()
+        };
+        assert_eq!(users().await.unwrap().status(), StatusCode::OK);
+        aipasta_store::accounts::set_role(&app.db, &admin.id, "user")
+            .await
+            .unwrap();
+        assert_eq!(users().await.unwrap().status(), StatusCode::FORBIDDEN);
+    }
 }
 
 #[tokio::test]

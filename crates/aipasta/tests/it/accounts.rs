@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 
 use aipasta_store::accounts;
 
-use crate::helpers::{backends, browser_client, csrf_from, spawn_app, spawn_app_with};
+use crate::helpers::{
+    backends, browser_client, browser_client_from, csrf_from, limiters, spawn_app, spawn_app_with,
+    spawn_app_with_limiter,
+};
 
 #[tokio::test]
 async fn sign_up_sign_in_session_and_sign_out_through_the_api() {
@@ -492,9 +495,523 @@ async fn suspension_stops_sessions_tokens_and_keys_at_once() {
             .send()
             .await
             .unwrap();
-        assert_eq!(signin.status(), StatusCode::FORBIDDEN);
+        assert_eq!(signin.status(), StatusCode::UNAUTHORIZED);
         let body: Value = signin.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "account_suspended");
+        assert_eq!(body["error"]["code"], "invalid_credentials");
+    }
+}
+
+/// Until a password is proven right on an account that can use it, nothing tells a right one
+/// from a wrong one: a suspended account answers both alike (status, body) after the same
+/// argon2 work, as an unknown email does.
+#[tokio::test]
+async fn a_suspended_account_answers_a_right_password_exactly_as_a_wrong_one() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        accounts::set_status(&app.db, &ada.id, "suspended")
+            .await
+            .unwrap();
+        // What one argon2 verification costs on this machine now, at its fastest.
+        let mut argon2 = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            aipasta_web::auth::password::verify("guess".into(), None).await;
+            argon2 = argon2.min(started.elapsed());
+        }
+        let attempt = |email: &'static str, password: String| {
+            let app = &app;
+            async move {
+                let started = std::time::Instant::now();
+                let response = app
+                    .client
+                    .post(app.url("/api/auth/signin"))
+                    .json(&json!({ "email": email, "password": password }))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status();
+                let body = response.text().await.unwrap();
+                (status, body, started.elapsed())
+            }
+        };
+        let right = attempt("ada@example.com", ada.password.clone()).await;
+        let wrong = attempt("ada@example.com", "not her password".into()).await;
+        let unknown = attempt("nobody@example.com", "not her password".into()).await;
+        assert_eq!(
+            right.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: {}",
+            right.1
+        );
+        for (what, other) in [("a wrong password", &wrong), ("an unknown email", &unknown)] {
+            assert_eq!(
+                (right.0, &right.1),
+                (other.0, &other.1),
+                "{backend:?}: the right password answers as {what} does"
+            );
+        }
+        for (what, (_, _, took)) in [("right", &right), ("wrong", &wrong), ("unknown", &unknown)] {
+            assert!(
+                *took >= argon2 / 2,
+                "{backend:?}: the {what} password's answer took {took:?}, less than an argon2 \
+                 verification ({argon2:?}): it skipped the work"
+            );
+        }
+        let body: Value = serde_json::from_str(&right.1).unwrap();
+        assert_eq!(body["error"]["code"], "invalid_credentials");
+    }
+}
+
+/// Someone guessing from one address locks that address out of the account, never the owner:
+/// the right password from another address signs in, with the guesser still locked, on every
+/// rate limiter (memory, Redis).
+#[tokio::test]
+async fn guessing_from_one_address_never_locks_the_owner_out() {
+    for limiter in limiters().await {
+        let limiter_name = limiter.backend_name();
+        let mut config = aipasta_web::WebConfig::default();
+        // Short delays: the test is about who is refused, not about waiting.
+        config.limits.login_guard.first_delay = std::time::Duration::from_millis(1);
+        config.limits.login_guard.max_delay = std::time::Duration::from_millis(5);
+        let app =
+            spawn_app_with_limiter(aipasta_store::Backend::Sqlite, config, false, limiter).await;
+        // Redis outlives the test: a fresh account, so no earlier run's counts apply.
+        let email = format!("ada-{}@example.com", aipasta_core::id::new_id());
+        let ada = app.sign_up("Ada", &email).await;
+        let attempt = |client: &reqwest::Client, password: &str| {
+            client
+                .post(app.url("/api/auth/signin"))
+                .json(&json!({ "email": email, "password": password }))
+                .send()
+        };
+        let guesser = browser_client_from(2);
+        let owner = browser_client_from(3);
+        for round in 0..25 {
+            let status = attempt(&guesser, "guess guess guess")
+                .await
+                .unwrap()
+                .status();
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+                "{limiter_name}: guess {round} answered {status}"
+            );
+        }
+        let locked = attempt(&guesser, &ada.password).await.unwrap();
+        assert_eq!(
+            locked.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{limiter_name}: the guessing address stays locked, even with the right password"
+        );
+
+        let mistyped = attempt(&owner, "pasta al dente 24").await.unwrap();
+        assert_eq!(
+            mistyped.status(),
+            StatusCode::UNAUTHORIZED,
+            "{limiter_name}: the owner's address is not refused on the guesser's account"
+        );
+        let signed_in = attempt(&owner, &ada.password).await.unwrap();
+        assert_eq!(
+            signed_in.status(),
+            StatusCode::OK,
+            "{limiter_name}: the owner signs in from an address with no failures"
+        );
+        let body: Value = signed_in.json().await.unwrap();
+        assert_eq!(body["user"]["id"], ada.id.as_str());
+        assert_eq!(
+            attempt(&guesser, "guess guess guess")
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{limiter_name}: the owner's success does not unlock the guesser"
+        );
+    }
+}
+
+/// Bearer JWTs carry no server state, so a password change or a sign-out moves the account's
+/// `tokens_valid_after`: the tokens issued before stop working at once (cached callers
+/// included), the ones issued after work.
+#[tokio::test]
+async fn tokens_issued_before_a_password_change_or_a_sign_out_stop_working() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        let sign_in = |password: &'static str| {
+            let app = &app;
+            async move {
+                let response = app
+                    .client
+                    .post(app.url("/api/auth/signin"))
+                    .json(&json!({ "email": "ada@example.com", "password": password }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                let body: Value = response.json().await.unwrap();
+                body["token"].as_str().unwrap().to_owned()
+            }
+        };
+        let profile = |token: &str| {
+            app.client
+                .get(app.url("/api/users/profile"))
+                .bearer_auth(token)
+                .send()
+        };
+        let from_sign_up = ada.token.clone();
+        let from_sign_in = sign_in("pasta al dente 42").await;
+        for _ in 0..2 {
+            // Twice: the second answer comes from the cached caller.
+            assert_eq!(
+                profile(&from_sign_in).await.unwrap().status(),
+                StatusCode::OK
+            );
+        }
+        let changed = app
+            .client
+            .post(app.url("/api/users/password"))
+            .bearer_auth(&from_sign_in)
+            .json(&json!({ "currentPassword": "pasta al dente 42", "newPassword": "a brand new phrase" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), StatusCode::OK, "{backend:?}");
+        for (what, token) in [("sign-in", &from_sign_in), ("sign-up", &from_sign_up)] {
+            let refused = profile(token).await.unwrap();
+            assert_eq!(
+                refused.status(),
+                StatusCode::UNAUTHORIZED,
+                "{backend:?}: the {what} token from before the password change"
+            );
+        }
+        let after_change = sign_in("a brand new phrase").await;
+        assert_eq!(
+            profile(&after_change).await.unwrap().status(),
+            StatusCode::OK,
+            "{backend:?}: a token issued after the change works"
+        );
+
+        // Signing out through the API with the token ends it (and its elders).
+        let out = app
+            .client
+            .post(app.url("/api/auth/signout"))
+            .bearer_auth(&after_change)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), StatusCode::OK);
+        assert_eq!(
+            profile(&after_change).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: signed out"
+        );
+
+        // Signing out of a browser session ends the tokens issued before it too.
+        let before_browser_out = sign_in("a brand new phrase").await;
+        assert_eq!(
+            profile(&before_browser_out).await.unwrap().status(),
+            StatusCode::OK
+        );
+        let browser = browser_client();
+        let page = browser
+            .get(app.url("/auth/signin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let signed_in = browser
+            .post(app.url("/auth/signin"))
+            .form(&[
+                ("email", "ada@example.com"),
+                ("password", "a brand new phrase"),
+                ("csrf_token", csrf_from(&page).as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+        let settings = browser
+            .get(app.url("/dashboard/settings"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let out = browser
+            .post(app.url("/auth/signout"))
+            .form(&[("csrf_token", csrf_from(&settings).as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            profile(&before_browser_out).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: a browser's sign-out"
+        );
+        let fresh = sign_in("a brand new phrase").await;
+        assert_eq!(
+            profile(&fresh).await.unwrap().status(),
+            StatusCode::OK,
+            "{backend:?}: a token issued after the sign-out works"
+        );
+    }
+}
+
+/// A sign-up that is refused (a bad email, a weak password, a taken email) says why and does
+/// not count against the address's limit on created accounts; only created accounts do.
+#[tokio::test]
+async fn refused_sign_ups_do_not_use_up_the_sign_up_limit() {
+    let mut config = aipasta_web::WebConfig::default();
+    config.limits.signup_per_ip = aipasta_web::ratelimit::Limit::per_hour(2);
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
+    app.sign_up("Ada", "ada@example.com").await;
+    let sign_up = |email: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/api/auth/signup"))
+            .json(&json!({ "name": "Bob", "email": email, "password": password }))
+            .send()
+    };
+    let mistakes = [
+        (
+            "not-an-email",
+            "a long enough phrase",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("bob@example.com", "short", StatusCode::BAD_REQUEST),
+        ("bob@example.com", "password123", StatusCode::BAD_REQUEST),
+        (
+            "ada@example.com",
+            "a long enough phrase",
+            StatusCode::CONFLICT,
+        ),
+    ];
+    for round in 0..3 {
+        for (email, password, status) in mistakes {
+            let response = sign_up(email, password).await.unwrap();
+            assert_eq!(
+                response.status(),
+                status,
+                "round {round}: {email} / {password}"
+            );
+            let body: Value = response.json().await.unwrap();
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                !message.contains("Too many"),
+                "{email} / {password}: {message}"
+            );
+        }
+    }
+    let taken: Value = sign_up("ada@example.com", "a long enough phrase")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        taken["error"]["message"], "An account with this email already exists. Sign in instead.",
+        "no mention of a password reset that does not exist"
+    );
+
+    let second = sign_up("bob@example.com", "a long enough phrase")
+        .await
+        .unwrap();
+    assert_eq!(
+        second.status(),
+        StatusCode::CREATED,
+        "twelve refusals used up nothing"
+    );
+    let third = sign_up("carol@example.com", "a long enough phrase")
+        .await
+        .unwrap();
+    assert_eq!(
+        third.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "two accounts were created"
+    );
+    let body: Value = third.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many accounts were created"),
+        "{body}"
+    );
+    // Past the limit, a mistake is still answered as itself.
+    for (email, password, status) in mistakes {
+        let response = sign_up(email, password).await.unwrap();
+        assert_eq!(
+            response.status(),
+            status,
+            "after the limit: {email} / {password}"
+        );
+    }
+
+    // The page says the same, beside its form (from another address: this one's attempts
+    // are used up).
+    let browser = browser_client_from(4);
+    let page = browser
+        .get(app.url("/auth/signup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refused = browser
+        .post(app.url("/auth/signup"))
+        .form(&[
+            ("name", "Ada again"),
+            ("email", "ada@example.com"),
+            ("password", "a long enough phrase"),
+            ("csrf_token", csrf_from(&page).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("An account with this email already exists. Sign in instead."));
+    assert!(!html.contains("reset your password"));
+}
+
+/// An admin's change to an account is checked whole before anything is written: a refused
+/// field leaves the others as they were.
+#[tokio::test]
+async fn a_refused_part_of_an_admin_change_changes_nothing() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let admin = app.sign_up("Admin", "admin@example.com").await;
+        accounts::set_role(&app.db, &admin.id, "admin")
+            .await
+            .unwrap();
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        let path = format!("/api/admin/users/{}", ada.id);
+        for change in [
+            json!({ "role": "moderator", "status": "bogus" }),
+            json!({ "role": "moderator", "subscription": "platinum" }),
+            json!({ "status": "suspended", "monthlyLimit": -5 }),
+            json!({ "subscription": "pro", "role": "emperor" }),
+        ] {
+            let (status, body) = app
+                .call(&admin, Method::PUT, &path, Some(change.clone()))
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?}: {change}");
+            assert_eq!(body["error"]["code"], "validation_error");
+            let stored = accounts::find_user_by_id(&app.db, &ada.id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (
+                    stored.role.as_str(),
+                    stored.status.as_str(),
+                    stored.subscription.as_str()
+                ),
+                ("user", "active", "free"),
+                "{backend:?}: {change} changed something"
+            );
+            assert_eq!(stored.monthly_token_limit, None);
+        }
+        let whole = json!({ "role": "moderator", "status": "suspended", "subscription": "pro", "monthlyLimit": 7 });
+        let (status, _) = app.call(&admin, Method::PUT, &path, Some(whole)).await;
+        assert_eq!(status, StatusCode::OK);
+        let stored = accounts::find_user_by_id(&app.db, &ada.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                stored.role.as_str(),
+                stored.status.as_str(),
+                stored.subscription.as_str()
+            ),
+            ("moderator", "suspended", "pro")
+        );
+        assert_eq!(stored.monthly_token_limit, Some(7));
+    }
+}
+
+/// A key must say what it may do: none is refused, in the API (400 naming `scopes`) and on
+/// the settings page (its form error), and nothing is created.
+#[tokio::test]
+async fn a_key_without_a_scope_is_refused_not_given_read() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ada = app.sign_up("Ada", "ada@example.com").await;
+        for body in [
+            json!({ "name": "bare", "scopes": [] }),
+            json!({ "name": "bare" }),
+        ] {
+            let (status, answer) = app
+                .call(
+                    &ada,
+                    Method::POST,
+                    "/api/users/api-keys",
+                    Some(body.clone()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?}: {body}");
+            assert_eq!(answer["error"]["code"], "validation_error");
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(message.starts_with("scopes:"), "{message}");
+        }
+
+        let browser = browser_client();
+        let page = browser
+            .get(app.url("/auth/signin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        browser
+            .post(app.url("/auth/signin"))
+            .form(&[
+                ("email", "ada@example.com"),
+                ("password", ada.password.as_str()),
+                ("csrf_token", csrf_from(&page).as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let settings = browser
+            .get(app.url("/dashboard/settings"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let refused = browser
+            .post(app.url("/dashboard/settings/api-keys"))
+            .form(&[
+                ("name", "bare"),
+                ("csrf_token", csrf_from(&settings).as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{backend:?}");
+        let html = refused.text().await.unwrap();
+        assert!(
+            html.contains(
+                r#"<p class="form-error" role="alert">scopes: choose at least one scope"#
+            ),
+            "{backend:?}: the form says why"
+        );
+        assert!(!html.contains("data-new-key"), "no key shown");
+        assert!(
+            accounts::list_api_keys(&app.db, &ada.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend:?}: no key created"
+        );
     }
 }
 
@@ -542,6 +1059,12 @@ async fn password_change_ends_other_sessions_and_export_and_deletion_work() {
             .await
             .unwrap();
         assert_eq!(changed.status(), StatusCode::OK, "{backend:?}");
+        // The JWT it was changed with ended with the old password; the answer brings a new one.
+        let changed: Value = changed.json().await.unwrap();
+        let ada = crate::helpers::TestUser {
+            token: changed["data"]["token"].as_str().unwrap().to_owned(),
+            ..ada
+        };
         assert!(
             accounts::list_sessions(&app.db, &ada.id)
                 .await
@@ -628,8 +1151,10 @@ async fn password_change_ends_other_sessions_and_export_and_deletion_work() {
     }
 }
 
+/// The lock holds the account for the address that failed (another address: see
+/// `guessing_from_one_address_never_locks_the_owner_out`).
 #[tokio::test]
-async fn repeated_failed_sign_ins_lock_the_account_with_a_clear_429() {
+async fn repeated_failed_sign_ins_lock_the_account_from_that_address_with_a_clear_429() {
     let mut config = aipasta_web::WebConfig::default();
     config.limits.login_guard.slow_after = 100;
     config.limits.login_guard.lock_after = 4;
@@ -674,7 +1199,7 @@ async fn repeated_failed_sign_ins_lock_the_account_with_a_clear_429() {
     assert_eq!(
         right.status(),
         StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits out the lock"
+        "even the right password, from that address, waits out the lock"
     );
 }
 

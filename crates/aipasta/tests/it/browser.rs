@@ -473,3 +473,112 @@ async fn on_a_390_pixel_phone_pages_fit_the_header_is_one_row_and_skip_links_sta
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+/// Whether `css`'s element is on screen and unobstructed once the page is scrolled to it
+/// vertically only (a horizontal scroll would be the hidden table the layout must avoid):
+/// `"ok"`, or what is wrong.
+const ON_SCREEN: &str = r#"
+    const [css, label] = arguments;
+    const element = document.querySelector(css);
+    if (!element) return `${label}: missing`;
+    const box = element.getBoundingClientRect();
+    window.scrollTo(0, window.scrollY + box.top - window.innerHeight / 2);
+    const r = element.getBoundingClientRect();
+    const width = document.documentElement.clientWidth;
+    if (r.width === 0 || r.height === 0) return `${label}: not displayed`;
+    if (r.left < 0 || r.right > width || r.top < 0 || r.bottom > window.innerHeight)
+        return `${label}: at ${r.left}..${r.right} x ${r.top}..${r.bottom}, outside ${width} x ${window.innerHeight}`;
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (!(hit === element || element.contains(hit)))
+        return `${label}: hidden behind ${hit ? hit.outerHTML.slice(0, 80) : 'nothing'}`;
+    return 'ok';
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_api_key_column_and_its_revoke_button_show_on_desktop_and_phone() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(aipasta_store::Backend::Sqlite).await;
+    browser.goto(&app.url("/auth/signup")).await;
+    browser
+        .type_text(&browser.find("#name").await, "Grace")
+        .await;
+    browser
+        .type_text(&browser.find("#email").await, "grace@example.com")
+        .await;
+    browser
+        .type_text(&browser.find("#password").await, "compilers are friends")
+        .await;
+    browser
+        .click(&browser.find("button[type=submit].button-primary").await)
+        .await;
+    browser
+        .wait_for("return location.pathname === '/dashboard/settings'", 10)
+        .await;
+    // A key that fills every column: a long name, both scopes, an expiry.
+    browser
+        .type_text(
+            &browser.find("#key-name").await,
+            "the nightly evaluation notebook on the shared server",
+        )
+        .await;
+    browser.click(&browser.find("#scope_generate").await).await;
+    browser
+        .type_text(&browser.find("#expires").await, "30")
+        .await;
+    browser
+        .click(
+            &browser
+                .find(r#"form[action="/dashboard/settings/api-keys"] button"#)
+                .await,
+        )
+        .await;
+    browser
+        .wait_for(
+            "return document.querySelector('[data-new-key]') !== null",
+            10,
+        )
+        .await;
+    browser.goto(&app.url("/dashboard/settings")).await;
+
+    let revoke = r#"tr[data-key] button"#;
+    for (width, height) in [(1280, 900), (390, 844)] {
+        browser.set_window_size(width, height).await;
+        browser.refresh().await;
+        let driver = &browser;
+        let check = |css: &str, label: String| {
+            let script = format!(
+                "return (function() {{ {ON_SCREEN} }}).apply(null, {});",
+                serde_json::json!([css, label])
+            );
+            async move { driver.eval(&script).await }
+        };
+        assert_eq!(
+            check(revoke, format!("Revoke at {width} px")).await,
+            "ok",
+            "the Revoke button at {width} px"
+        );
+        let overflow = browser
+            .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            .await;
+        assert_eq!(overflow, 0, "no horizontal page scroll at {width} px");
+        if width >= 1280 {
+            for column in 1..=7 {
+                let css = format!(".key-table thead th:nth-child({column})");
+                assert_eq!(
+                    check(&css, format!("column {column} at {width} px")).await,
+                    "ok",
+                    "every column's heading shows at {width} px"
+                );
+            }
+        }
+    }
+    // Usable at the phone width: the button revokes.
+    browser.click(&browser.find(revoke).await).await;
+    browser
+        .wait_for("return location.search.includes('done=key-revoked')", 10)
+        .await;
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}

@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 use aipasta_store::testing::TestDatabase;
 pub use aipasta_store::testing::backends;
 use aipasta_store::{Backend, Db};
+use aipasta_web::ratelimit::RateLimiter;
 use aipasta_web::{AppState, WebConfig};
 
 pub struct TestApp {
@@ -56,6 +57,16 @@ pub async fn spawn_seeded_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> TestApp {
+    spawn_app_with_limiter(backend, config, seed, RateLimiter::in_memory()).await
+}
+
+/// Starts the app with its rate limits kept by `limiter` (Redis, for the tests of both).
+pub async fn spawn_app_with_limiter(
+    backend: Backend,
+    config: WebConfig,
+    seed: bool,
+    limiter: RateLimiter,
+) -> TestApp {
     let (database, db) = TestDatabase::migrated(backend).await;
     if seed {
         aipasta_store::catalog::seed_if_empty(&db)
@@ -66,16 +77,25 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig, seed: bool) -> 
             .await
             .expect("seed categories");
     }
-    serve_app(database, db, config).await
+    serve_app_with_limiter(database, db, config, limiter).await
 }
 
 /// Serves the app on an existing database (a restart), with `config`.
 pub async fn serve_app(database: TestDatabase, db: Db, config: WebConfig) -> TestApp {
+    serve_app_with_limiter(database, db, config, RateLimiter::in_memory()).await
+}
+
+async fn serve_app_with_limiter(
+    database: TestDatabase,
+    db: Db,
+    config: WebConfig,
+    limiter: RateLimiter,
+) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
     let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let state = AppState::new(db.clone(), config);
+    let state = AppState::with_limiter(db.clone(), config, limiter);
     let app_state = state.clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(async move {
@@ -182,6 +202,39 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("JSON from {method} {path}: {e}"));
         (status, answer)
     }
+}
+
+/// Every rate limiter to run a behaviour on: memory always, and Redis at
+/// `AIPASTA_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`) when it answers, which is
+/// required when `CI` or that variable is set.
+pub async fn limiters() -> Vec<RateLimiter> {
+    let url = std::env::var("AIPASTA_TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+    let required = ["CI", "AIPASTA_TEST_REDIS_URL"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    let mut limiters = vec![RateLimiter::in_memory()];
+    match RateLimiter::redis(&url).await {
+        Ok(redis) => limiters.push(redis),
+        Err(error) if required => panic!("Redis is required here: {error}"),
+        Err(error) => eprintln!("SKIPPED redis: {error}"),
+    }
+    limiters
+}
+
+/// A browser-like client that connects from `127.0.0.x`: another address than the default
+/// client's, as far as the app's per-address limits can tell (loopback is a whole /8).
+pub fn browser_client_from(last_octet: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+            127, 0, 0, last_octet,
+        )))
+        .build()
+        .expect("client")
 }
 
 /// A browser-like client: keeps cookies, follows no redirects.
