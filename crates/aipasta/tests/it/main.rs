@@ -16,5 +16,6 @@ mod http;
 mod oauth;
 mod playground;
 mod providers;
+mod upstream_faults;
 mod v1;
 mod webdriver;
