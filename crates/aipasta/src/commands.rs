@@ -63,7 +63,7 @@ fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
         );
         return Ok(existing.into_bytes());
     }
-    std::fs::create_dir_all(&settings.data_dir)
+    aipasta_store::create_private_dir(&settings.data_dir)
         .with_context(|| format!("could not create {}", settings.data_dir.display()))?;
     let secret = aipasta_web::auth::tokens::random_token(48);
     write_private(&path, &secret).with_context(|| format!("could not write {}", path.display()))?;
