@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use aipasta_core::VERSION;
 use aipasta_store::{Db, redact_url};
-use aipasta_web::{AppState, WebConfig};
+use aipasta_web::{AppState, ServerSettings, WebConfig};
 
 use aipasta_web::services::model_sync::{
     EndpointSource, SyncEvent, SyncSources, SyncTarget, sync_for_server, sync_models,
@@ -399,6 +399,14 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             ..RateLimitSettings::default()
         },
         engine: engine_settings(settings),
+        server: ServerSettings {
+            header_timeout: std::time::Duration::from_secs(settings.header_timeout),
+            metrics_token: settings
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose().trim().to_owned())
+                .filter(|t| !t.is_empty()),
+        },
     };
     if aipasta_store::accounts::count_admins(&db).await? == 0 && config.auth.admin_emails.is_empty()
     {
@@ -506,6 +514,8 @@ fn effective_config(settings: &Settings) -> serde_json::Value {
         "admin_emails": settings.admin_email_list(),
         "secure_cookies": settings.secure_cookies,
         "public_url": settings.public_url,
+        "header_timeout_seconds": settings.header_timeout,
+        "metrics_token": if settings.metrics_token.is_some() { "set" } else { "not set" },
         "sign_in_providers": auth_settings(settings, Vec::new()).oauth.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
         "redis_url": settings.redis_url.as_ref().map(|u| redact_url(u.expose())),
     })

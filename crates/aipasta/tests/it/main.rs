@@ -16,6 +16,7 @@ mod http;
 mod oauth;
 mod playground;
 mod providers;
+mod serving;
 mod upstream_faults;
 mod v1;
 mod webdriver;
