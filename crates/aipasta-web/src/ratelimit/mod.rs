@@ -11,7 +11,9 @@
 //!   looking at the password (sleep on `Delay`, refuse on `Locked`), then
 //!   [`RateLimiter::login_failed`] or [`RateLimiter::login_succeeded`].
 //!
-//! If Redis stops answering, calls give up after 250 ms and fail open (see `redis_store.rs`).
+//! If Redis stops answering, the calls in flight give up after 250 ms and a circuit breaker
+//! sends every later call to this instance's memory at once (limits still apply, per instance)
+//! until a background probe finds Redis back (see `redis_store.rs`).
 
 mod bucket;
 pub mod keys;
