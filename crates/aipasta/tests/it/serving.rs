@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aipasta_core::catalog::{Capabilities, ModelFacts};
-use aipasta_mock::{MockConfig, MockOAuth, MockOAuthConfig, MockServer};
+use aipasta_mock::{
+    MockConfig, MockOAuth, MockOAuthConfig, MockServer, OPENROUTER_CHAT_PATH, Script,
+};
 use aipasta_providers::generate::ApiKey;
 use aipasta_store::Backend;
 use aipasta_web::WebConfig;
@@ -72,6 +74,47 @@ async fn slow_headers_and_idle_connections_are_closed_at_the_header_timeout() {
     // Ordinary clients do not notice.
     let (status, body) = app.get_json("/api/health").await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn answers_longer_than_the_header_timeout_are_not_cut() {
+    let mock = MockServer::start(MockConfig::default()).await;
+    let mut config = mock_provider_config(&mock);
+    config.server.header_timeout = Duration::from_millis(300);
+    let app = spawn_app_with(Backend::Sqlite, config, true).await;
+    let user = app.sign_up("Ada", "ada@example.com").await;
+    // Nine words 150 ms apart: a stream of well over a second, then a whole answer as slow.
+    for stream in [true, false] {
+        mock.push_script(
+            OPENROUTER_CHAT_PATH,
+            Script::default().chunk_delay(Duration::from_millis(150)),
+        );
+        let started = Instant::now();
+        let response = app
+            .as_user(
+                &user,
+                Method::POST,
+                "/api/models/ai21/jamba-large-1.7/generate",
+            )
+            .json(&json!({"prompt": "take your time", "stream": stream}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.text().await.unwrap();
+        assert!(
+            started.elapsed() > Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        if stream {
+            let done = body
+                .lines()
+                .any(|line| line.starts_with("event:") && line.trim_end().ends_with("done"));
+            assert!(done, "{body}");
+        }
+        assert!(body.contains("deterministic"), "{body}");
+    }
 }
 
 // ---- HSTS ----
