@@ -7,6 +7,7 @@ use std::fmt;
 pub mod catalog;
 pub mod generate;
 pub mod net;
+pub mod redact;
 
 /// The kinds of upstream AI Pasta can route a model to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,8 +47,8 @@ mod tests {
 
     #[test]
     fn provider_names_are_distinct() {
-        let mut names: Vec<_> = ProviderKind::ALL.iter().map(|k| k.to_string()).collect();
-        names.dedup();
-        assert_eq!(names.len(), ProviderKind::ALL.len());
+        let names: std::collections::HashSet<_> =
+            ProviderKind::ALL.iter().map(|k| k.to_string()).collect();
+        assert_eq!(names.len(), ProviderKind::ALL.len(), "{names:?}");
     }
 }

@@ -159,6 +159,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
+            create_private_sqlite_file(url, options.get_filename());
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -166,7 +167,7 @@ impl Db {
                 .await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url)?;
+            let options = PgConnectOptions::from_str(&password_parameters_for_sqlx(url))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -185,7 +186,7 @@ impl Db {
 
     /// Opens (creating when missing) the SQLite file `<data_dir>/aipasta.db`.
     pub async fn open_sqlite_in(data_dir: &Path) -> Result<Db, DbError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
+        create_private_dir(data_dir).map_err(|source| DbError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
@@ -238,25 +239,113 @@ impl Db {
     }
 }
 
+/// Creates `dir`, and any missing parent, readable by the owner only (0700 on Unix): it holds
+/// the database and the server secret. An existing directory is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the SQLite file of `url`, empty and readable by the owner only (0600 on Unix),
+/// before SQLite would create it readable by all; SQLite gives its `-wal` and `-shm` files the
+/// same mode. An existing file, and an in-memory database, are left alone. A file that cannot
+/// be created here cannot be by SQLite either, which then says why.
+fn create_private_sqlite_file(url: &str, file: &Path) {
+    if url.contains(":memory:") || url.contains("mode=memory") || file.exists() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Err(error) = options.open(file) {
+        tracing::debug!(%error, file = %file.display(), "could not create the SQLite file");
+    }
+}
+
+/// `url` with its password query parameters in the form sqlx reads without logging them: sqlx
+/// knows only `password`, in lower case, and logs any other parameter's value when it ignores
+/// it. So `Password=` (any case) becomes `password=`, and other `…password=` parameters (such
+/// as libpq's `sslpassword`, which sqlx does not support) are left out, with a warning that
+/// names them only.
+fn password_parameters_for_sqlx(url: &str) -> String {
+    let Some((address, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let lower = name.to_ascii_lowercase();
+        if lower == "password" {
+            kept.push(format!("password={value}"));
+        } else if lower.ends_with("password") {
+            tracing::warn!(
+                parameter = name,
+                "ignoring an unsupported connection parameter"
+            );
+        } else {
+            kept.push(pair.to_owned());
+        }
+    }
+    if kept.is_empty() {
+        address.to_owned()
+    } else {
+        format!("{address}?{}", kept.join("&"))
+    }
+}
+
 /// The sqlx URL of a SQLite file.
 pub fn sqlite_url(file: &Path) -> String {
     format!("sqlite://{}", file.display())
 }
 
-/// A database URL fit for logs: the password, if any, is replaced.
+/// A database (or Redis) URL fit for logs and `aipasta config`: passwords are replaced by
+/// `***`, whether given as `user:password@` or as a query parameter whose name ends in
+/// `password`, in any case and place (`?password=`, `&Password=`, `&sslpassword=`). When in
+/// doubt (a malformed URL) more is hidden, never less.
 pub fn redact_url(url: &str) -> String {
+    redact_password_parameters(&redact_userinfo(url))
+}
+
+/// `scheme://user:***@rest`: everything between the first `:` after the scheme and the last
+/// `@` is hidden, so a password holding `@`, `/` or `?` is hidden whole.
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
+            match url[scheme_end + 3..at].split_once(':') {
                 Some((user, _password)) => {
                     format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
                 }
-                None => url.to_string(),
+                None => url.to_owned(),
             }
         }
-        _ => url.to_string(),
+        _ => url.to_owned(),
     }
+}
+
+/// The query's password parameters' values hidden.
+fn redact_password_parameters(url: &str) -> String {
+    let Some((address, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _value)) if name.to_ascii_lowercase().ends_with("password") => {
+                format!("{name}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{address}?{}", pairs.join("&"))
 }
 
 #[cfg(test)]
@@ -277,5 +366,53 @@ mod tests {
             redact_url("sqlite://data/aipasta.db"),
             "sqlite://data/aipasta.db"
         );
+    }
+
+    #[test]
+    fn password_parameters_reach_sqlx_in_the_one_form_it_reads() {
+        use super::password_parameters_for_sqlx as for_sqlx;
+        assert_eq!(
+            for_sqlx("postgres://db/x?sslmode=disable&PassWord=a%40b&sslpassword=c"),
+            "postgres://db/x?sslmode=disable&password=a%40b"
+        );
+        assert_eq!(for_sqlx("postgres://db/x?sslpassword=c"), "postgres://db/x");
+        assert_eq!(for_sqlx("postgres://u:p@db/x"), "postgres://u:p@db/x");
+    }
+
+    #[test]
+    fn passwords_in_the_query_are_redacted_in_any_case_and_place() {
+        for (url, shown) in [
+            (
+                "postgres://app@db/aipasta?password=s3cret",
+                "postgres://app@db/aipasta?password=***",
+            ),
+            (
+                "postgres://app@db/aipasta?sslmode=disable&password=s3cret&application_name=x",
+                "postgres://app@db/aipasta?sslmode=disable&password=***&application_name=x",
+            ),
+            (
+                "postgres://db/aipasta?user=app&PASSWORD=s3cret",
+                "postgres://db/aipasta?user=app&PASSWORD=***",
+            ),
+            (
+                "postgres://app:one@db/aipasta?Password=two",
+                "postgres://app:***@db/aipasta?Password=***",
+            ),
+            (
+                "postgres://app@db/aipasta?sslpassword=s3cret&passwords=kept",
+                "postgres://app@db/aipasta?sslpassword=***&passwords=kept",
+            ),
+            // Malformed: hidden whole all the same.
+            (
+                "postgres://app:pa?ss@db/aipasta",
+                "postgres://app:***@db/aipasta",
+            ),
+            (
+                "postgres://db/aipasta?password=a@b",
+                "postgres://db/aipasta?password=***",
+            ),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
     }
 }

@@ -18,6 +18,6 @@ mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, DbError, redact_url};
+pub use db::{Backend, Db, DbError, create_private_dir, redact_url};
 pub use migrate::{MIGRATIONS, Migration, MigrationReport};
 pub use query::{DbRow, On, Query, Tx, Value};

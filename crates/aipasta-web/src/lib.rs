@@ -11,6 +11,7 @@ pub mod assets;
 pub mod auth;
 mod catalog;
 mod chrome;
+mod connections;
 pub mod engine;
 mod error;
 mod generations;
@@ -21,18 +22,17 @@ mod pages;
 mod playground;
 pub mod ratelimit;
 pub mod services;
+mod site;
 mod state;
 mod v1;
 
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::future::Future;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, WebConfig, outbound_client};
+pub use state::{AppState, ServerSettings, WebConfig, outbound_client};
 
 /// Every route with its access rule (see `auth::access`).
 pub fn routes() -> auth::Routes {
@@ -68,12 +68,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Without TCP_NODELAY, small writes (streamed tokens) can wait ~40 ms for a delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
+    if let Ok(address) = listener.local_addr() {
+        let _ = state.listening_on.set(address);
+        warn_without_public_url(&state, address);
+    }
     if let Some(file) = &state.config.engine.spill_file {
         let replayed = aipasta_store::generations::spill::replay(&state.db, file)
             .await
@@ -115,10 +113,8 @@ pub async fn serve(
         // so that the streams attached to them close and the server can stop.
         tokio::spawn(async move { draining.shutdown(at).await });
     };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .into_future();
+    let header_timeout = state.config.server.header_timeout;
+    let served = connections::serve(listener, router(state), header_timeout, shutdown);
     // Connections still open at the deadline (a client that never reads) do not hold the
     // process: a supervisor's SIGKILL would lose what the shutdown is writing.
     let out_of_time = {
@@ -152,3 +148,18 @@ pub async fn serve(
 /// How long past the shutdown deadline open connections get to receive the answers that
 /// became durable (written or spilled) at the deadline.
 const HTTP_AFTER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Without `AIPASTA_PUBLIC_URL`, absolute URLs use this server's own address (see `site`):
+/// right on one machine, wrong behind a proxy or for OAuth from elsewhere. Say so at start.
+fn warn_without_public_url(state: &AppState, address: std::net::SocketAddr) {
+    if state.config.auth.public_url.is_some() {
+        return;
+    }
+    if !state.config.auth.oauth.is_empty() || !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "AIPASTA_PUBLIC_URL is not set: OAuth callbacks, image links and API examples use \
+             http://{address}; set it to the address people use (e.g. https://pasta.example.com)"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, REFERRER_POLICY,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
@@ -49,6 +49,9 @@ impl MakeRequestId for RandomRequestId {
 }
 
 pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
+    // Secure cookies mean the site is served over HTTPS: browsers may then be told to use
+    // nothing else. Never otherwise, or a plain-HTTP install would lock its users out.
+    let hsts = state.config.auth.secure_cookies;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
@@ -68,7 +71,7 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
             }),
         )
         .layer(CompressionLayer::new().compress_when(compressible()))
-        .layer(from_fn(respond))
+        .layer(from_fn(move |request, next| respond(request, next, hsts)))
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("a request handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -87,6 +90,12 @@ async fn gate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // `/metrics` answers to its own token (`AIPASTA_METRICS_TOKEN`), which is no account's
+    // credential: the caller is nobody, and a scraper's bearer token must not be refused as a
+    // bad one.
+    if request.uri().path() == crate::observability::METRICS_PATH {
+        return next.run(request).await;
+    }
     match crate::auth::identity::identify(&state, request.headers()).await {
         Ok(identity) => request.extensions_mut().insert(identity),
         Err(refused) => return refused,
@@ -149,20 +158,29 @@ fn api_rate_limit(state: &AppState, request: &Request) -> Option<(String, Limit)
 
 /// Every response's finishing touches, in one layer rather than three (each layer boxes and
 /// moves the request's future, which showed in the profile of `GET /`): error bodies in the
-/// right format, the security headers, and the request's metrics.
-async fn respond(request: Request, next: Next) -> Response {
+/// right format, the security headers (HSTS when `hsts`), and the request's metrics.
+async fn respond(request: Request, next: Next, hsts: bool) -> Response {
     let metrics = crate::observability::RequestMetrics::start(&request);
     let is_api = is_api_path(request.uri().path());
     let mut response = error_bodies(request, next).await;
-    add_security_headers(&mut response, is_api);
+    add_security_headers(&mut response, is_api, hsts);
     metrics.finish(response.status());
     response
 }
 
-fn add_security_headers(response: &mut Response, is_api: bool) {
+/// `Strict-Transport-Security`: a year, subdomains included.
+pub const HSTS_VALUE: &str = "max-age=31536000; includeSubDomains";
+
+fn add_security_headers(response: &mut Response, is_api: bool, hsts: bool) {
     let headers = response.headers_mut();
     // Room for all of them at once, rather than the map growing twice on the way.
-    headers.reserve(7);
+    headers.reserve(8);
+    if hsts {
+        headers.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS_VALUE),
+        );
+    }
     headers.insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),

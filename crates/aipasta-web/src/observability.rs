@@ -1,14 +1,19 @@
-//! Prometheus metrics: requests by route and status, and a latency histogram, at `/metrics`.
+//! Prometheus metrics: requests by route and status, and a latency histogram, at `/metrics`
+//! (behind a bearer token when `AIPASTA_METRICS_TOKEN` is set).
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::state::AppState;
 
 const REQUESTS: &str = "aipasta_http_requests_total";
 const DURATION: &str = "aipasta_http_request_duration_seconds";
@@ -34,11 +39,28 @@ pub fn install_recorder() {
     });
 }
 
+pub const METRICS_PATH: &str = "/metrics";
+
 pub fn routes() -> crate::auth::Routes {
-    crate::auth::Routes::new().get("/metrics", crate::auth::Access::Public, render)
+    // Public as a route: when `AIPASTA_METRICS_TOKEN` is set, `render` asks for it.
+    crate::auth::Routes::new().get(METRICS_PATH, crate::auth::Access::Public, render)
 }
 
-async fn render() -> Response {
+async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.server.metrics_token
+        && !presents(&headers, token)
+    {
+        let mut refused = (
+            StatusCode::UNAUTHORIZED,
+            "/metrics needs the bearer token set in AIPASTA_METRICS_TOKEN.",
+        )
+            .into_response();
+        refused.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return refused;
+    }
     let body = match HANDLE.get() {
         Some(Some(handle)) => {
             handle.run_upkeep();
@@ -52,6 +74,18 @@ async fn render() -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// Whether the request carries `Authorization: Bearer <token>`. The two are compared as SHA-256
+/// digests in constant time, so neither the token's bytes nor its length show in the timing.
+fn presents(headers: &HeaderMap, token: &str) -> bool {
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let digest = |text: &str| Sha256::digest(text.as_bytes());
+    !presented.is_empty() && bool::from(digest(presented).ct_eq(&digest(token)))
 }
 
 /// One request's metrics: counted and timed, labelled by route pattern (never the raw path,

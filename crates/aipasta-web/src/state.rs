@@ -1,8 +1,10 @@
 //! The application state every handler reads: one cheap-to-clone handle.
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use aipasta_store::Db;
 
@@ -28,6 +30,43 @@ pub struct WebConfig {
     pub limits: RateLimitSettings,
     /// Providers, timeouts and retries of the generation engine.
     pub engine: EngineSettings,
+    /// The HTTP server's own limits and the `/metrics` token.
+    pub server: ServerSettings,
+}
+
+/// How the HTTP server treats its connections, and who may read `/metrics`.
+#[derive(Clone)]
+pub struct ServerSettings {
+    /// How long a client may take to send a request's headers (`AIPASTA_HEADER_TIMEOUT`); also
+    /// how long a kept-alive connection may wait idle for its next request.
+    pub header_timeout: Duration,
+    /// The bearer token `/metrics` asks for (`AIPASTA_METRICS_TOKEN`); open to all when unset.
+    pub metrics_token: Option<String>,
+}
+
+impl ServerSettings {
+    pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
+impl Default for ServerSettings {
+    fn default() -> ServerSettings {
+        ServerSettings {
+            header_timeout: ServerSettings::DEFAULT_HEADER_TIMEOUT,
+            metrics_token: None,
+        }
+    }
+}
+
+impl fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("header_timeout", &self.header_timeout)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish()
+    }
 }
 
 /// Shared state: the database, settings and process facts.
@@ -52,6 +91,8 @@ pub struct App {
     pub callers: crate::auth::callers::CallerCache,
     /// Model syncs running beside the server (start-up, endpoints being added).
     pub background_syncs: BackgroundSyncs,
+    /// The address `serve` listens on, once it does (see `site`).
+    pub listening_on: OnceLock<SocketAddr>,
 }
 
 /// One value kept for a while: a slow-changing read shared by every request.
@@ -109,6 +150,7 @@ impl AppState {
             models: ModelCache::default(),
             callers: Default::default(),
             background_syncs: BackgroundSyncs::default(),
+            listening_on: OnceLock::new(),
         }))
     }
 }

@@ -287,9 +287,26 @@ pub struct Settings {
     #[arg(long, env = "AIPASTA_REDIS_URL", hide_env_values = true, value_parser = parse_secret, global = true)]
     pub redis_url: Option<Secret>,
 
-    /// The site's public address, e.g. `https://pasta.example.com` (for OAuth callbacks).
+    /// The site's public address, e.g. `https://pasta.example.com`: OAuth callbacks, image
+    /// links and API examples use it. Unset, they use the address the server listens on (a
+    /// request's `Host` is never trusted for them).
     #[arg(long, env = "AIPASTA_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Seconds a client may take to send a request's headers, and a kept-alive connection may
+    /// stay idle; slower clients are disconnected.
+    #[arg(
+        long,
+        env = "AIPASTA_HEADER_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub header_timeout: u64,
+
+    /// A bearer token `/metrics` asks for (`Authorization: Bearer <token>`); open when unset.
+    #[arg(long, env = "AIPASTA_METRICS_TOKEN", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub metrics_token: Option<Secret>,
 
     /// GitHub OAuth app: client id (turns on "Sign in with GitHub").
     #[arg(long, env = "AIPASTA_GITHUB_CLIENT_ID", global = true)]

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use aipasta_core::VERSION;
 use aipasta_store::{Db, redact_url};
-use aipasta_web::{AppState, WebConfig};
+use aipasta_web::{AppState, ServerSettings, WebConfig};
 
 use aipasta_web::services::model_sync::{
     EndpointSource, SyncEvent, SyncSources, SyncTarget, sync_for_server, sync_models,
@@ -63,7 +63,7 @@ fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
         );
         return Ok(existing.into_bytes());
     }
-    std::fs::create_dir_all(&settings.data_dir)
+    aipasta_store::create_private_dir(&settings.data_dir)
         .with_context(|| format!("could not create {}", settings.data_dir.display()))?;
     let secret = aipasta_web::auth::tokens::random_token(48);
     write_private(&path, &secret).with_context(|| format!("could not write {}", path.display()))?;
@@ -406,6 +406,14 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             ..RateLimitSettings::default()
         },
         engine: engine_settings(settings),
+        server: ServerSettings {
+            header_timeout: std::time::Duration::from_secs(settings.header_timeout),
+            metrics_token: settings
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose().trim().to_owned())
+                .filter(|t| !t.is_empty()),
+        },
     };
     if aipasta_store::accounts::count_admins(&db).await? == 0 && config.auth.admin_emails.is_empty()
     {
@@ -426,13 +434,14 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if let Some(every) = settings.model_sync_interval.0 {
         tokio::spawn(periodic_sync(state.clone(), every));
     }
+    let shutdown = shutdown_signal();
     tracing::info!(
         version = VERSION,
         database = db.backend().as_str(),
         startup_ms = started.elapsed().as_millis() as u64,
         "AI Pasta is listening on http://{address}"
     );
-    aipasta_web::serve(listener, state, shutdown_signal()).await?;
+    aipasta_web::serve(listener, state, shutdown).await?;
     tracing::info!("shutting down: requests finished, closing the database");
     db.close().await;
     Ok(())
@@ -459,31 +468,37 @@ async fn periodic_sync(state: AppState, every: std::time::Duration) {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed here, before the server says it
+/// is listening, so a signal sent as soon as it does ends it gracefully instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &'static str| {
+            signal(kind)
+                .inspect_err(|error| tracing::warn!(%error, "could not listen for {name}"))
+                .ok()
+        };
+        let mut interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+        let mut terminate = listen(SignalKind::terminate(), "SIGTERM");
+        async move {
+            let received = async |signal: &mut Option<tokio::signal::unix::Signal>| match signal {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
+            };
+            tokio::select! {
+                _ = received(&mut interrupt) => tracing::info!("received Ctrl-C"),
+                _ = received(&mut terminate) => tracing::info!("received SIGTERM"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "could not listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "could not listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("received Ctrl-C"),
-        () = terminate => tracing::info!("received SIGTERM"),
+        tracing::info!("received Ctrl-C");
     }
 }
 
@@ -513,6 +528,8 @@ fn effective_config(settings: &Settings) -> serde_json::Value {
         "admin_emails": settings.admin_email_list(),
         "secure_cookies": settings.secure_cookies,
         "public_url": settings.public_url,
+        "header_timeout_seconds": settings.header_timeout,
+        "metrics_token": if settings.metrics_token.is_some() { "set" } else { "not set" },
         "sign_in_providers": auth_settings(settings, Vec::new()).oauth.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
         "redis_url": settings.redis_url.as_ref().map(|u| redact_url(u.expose())),
     })

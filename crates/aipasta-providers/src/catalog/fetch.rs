@@ -255,7 +255,7 @@ impl Request<'_> {
 
     fn redact(&self, text: &str) -> String {
         match self.api_key {
-            Some(key) if !key.is_empty() => text.replace(key, "[redacted]"),
+            Some(key) => crate::redact::redact_key(text, key).into_owned(),
             _ => text.to_owned(),
         }
     }

@@ -133,13 +133,23 @@ impl Call<'_> {
         let (deadline, limit) = clock.first_token_deadline();
         let response = match tokio::time::timeout_at(deadline, request.send()).await {
             Err(_) => {
-                return Err(errors::timeout(
-                    self.upstream,
-                    limit,
-                    clock.limit_duration(limit),
-                ));
+                let after = clock.limit_duration(limit);
+                return Err(if limit == Limit::FirstToken && !self.streaming() {
+                    errors::no_whole_answer(self.upstream, after)
+                } else {
+                    errors::timeout(self.upstream, limit, after)
+                });
             }
-            Ok(Err(error)) => return Err(errors::transport_error(self.upstream, &error)),
+            Ok(Err(error)) => {
+                // People are told the provider's name only; where it runs is for the log.
+                tracing::warn!(
+                    upstream = %self.upstream.name,
+                    url = %errors::loggable_url(&self.url),
+                    error = %errors::redact(self.upstream, &errors::error_chain(&error)),
+                    "could not reach the upstream"
+                );
+                return Err(errors::transport_error(self.upstream, &error));
+            }
             Ok(Ok(response)) => response,
         };
         let status = response.status();
@@ -153,6 +163,7 @@ impl Call<'_> {
             .unwrap_or_default();
         tracing::debug!(
             upstream = %self.upstream.name,
+            url = %errors::loggable_url(&self.url),
             status = status.as_u16(),
             "the upstream refused a generation"
         );
@@ -163,6 +174,11 @@ impl Call<'_> {
             &headers,
             &body,
         ))
+    }
+
+    /// Whether the answer is asked for as an event stream.
+    fn streaming(&self) -> bool {
+        self.accept == "text/event-stream"
     }
 
     fn headers(&self) -> Result<HeaderMap, ProviderError> {
@@ -229,7 +245,7 @@ impl Answer {
                     MAX_BODY_BYTES / (1024 * 1024)
                 ),
             )),
-            Err(ReadError::Transport(error)) => Err(errors::broken_before_answer(upstream, &error)),
+            Err(ReadError::Transport(error)) => Err(errors::broken_whole_answer(upstream, &error)),
         }
     }
 
@@ -361,10 +377,11 @@ impl<D: Decoder> StreamState<D> {
     async fn next_item(&mut self) -> Option<Result<StreamEvent, ProviderError>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
-                if item.is_err() {
+                if let Err(error) = item {
                     // An error ends the stream: nothing after it is handed out.
                     self.pending.clear();
                     self.done = true;
+                    return Some(Err(errors::for_people_error(&self.upstream, error)));
                 }
                 if matches!(
                     item,

@@ -2,6 +2,7 @@
 //! upstream's name, what happened, the provider's own words and what to do. No message ever
 //! carries the API key: everything taken from an answer is redacted before it is shortened.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -9,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::ProviderKind;
 use crate::generate::{ProviderError, ProviderErrorKind, Upstream};
+use crate::redact::{hide_addresses, redact_key};
 
 /// How much of a provider's text goes into a message.
 pub(crate) const SNIPPET_CHARS: usize = 200;
@@ -305,25 +307,26 @@ pub(crate) fn transport_error(upstream: &Upstream, error: &reqwest::Error) -> Pr
     ProviderError::new(
         ProviderErrorKind::Network,
         format!(
-            "Could not reach {name} at {}: {cause}. Check that the address is right and the \
-             service is up.",
-            shown_host(&upstream.base_url)
+            "Could not reach {name}: {cause}. Check that the address is right and the service \
+             is up."
         ),
     )
 }
 
-/// The connection broke while a whole (not streamed) answer was being read: nothing usable
-/// came, so it counts as a network failure.
-pub(crate) fn broken_before_answer(upstream: &Upstream, error: &reqwest::Error) -> ProviderError {
+/// The connection broke while a whole (not streamed) answer was being read. Its `200` had
+/// come: the provider may well have charged for the answer, so this is a cut answer
+/// ([`ProviderErrorKind::StreamCut`]), which is never retried, not a network failure.
+pub(crate) fn broken_whole_answer(upstream: &Upstream, error: &reqwest::Error) -> ProviderError {
     if error.is_timeout() {
         return transport_error(upstream, error);
     }
     let name = display_name(upstream);
     let cause = redact(upstream, &error_chain(error));
     ProviderError::new(
-        ProviderErrorKind::Network,
+        ProviderErrorKind::StreamCut,
         format!(
-            "The connection to {name} broke before the answer was complete: {cause}. Try again."
+            "The connection to {name} broke before the answer was complete: {cause}. The answer \
+             is lost; it was not asked for again, since {name} may have charged for it."
         ),
     )
 }
@@ -344,25 +347,46 @@ pub(crate) fn broken_mid_answer(upstream: &Upstream, error: &reqwest::Error) -> 
     )
 }
 
+/// The settings behind each limit, named in its messages so the operator knows which to raise.
+const FIRST_TOKEN_SETTING: &str = "AIPASTA_FIRST_TOKEN_TIMEOUT";
+const BETWEEN_TOKENS_SETTING: &str = "AIPASTA_TOKEN_TIMEOUT";
+const TOTAL_SETTING: &str = "AIPASTA_GENERATION_TIMEOUT";
+
 /// The error for a limit that ran out.
 pub(crate) fn timeout(upstream: &Upstream, limit: Limit, after: Duration) -> ProviderError {
     let name = display_name(upstream);
     let after = seconds(after);
     let message = match limit {
         Limit::FirstToken => format!(
-            "{name} sent no first token within {after} (the first-token limit). The model may \
-             be busy or loading; try again or raise the limit."
+            "{name} sent no first token within {after} (the first-token limit, \
+             {FIRST_TOKEN_SETTING}). The model may be busy or loading; try again or raise the \
+             limit."
         ),
         Limit::BetweenTokens => format!(
-            "{name} went silent for {after} mid-answer (the between-token limit). The answer \
-             is incomplete."
+            "{name} went silent for {after} mid-answer (the between-token limit, \
+             {BETWEEN_TOKENS_SETTING}). The answer is incomplete."
         ),
         Limit::Total => format!(
-            "{name} did not finish within {after} (the total limit). Ask for a shorter answer \
-             or raise the limit."
+            "{name} did not finish within {after} (the total limit, {TOTAL_SETTING}). Ask for a \
+             shorter answer or raise the limit."
         ),
     };
     ProviderError::new(ProviderErrorKind::Timeout, message)
+}
+
+/// The first-token limit ran out on a whole (not streamed) answer: nothing came back, not even
+/// the headers, which most servers send only once the answer is ready.
+pub(crate) fn no_whole_answer(upstream: &Upstream, after: Duration) -> ProviderError {
+    let name = display_name(upstream);
+    ProviderError::new(
+        ProviderErrorKind::Timeout,
+        format!(
+            "{name} sent no answer within {} (the first-token limit, {FIRST_TOKEN_SETTING}). A \
+             whole answer must begin within it: try again, stream long answers, or raise the \
+             limit.",
+            seconds(after)
+        ),
+    )
 }
 
 /// An answer that is not in the documented shape.
@@ -418,28 +442,56 @@ pub(crate) fn one_line(text: &str, max: usize) -> String {
     cut
 }
 
-/// The key blanked out, should an upstream echo it.
+/// Every form of the key blanked out (see [`crate::redact::redact_key`]), should an upstream
+/// echo it.
 pub(crate) fn redact(upstream: &Upstream, text: &str) -> String {
     match &upstream.api_key {
-        Some(key) if !key.expose().is_empty() => text.replace(key.expose(), "[redacted]"),
-        _ => text.to_owned(),
+        Some(key) => redact_key(text, key.expose()).into_owned(),
+        None => text.to_owned(),
     }
 }
 
-/// The scheme, host and port of a URL, without credentials or path.
-fn shown_host(url: &str) -> String {
+/// `text` fit for the people who asked: the key in every form blanked, and the upstream's
+/// addresses (its base URL, Hugging Face's inference URL; their `host:port` and host) hidden.
+/// Where an upstream runs is the operator's business: the logs keep it.
+pub(crate) fn for_people(upstream: &Upstream, text: &str) -> String {
+    let mut text = Cow::Borrowed(text);
+    if let Some(key) = &upstream.api_key
+        && let Cow::Owned(redacted) = redact_key(&text, key.expose())
+    {
+        text = Cow::Owned(redacted);
+    }
+    for url in std::iter::once(&upstream.base_url).chain(&upstream.inference_url) {
+        if let Cow::Owned(hidden) = hide_addresses(&text, url) {
+            text = Cow::Owned(hidden);
+        }
+    }
+    text.into_owned()
+}
+
+/// `error` with its message made [`for_people`]: every error leaving this module passes here,
+/// whichever path made it.
+pub(crate) fn for_people_error(upstream: &Upstream, mut error: ProviderError) -> ProviderError {
+    error.message = for_people(upstream, &error.message);
+    error
+}
+
+/// `url` for the log: without credentials, should it carry any.
+pub(crate) fn loggable_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
-        Ok(url) => match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
-            (Some(host), None) => format!("{}://{host}", url.scheme()),
-            _ => "(no host)".to_owned(),
-        },
+        Ok(mut parsed) => {
+            if parsed.password().is_some() || !parsed.username().is_empty() {
+                let _ = parsed.set_username("");
+                let _ = parsed.set_password(None);
+            }
+            parsed.to_string()
+        }
         Err(_) => "(an invalid URL)".to_owned(),
     }
 }
 
 /// An error and its causes, `outer: inner`, without the URL (which may carry credentials).
-fn error_chain(error: &reqwest::Error) -> String {
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = current {
@@ -788,7 +840,7 @@ mod tests {
         assert!(
             first
                 .message
-                .contains("within 0.3 s (the first-token limit)"),
+                .contains("within 0.3 s (the first-token limit, AIPASTA_FIRST_TOKEN_TIMEOUT)"),
             "{}",
             first.message
         );
@@ -796,13 +848,15 @@ mod tests {
         assert!(
             between
                 .message
-                .contains("60 s mid-answer (the between-token limit)"),
+                .contains("60 s mid-answer (the between-token limit, AIPASTA_TOKEN_TIMEOUT)"),
             "{}",
             between.message
         );
         let total = timeout(&up, Limit::Total, Duration::from_secs(600));
         assert!(
-            total.message.contains("600 s (the total limit)"),
+            total
+                .message
+                .contains("600 s (the total limit, AIPASTA_GENERATION_TIMEOUT)"),
             "{}",
             total.message
         );

@@ -77,13 +77,15 @@ fn route(upstream: &Upstream, task: Task) -> Result<Route, ProviderError> {
         (_, Task::Summarization) => {
             return Err(errors::unsupported(
                 upstream,
-                "summarise through a summarisation endpoint; use a chat model and ask for a                  summary",
+                "summarise through a summarisation endpoint; use a chat model and ask for a \
+                 summary",
             ));
         }
         (_, Task::Translation) => {
             return Err(errors::unsupported(
                 upstream,
-                "translate through a translation endpoint; use a chat model and ask for a                  translation",
+                "translate through a translation endpoint; use a chat model and ask for a \
+                 translation",
             ));
         }
     };
@@ -99,6 +101,17 @@ fn route(upstream: &Upstream, task: Task) -> Result<Route, ProviderError> {
 /// ([`ProviderErrorKind::Malformed`]) or a task the provider kind cannot do
 /// ([`ProviderErrorKind::Unsupported`]).
 pub async fn complete(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+) -> Result<Completion, ProviderError> {
+    complete_routed(client, upstream, request, timeouts)
+        .await
+        .map_err(|error| errors::for_people_error(upstream, error))
+}
+
+async fn complete_routed(
     client: &reqwest::Client,
     upstream: &Upstream,
     request: &GenerationRequest,
@@ -133,6 +146,18 @@ pub async fn stream(
     request: &GenerationRequest,
     timeouts: Timeouts,
 ) -> Result<EventStream, ProviderError> {
+    // The stream's own errors are made fit for people as it hands them out (`call.rs`).
+    stream_routed(client, upstream, request, timeouts)
+        .await
+        .map_err(|error| errors::for_people_error(upstream, error))
+}
+
+async fn stream_routed(
+    client: &reqwest::Client,
+    upstream: &Upstream,
+    request: &GenerationRequest,
+    timeouts: Timeouts,
+) -> Result<EventStream, ProviderError> {
     match route(upstream, request.task)? {
         Route::Text(endpoint) => {
             openai::stream_text(client, upstream, request, timeouts, endpoint).await
@@ -158,6 +183,72 @@ pub async fn stream(
 
 #[cfg(test)]
 mod cassette_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A line-broken string literal missing its `\` keeps the next line's indentation.
+    fn assert_one_spaced(message: &str) {
+        assert!(!message.contains("  "), "a run of spaces in: {message:?}");
+    }
+
+    #[test]
+    fn no_refusal_message_has_a_run_of_spaces() {
+        let tasks = [
+            Task::Chat,
+            Task::TextCompletion,
+            Task::ImageGeneration,
+            Task::Summarization,
+            Task::Translation,
+            Task::Embedding,
+        ];
+        let mut refusals = 0;
+        for kind in ProviderKind::ALL {
+            let upstream = test_support::upstream(kind);
+            for task in tasks {
+                if let Err(error) = route(&upstream, task) {
+                    refusals += 1;
+                    assert_one_spaced(&error.message);
+                }
+            }
+            for unsupported in [
+                errors::unsupported(
+                    &upstream,
+                    "stream images or embeddings; ask for the whole answer instead",
+                ),
+                errors::timeout(&upstream, errors::Limit::FirstToken, Duration::from_secs(1)),
+                errors::timeout(
+                    &upstream,
+                    errors::Limit::BetweenTokens,
+                    Duration::from_secs(1),
+                ),
+                errors::timeout(&upstream, errors::Limit::Total, Duration::from_secs(1)),
+                errors::no_whole_answer(&upstream, Duration::from_secs(1)),
+                errors::in_answer(&upstream, None),
+                errors::in_answer(&upstream, Some("overloaded")),
+                errors::malformed(&upstream, "not JSON", b"<html>"),
+            ] {
+                assert_one_spaced(&unsupported.message);
+            }
+            for status in 300..600 {
+                for body in ["", r#"{"error":{"message":"nope"}}"#] {
+                    let error = errors::status_error(
+                        &upstream,
+                        "vendor/model",
+                        status,
+                        &reqwest::header::HeaderMap::new(),
+                        body.as_bytes(),
+                    );
+                    assert_one_spaced(&error.message);
+                }
+            }
+        }
+        // Summarisation and translation on OpenRouter and OpenAI-compatible servers.
+        assert_eq!(refusals, 4);
+    }
+}
 
 /// Helpers for the unit tests of the adapters.
 #[cfg(test)]

@@ -272,7 +272,9 @@ pub enum ProviderErrorKind {
     ServerError,
     /// No answer at all: DNS, refused connection, TLS, reset before the headers.
     Network,
-    /// The stream ended without a finish (connection cut mid-answer).
+    /// The answer was cut after it began: a stream that ended without its finish, or a whole
+    /// answer whose body broke off after its `200`. The provider may have charged for it, so it
+    /// is never retried.
     StreamCut,
     /// An error object (or `finish_reason: "error"`) inside a stream.
     StreamError,

@@ -4,6 +4,7 @@
 //! One test binary, one module per subject.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod echoes;
 mod huggingface;
 mod openai_compatible;
 mod openrouter;

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -331,6 +331,8 @@ pub async fn export_response(state: &AppState, user_id: &str) -> Result<Response
         CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"aipasta-export.json\""),
     );
+    // Everything stored about a person: no browser or proxy may keep a copy.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -80,7 +80,7 @@ struct ApiDocsPage {
 }
 
 async fn page(State(state): State<AppState>, chrome: Chrome, headers: HeaderMap) -> Response {
-    let base = site_url(&state, &headers);
+    let base = crate::site::base_url(&state, &headers);
     let model = example_model(&state).await;
     let endpoints = endpoints();
     render(&ApiDocsPage {
@@ -91,27 +91,6 @@ async fn page(State(state): State<AppState>, chrome: Chrome, headers: HeaderMap)
         model,
         endpoints,
     })
-}
-
-/// This site's address: the configured public URL, else the request's host.
-fn site_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.auth.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
-        })
-        .unwrap_or("127.0.0.1:3000");
-    let scheme = if state.config.auth.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
 }
 
 /// A real chat model from the catalog for the examples (the most used one).

@@ -145,7 +145,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/v1/images/generations") => op(
             "Create an image",
-            "An image from an image model. `n` must be 1; `size` is `WIDTHxHEIGHT`; `response_format` is `b64_json` (the default here) or `url`, a link to `/api/generations/{id}/image` that needs the same `Authorization` header.",
+            "An image from an image model. `n` must be 1; `size` is `WIDTHxHEIGHT`; `response_format` is `b64_json` (the default here) or `url`, a link to `/api/generations/{id}/image` on the site's public address (`AIPASTA_PUBLIC_URL`; never taken from the request's `Host`) that needs the same `Authorization` header.",
             "OpenAI-compatible",
             Some("V1ImageRequest"),
             &[

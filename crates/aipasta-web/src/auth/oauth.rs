@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::header::{HOST, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -137,24 +137,13 @@ fn fail(reason: &str) -> Response {
     redirect(&format!("/auth/error?error={reason}"), Vec::new())
 }
 
-/// Where the provider sends the person back: the configured public URL, else this request's host.
+/// Where the provider sends the person back: on this site's address (see `site`), never one
+/// a request's `Host` header made up.
 fn callback_url(state: &AppState, headers: &HeaderMap, provider: &str) -> String {
-    let base = match &state.config.auth.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers
-                .get(HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("127.0.0.1");
-            let scheme = if state.config.auth.secure_cookies {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}")
-        }
-    };
-    format!("{base}/auth/callback/{provider}")
+    format!(
+        "{}/auth/callback/{provider}",
+        crate::site::base_url(state, headers)
+    )
 }
 
 #[derive(Deserialize)]

@@ -146,17 +146,14 @@ async fn call_once(
 ) -> Result<(), ProviderError> {
     let timeouts = engine.settings.timeouts;
     if !plan.stream {
-        // A whole answer's headers come only when it is complete: the first-token limit
-        // cannot apply, the total one does.
-        let whole = aipasta_providers::generate::Timeouts {
-            first_token: timeouts.total,
-            ..timeouts
-        };
+        // The first-token limit bounds the wait for a whole answer's headers (which most
+        // servers send once the answer is ready), so a silent upstream fails there with a
+        // message naming it; the total limit bounds the rest.
         let completion = generate::complete(
             engine.client_for(candidate.network),
             &candidate.upstream,
             request,
-            whole,
+            timeouts,
         )
         .await?;
         progress.reached_upstream = true;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value, json};
 
@@ -382,19 +382,6 @@ async fn unavailable(state: &AppState, model: &ModelRow, user_id: &str) -> Optio
     }
 }
 
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost:3000");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
-}
-
 /// Earlier turns of a conversation, from its latest answered generation.
 fn history_of(row: &GenerationRow) -> Vec<ChatMessage> {
     let mut messages: Vec<ChatMessage> = serde_json::from_str::<Vec<ChatMessage>>(&row.messages)
@@ -554,7 +541,7 @@ async fn build(
         }
     }
     let takes_system = model.supports_system_prompt && modes::samples(mode);
-    let base = base_url(headers);
+    let base = crate::site::base_url(state, headers);
     let snippets = snippets::snippets(&snippets::Request {
         base: &base,
         model: &slug,

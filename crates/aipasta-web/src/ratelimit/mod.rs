@@ -12,7 +12,9 @@
 //!   [`RateLimiter::sign_in_check`] and friends) combines it per address, per account and per
 //!   (account, address) so that nobody can lock an account's owner out.
 //!
-//! If Redis stops answering, calls give up after 250 ms and fail open (see `redis_store.rs`).
+//! If Redis stops answering, the calls in flight give up after 250 ms and a circuit breaker
+//! sends every later call to this instance's memory at once (limits still apply, per instance)
+//! until a background probe finds Redis back (see `redis_store.rs`).
 
 mod bucket;
 pub mod keys;

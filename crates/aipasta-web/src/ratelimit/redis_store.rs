@@ -1,11 +1,14 @@
 //! The Redis backend: buckets and failure counts shared by every instance, updated atomically
-//! by Lua scripts on Redis's clock. Every call is bounded by a short timeout; when Redis cannot
-//! answer, checks fail open (see `RedisStore::run`) and the login guard falls back to memory.
+//! by Lua scripts on Redis's clock. Every call is bounded by a short timeout. The first call
+//! Redis fails opens a circuit breaker: from then on every call is answered from this
+//! instance's memory at once (limits still apply, per instance), while one background probe
+//! checks whether Redis is back (after 0.5 s, then at doubling intervals of up to 5 s) and, when
+//! it is, closes the breaker with a fresh connection.
 
 use std::fmt::Display;
 use std::future::Future;
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -19,9 +22,16 @@ use super::{Limit, RateLimitError};
 /// Every key we write starts with this, so the limiter can share a Redis with other data.
 pub(crate) const PREFIX: &str = "aipasta:rl:";
 
-/// The longest a request waits on Redis before the limiter gives up and fails open. Short: a
-/// slow limiter must not become a slow site.
+/// The longest a request waits on Redis before the limiter gives up, opens the breaker and
+/// answers from memory. Short: a slow limiter must not become a slow site. Only the calls in
+/// flight when Redis fails pay it; the breaker spares the rest.
 const OP_TIMEOUT: Duration = Duration::from_millis(250);
+/// While the breaker is open: the first wait before asking Redis again, doubled after each
+/// failed probe up to the longest.
+const PROBE_FIRST_WAIT: Duration = Duration::from_millis(500);
+const PROBE_LONGEST_WAIT: Duration = Duration::from_secs(5);
+/// How long a probe may take to connect, PING and set up a fresh connection.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Per connection attempt (startup and reconnects).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// A command without an answer marks the connection dead, so the manager reconnects.
@@ -53,12 +63,58 @@ fn lock_key(key: &str) -> String {
 }
 
 pub(crate) struct RedisStore {
-    /// Cheap to clone; reconnects by itself after a dropped connection.
-    conn: ConnectionManager,
-    /// Failed sign-ins are mirrored here so that, while Redis is down, this instance still slows
-    /// and locks brute force using what it saw itself.
+    /// The connection and the breaker, shared with the probe that replaces the connection.
+    link: Arc<Link>,
+    /// This instance's own limits, used while the breaker is open. Failed sign-ins are
+    /// mirrored here even while Redis is up, so that during an outage this instance still
+    /// slows and locks brute force using what it saw itself.
     fallback: MemoryStore,
     warnings: Throttle,
+}
+
+/// The way to Redis, and whether it is considered down.
+struct Link {
+    client: Client,
+    /// Cheap to clone; reconnects by itself after a dropped connection. Replaced by a fresh one
+    /// when Redis comes back, since one that hangs (a network partition) is never dropped.
+    conn: RwLock<ConnectionManager>,
+    /// Open while Redis is down: calls skip it and use `fallback`.
+    open: AtomicBool,
+    /// A probe is watching for Redis's return.
+    probing: AtomicBool,
+}
+
+impl Link {
+    fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A connection manager on `client` once the server has answered a PING. One plain attempt
+/// first: a wrong address fails at once, not after the manager's reconnect back-off.
+async fn open_connection(client: &Client) -> RedisResult<ConnectionManager> {
+    let probe_config = AsyncConnectionConfig::new()
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT);
+    let mut probe = client
+        .get_multiplexed_async_connection_with_config(&probe_config)
+        .await?;
+    redis::cmd("PING").query_async::<String>(&mut probe).await?;
+    drop(probe);
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT)
+        .set_number_of_retries(RECONNECT_RETRIES)
+        .set_factor(2)
+        .set_max_delay(RECONNECT_MAX_DELAY_MS);
+    ConnectionManager::new_with_config(client.clone(), config).await
 }
 
 impl RedisStore {
@@ -69,29 +125,15 @@ impl RedisStore {
             url: shown.clone(),
             reason: error.to_string(),
         })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(RESPONSE_TIMEOUT)
-            .set_number_of_retries(RECONNECT_RETRIES)
-            .set_factor(2)
-            .set_max_delay(RECONNECT_MAX_DELAY_MS);
-        let probe_config = AsyncConnectionConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(RESPONSE_TIMEOUT);
-        let connect = async {
-            // One plain attempt first: a wrong address fails now, not after the manager's
-            // reconnect back-off (seconds).
-            let mut probe = client
-                .get_multiplexed_async_connection_with_config(&probe_config)
-                .await?;
-            redis::cmd("PING").query_async::<String>(&mut probe).await?;
-            drop(probe);
-            ConnectionManager::new_with_config(client, config).await
-        };
-        let reason = match tokio::time::timeout(STARTUP_TIMEOUT, connect).await {
+        let reason = match tokio::time::timeout(STARTUP_TIMEOUT, open_connection(&client)).await {
             Ok(Ok(conn)) => {
                 return Ok(RedisStore {
-                    conn,
+                    link: Arc::new(Link {
+                        client,
+                        conn: RwLock::new(conn),
+                        open: AtomicBool::new(false),
+                        probing: AtomicBool::new(false),
+                    }),
                     fallback: MemoryStore::new(),
                     warnings: Throttle::new(WARN_EVERY_MS),
                 });
@@ -102,15 +144,18 @@ impl RedisStore {
         Err(RateLimitError::Unreachable { url: shown, reason })
     }
 
-    /// Runs one Redis call within `OP_TIMEOUT`. `None` means Redis failed or was too slow; the
-    /// caller then fails open. Why open: the limiter protects the site, and refusing everyone
-    /// during a Redis outage would be an outage of its own. Brute force stays covered by the
-    /// login guard's in-memory fallback.
+    /// Runs one Redis call within `OP_TIMEOUT`, unless the breaker is open. `None` means Redis
+    /// is down, failed or was too slow: the caller then answers from `fallback`. Why not refuse:
+    /// the limiter protects the site, and refusing everyone during a Redis outage would be an
+    /// outage of its own; this instance's memory still limits what it sees.
     async fn run<T>(
         &self,
         operation: &str,
         call: impl Future<Output = RedisResult<T>>,
     ) -> Option<T> {
+        if self.link.is_open() {
+            return None;
+        }
         let error: Box<dyn Display> = match tokio::time::timeout(OP_TIMEOUT, call).await {
             Ok(Ok(value)) => return Some(value),
             Ok(Err(error)) => Box::new(error),
@@ -118,7 +163,41 @@ impl RedisStore {
         };
         metrics::counter!("aipasta_ratelimit_redis_errors_total").increment(1);
         self.warn(operation, &*error);
+        self.open_breaker();
         None
+    }
+
+    /// Sends every call to memory until a background probe finds Redis answering again, and
+    /// then gives the calls a fresh connection.
+    fn open_breaker(&self) {
+        self.link.open.store(true, Ordering::Release);
+        metrics::gauge!("aipasta_ratelimit_redis_up").set(0.0);
+        if self
+            .link
+            .probing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        let link = self.link.clone();
+        tokio::spawn(async move {
+            let mut wait = PROBE_FIRST_WAIT;
+            let fresh = loop {
+                tokio::time::sleep(wait).await;
+                if let Ok(Ok(conn)) =
+                    tokio::time::timeout(PROBE_TIMEOUT, open_connection(&link.client)).await
+                {
+                    break conn;
+                }
+                wait = (wait * 2).min(PROBE_LONGEST_WAIT);
+            };
+            *link.conn.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+            link.open.store(false, Ordering::Release);
+            link.probing.store(false, Ordering::Release);
+            metrics::gauge!("aipasta_ratelimit_redis_up").set(1.0);
+            tracing::info!("rate limiting: Redis answers again; limits are shared again");
+        });
     }
 
     /// Logs a warning unless one was logged in the last minute.
@@ -127,14 +206,14 @@ impl RedisStore {
             tracing::warn!(
                 %error,
                 operation,
-                "rate limiting: Redis unavailable; limits fail open and the sign-in guard uses \
-                 this instance's memory (this warning repeats at most once a minute)"
+                "rate limiting: Redis unavailable; limits are kept in this instance's memory \
+                 until it answers again (this warning repeats at most once a minute)"
             );
         }
     }
 
     pub async fn check(&self, key: &str, limit: Limit, cost: u32) -> Decision {
-        let mut conn = self.conn.clone();
+        let mut conn = self.link.conn();
         let mut call = BUCKET.key(bucket_key(key));
         call.arg(limit.capacity)
             .arg(limit.rate())
@@ -150,15 +229,12 @@ impl RedisStore {
             Some((_, _, wait_ms)) => Decision::Limited {
                 retry_after: retry_after_from_ms(u64::try_from(wait_ms).unwrap_or(0)),
             },
-            // Failing open: we do not know what is left, so report a full bucket.
-            None => Decision::Allowed {
-                remaining: limit.capacity,
-            },
+            None => self.fallback.check(key, limit, cost),
         }
     }
 
     pub async fn login_status(&self, key: &str, settings: &LoginGuardSettings) -> LoginStatus {
-        let mut conn = self.conn.clone();
+        let mut conn = self.link.conn();
         let mut pipe = redis::pipe();
         pipe.cmd("PTTL")
             .arg(lock_key(key))
@@ -186,7 +262,7 @@ impl RedisStore {
 
     pub async fn login_failed(&self, key: &str, settings: &LoginGuardSettings) {
         self.fallback.login_failed(key, settings);
-        let mut conn = self.conn.clone();
+        let mut conn = self.link.conn();
         let mut call = LOGIN_FAILED.key(failures_key(key));
         call.key(lock_key(key))
             .arg(millis(settings.window))
@@ -209,7 +285,7 @@ impl RedisStore {
     }
 
     async fn delete(&self, operation: &str, keys: &[String]) {
-        let mut conn = self.conn.clone();
+        let mut conn = self.link.conn();
         let mut cmd = redis::cmd("DEL");
         cmd.arg(keys);
         self.run(operation, cmd.query_async::<i64>(&mut conn)).await;

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::header::HOST;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -128,7 +127,7 @@ pub async fn create(
     }
     // The images are written with the generation's row.
     state.engine.flush().await;
-    let base = base_url(&state, &headers);
+    let base = crate::site::base_url(&state, &headers);
     let mut data = Vec::with_capacity(outcome.image_count);
     for index in 0..outcome.image_count {
         let mut image = if as_url {
@@ -166,25 +165,6 @@ fn parse_size(size: &str) -> Option<(Option<u32>, Option<u32>)> {
         Some(width.trim().parse().ok()?),
         Some(height.trim().parse().ok()?),
     ))
-}
-
-/// This site's address: the configured public URL, else the request's host.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    match &state.config.auth.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers
-                .get(HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("127.0.0.1:3000");
-            let scheme = if state.config.auth.secure_cookies {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}")
-        }
-    }
 }
 
 #[cfg(test)]

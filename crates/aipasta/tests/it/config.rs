@@ -212,6 +212,43 @@ fn serve_starts_answers_health_and_stops_cleanly_on_sigterm() {
     );
 }
 
+/// The signal handlers are in place by the time the server says it listens: a SIGTERM sent at
+/// that moment stops it gracefully (exit code 0) rather than killing it.
+#[test]
+fn a_sigterm_as_soon_as_it_listens_stops_it_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("state").display().to_string();
+    let mut child = Command::new(BINARY)
+        .current_dir(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir", &data_dir])
+        .env("AIPASTA_LOG_FORMAT", "json")
+        .env_remove("AIPASTA_DATABASE_URL")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn aipasta serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("aipasta exited before listening"))
+            .expect("read log line");
+        if line.contains("listening on http://") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(
+        status.success(),
+        "exit status after an early SIGTERM: {status}"
+    );
+}
+
 /// A tiny blocking GET for the process test (the test itself is synchronous).
 mod reqwest {
     pub fn blocking_get_json(url: &str) -> serde_json::Value {
@@ -228,4 +265,135 @@ mod reqwest {
                 .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
         })
     }
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+#[test]
+fn database_passwords_in_the_query_are_redacted_in_config_and_connection_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = closed_port();
+    for url in [
+        format!("postgres://app@127.0.0.1:{port}/aipasta?password=hunter2"),
+        format!("postgres://app@127.0.0.1:{port}/aipasta?sslmode=disable&password=hunter2"),
+        format!("postgres://127.0.0.1:{port}/aipasta?user=app&PassWord=hunter2"),
+        format!("postgres://app:hunter2@127.0.0.1:{port}/aipasta?sslmode=disable"),
+    ] {
+        let env = [("AIPASTA_DATABASE_URL", url.as_str())];
+        let config = effective_config(dir.path(), &[], &env);
+        let shown = config["database_url"].as_str().expect("database_url");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+        assert!(
+            shown.contains(&format!("127.0.0.1:{port}/aipasta")),
+            "{shown}"
+        );
+
+        // The connection fails (nothing listens there), after the pool's 5 s: the error names
+        // the URL, redacted, and nothing logs the password. Twice is enough to show it.
+        if !url.contains("PassWord") && !url.contains("&password") {
+            continue;
+        }
+        let output = aipasta(dir.path(), &["migrate"], &env);
+        assert!(!output.status.success());
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(said.contains("could not connect to postgres://"), "{said}");
+        assert!(!said.contains("hunter2"), "{said}");
+    }
+}
+
+/// Starts `aipasta serve` on a free port with `args`, waits until it says it listens, then
+/// stops it with SIGTERM and waits for it to exit.
+fn serve_once(dir: &Path, args: &[&str]) {
+    let mut child = Command::new(BINARY)
+        .current_dir(dir)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .env_clear()
+        .env("AIPASTA_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn aipasta serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("aipasta exited before listening"))
+            .expect("read log line");
+        if line.contains("listening on http://") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    // Only the files it made matter here, not how it stopped.
+    child.wait().expect("wait");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_the_database_and_the_secret_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("state").join("deeper");
+    serve_once(dir.path(), &["--data-dir", &data_dir.display().to_string()]);
+    assert_eq!(mode(&data_dir), 0o700, "the data directory");
+    assert_eq!(mode(&dir.path().join("state")), 0o700, "a parent it made");
+    assert_eq!(
+        mode(&data_dir.join("secret.key")),
+        0o600,
+        "the server secret"
+    );
+    for file in ["aipasta.db", "aipasta.db-wal", "aipasta.db-shm"] {
+        let path = data_dir.join(file);
+        if file == "aipasta.db" || path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+
+    // A command that makes the secret before it opens the database makes the directory the
+    // same way; a SQLite file named by URL is private too.
+    let other = dir.path().join("other");
+    let url = format!("sqlite://{}", dir.path().join("named.db").display());
+    let output = aipasta(
+        dir.path(),
+        &[
+            "models",
+            "sync",
+            "--provider",
+            "openrouter",
+            "--openrouter-base-url",
+            &format!("http://127.0.0.1:{}/api/v1", closed_port()),
+            "--data-dir",
+            &other.display().to_string(),
+        ],
+        &[("AIPASTA_DATABASE_URL", &url)],
+    );
+    assert!(!output.status.success(), "nothing answers at that address");
+    assert_eq!(mode(&other), 0o700, "the data directory");
+    assert_eq!(mode(&other.join("secret.key")), 0o600, "the server secret");
+    assert_eq!(
+        mode(&dir.path().join("named.db")),
+        0o600,
+        "the named SQLite file"
+    );
 }

@@ -24,6 +24,8 @@ mod playground_modes;
 mod playground_runs;
 mod providers;
 mod redirects;
+mod serving;
 mod startup_sync;
+mod upstream_faults;
 mod v1;
 mod webdriver;
