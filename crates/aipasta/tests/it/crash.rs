@@ -14,7 +14,9 @@ use aipasta_store::{Backend, Query};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_aipasta");
-const MODEL: &str = "ai21/jamba-large-1.7";
+/// A model of the mock's OpenRouter list: the server syncs OpenRouter at start (it has a key),
+/// which deprecates models the mock does not list.
+const MODEL: &str = "mistralai/mistral-brio-2";
 const CLIENTS: usize = 8;
 
 /// `aipasta serve` as a child process.

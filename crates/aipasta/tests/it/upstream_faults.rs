@@ -254,7 +254,9 @@ async fn no_configured_key_reaches_people_or_logs_in_any_form() {
         let ada = app.sign_up("Ada", "ada@example.com").await;
         let (bob_key, ada_key) = (api_key(&app, &bob).await, api_key(&app, &ada).await);
         let local_model = add_chat_model(&app, "local", "env-chat").await;
-        let lab_model = add_chat_model(&app, "lab", "lab-chat").await;
+        // A model the mock lists: adding the endpoint syncs it, and a model missing from its
+        // list would be deprecated.
+        let lab_model = add_chat_model(&app, "lab", "llama3.2:3b").await;
         let mut answers = Vec::new();
         let mut ids = Vec::new();
 
