@@ -203,7 +203,7 @@ async fn success_rates_stored_as_fractions_become_percentages() {
             .fetch_all(&db)
             .await
             .unwrap();
-        // As a database at schema version 7 held them.
+        // As a database before migration 8 held them.
         for ((id,), rate) in models.iter().zip([Some(1.0), Some(0.755), None]) {
             Query::new("UPDATE models SET success_rate = $1 WHERE id = $2")
                 .bind(rate)
@@ -212,7 +212,7 @@ async fn success_rates_stored_as_fractions_become_percentages() {
                 .await
                 .unwrap();
         }
-        Query::new("DELETE FROM aipasta_migrations WHERE version >= 8")
+        Query::new("DELETE FROM aipasta_migrations WHERE version = 8")
             .execute(&db)
             .await
             .unwrap();
