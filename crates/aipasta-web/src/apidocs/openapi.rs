@@ -60,7 +60,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/v1/chat/completions") => op(
             "Create a chat completion",
-            "OpenAI's chat completion. With `stream: true` the answer is Server-Sent Events: `data: {chat.completion.chunk}` lines — a first chunk with `delta: {role: \"assistant\", content: \"\"}`, content deltas, a chunk with an empty delta and `finish_reason`, then (with `stream_options.include_usage`) a chunk with `choices: []` and `usage` — and `data: [DONE]`. A failure after the stream started sends one `data: {\"error\": {...}}` event and closes without `[DONE]` (OpenAI's SDKs raise it as an `APIError`); a failure before the first token is an HTTP error. Parameters the model does not support are dropped; unknown fields are ignored; `n` must be 1; image content parts are refused. The generation is recorded with `source: v1`; its id is in the `X-AIPasta-Generation-Id` header.",
+            "OpenAI's chat completion. With `stream: true` the answer is Server-Sent Events: `data: {chat.completion.chunk}` lines — a first chunk with `delta: {role: \"assistant\", content: \"\"}`, content deltas, a chunk with an empty delta and `finish_reason`, then (with `stream_options.include_usage`) a chunk with `choices: []` and `usage` — and `data: [DONE]`. The first chunk (which carries the generation's id) is sent once the generation's row is stored, and `[DONE]` (or a whole answer) once its final row is. A failure after the stream started sends one `data: {\"error\": {...}}` event and closes without `[DONE]` (OpenAI's SDKs raise it as an `APIError`); a failure before the first token is an HTTP error. Parameters the model does not support are dropped; unknown fields are ignored; `n` must be 1; image content parts are refused. The generation is recorded with `source: v1`; its id is in the `X-AIPasta-Generation-Id` header.",
             "OpenAI-compatible",
             Some("V1ChatRequest"),
             &[
@@ -101,6 +101,12 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                     JSON,
                 ),
                 (502, "The provider failed.", Some("V1Error"), JSON),
+                (
+                    503,
+                    "Generations cannot be saved right now (`storage_unavailable`); nothing was started. `Retry-After` says when to try again.",
+                    Some("V1Error"),
+                    JSON,
+                ),
                 (504, "The provider timed out.", Some("V1Error"), JSON),
             ],
             &[],
@@ -249,6 +255,12 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                     JSON,
                 ),
                 (502, "The provider failed.", Some("ApiError"), JSON),
+                (
+                    503,
+                    "Generations cannot be saved right now (`storage_unavailable`) or the database is unreachable (`database_unavailable`); nothing was started. `Retry-After` says when to try again.",
+                    Some("ApiError"),
+                    JSON,
+                ),
             ],
             &[],
         ),
@@ -257,12 +269,31 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
             "Like `/api/models/{id}/generate`, with `model` in the body; streams with `stream: true`.",
             "Generations",
             Some("UnifiedGenerateRequest"),
-            &[(
-                200,
-                "The generation (or its events).",
-                Some("GenerationEnvelope"),
-                JSON,
-            )],
+            &[
+                (
+                    200,
+                    "The generation (or its events).",
+                    Some("GenerationEnvelope"),
+                    JSON,
+                ),
+                (
+                    503,
+                    "Generations cannot be saved right now (`storage_unavailable`, with `Retry-After`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+            ],
+            &[],
+        ),
+        ("GET", "/api/health") => op(
+            "Health",
+            "`status` is `ok` after a real database round trip. 503 with the same shape: `unavailable` when the database does not answer (`error.code` `database_unavailable`), `degraded` while generations cannot be written, e.g. on a full disk (`writes_failing`, the reason in `error.message`, `data.writesFailingSince` in epoch milliseconds); new generations are refused meanwhile.",
+            "Service",
+            None,
+            &[
+                (200, "Healthy.", Some("Envelope"), JSON),
+                (503, "Unavailable or degraded.", Some("ApiError"), JSON),
+            ],
             &[],
         ),
         ("POST", "/api/ai/stream") => op(
