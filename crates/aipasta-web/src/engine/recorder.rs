@@ -190,10 +190,13 @@ enum Written {
     GaveUp,
 }
 
+/// Called with every batch once it is recorded (or given up on).
+type OnWritten = Box<dyn Fn(&[GenerationWrite]) + Send + Sync>;
+
 struct Writer {
     db: Db,
     shared: Arc<Shared>,
-    on_written: Box<dyn Fn(&[GenerationWrite]) + Send + Sync>,
+    on_written: OnWritten,
 }
 
 /// The writes of one batch and who waits on them.
