@@ -15,7 +15,7 @@ mod connections;
 pub mod engine;
 mod error;
 mod generations;
-mod markdown;
+pub mod markdown;
 mod middleware;
 mod observability;
 mod pages;
@@ -114,7 +114,8 @@ pub async fn serve(
         tokio::spawn(async move { draining.shutdown(at).await });
     };
     let header_timeout = state.config.server.header_timeout;
-    let served = connections::serve(listener, router(state), header_timeout, shutdown);
+    let proxies = connections::TrustedProxies::new(state.config.server.trusted_proxies.clone());
+    let served = connections::serve(listener, router(state), header_timeout, proxies, shutdown);
     // Connections still open at the deadline (a client that never reads) do not hold the
     // process: a supervisor's SIGKILL would lose what the shutdown is writing.
     let out_of_time = {

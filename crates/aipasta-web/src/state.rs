@@ -42,6 +42,8 @@ pub struct ServerSettings {
     pub header_timeout: Duration,
     /// The bearer token `/metrics` asks for (`AIPASTA_METRICS_TOKEN`); open to all when unset.
     pub metrics_token: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`AIPASTA_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl ServerSettings {
@@ -53,6 +55,7 @@ impl Default for ServerSettings {
         ServerSettings {
             header_timeout: ServerSettings::DEFAULT_HEADER_TIMEOUT,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -61,6 +64,7 @@ impl fmt::Debug for ServerSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerSettings")
             .field("header_timeout", &self.header_timeout)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[REDACTED]"),

@@ -304,6 +304,13 @@ pub struct Settings {
     )]
     pub header_timeout: u64,
 
+    /// Reverse proxies in front of the server, as addresses or CIDR ranges separated by commas
+    /// (e.g. `127.0.0.1,10.0.0.0/8`). A request arriving from one of them is taken to come from
+    /// the address its `X-Forwarded-For` names (the last one not itself a trusted proxy), for
+    /// rate limits, sign-in lockouts and the recorded address. Unset, the header is ignored.
+    #[arg(long, env = "AIPASTA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// A bearer token `/metrics` asks for (`Authorization: Bearer <token>`); open when unset.
     #[arg(long, env = "AIPASTA_METRICS_TOKEN", hide_env_values = true, value_parser = parse_secret, global = true)]
     pub metrics_token: Option<Secret>,
@@ -465,6 +472,15 @@ impl Cli {
     pub fn chosen_command(&self) -> &Command {
         self.command.as_ref().unwrap_or(&Command::Serve)
     }
+}
+
+/// A trusted proxy: one address (`10.0.0.2`, `::1`) or a range (`10.0.0.0/8`).
+fn parse_proxy(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{value:?} is neither an IP address nor a CIDR range (10.0.0.0/8)"))
 }
 
 #[cfg(test)]

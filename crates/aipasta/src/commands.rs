@@ -408,6 +408,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         engine: engine_settings(settings),
         server: ServerSettings {
             header_timeout: std::time::Duration::from_secs(settings.header_timeout),
+            trusted_proxies: settings.trusted_proxies.clone(),
             metrics_token: settings
                 .metrics_token
                 .as_ref()
@@ -529,6 +530,7 @@ fn effective_config(settings: &Settings) -> serde_json::Value {
         "secure_cookies": settings.secure_cookies,
         "public_url": settings.public_url,
         "header_timeout_seconds": settings.header_timeout,
+        "trusted_proxies": settings.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "metrics_token": if settings.metrics_token.is_some() { "set" } else { "not set" },
         "sign_in_providers": auth_settings(settings, Vec::new()).oauth.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
         "redis_url": settings.redis_url.as_ref().map(|u| redact_url(u.expose())),

@@ -680,16 +680,22 @@ async fn model_page(
             "This model is deprecated: its provider no longer lists it. Its history is kept, but new generations may fail.".to_owned(),
         ),
     };
-    let provider_description_html = model
+    // Descriptions come from providers: rendered off the async threads, and cached.
+    let provider_description = model
         .long_description
         .as_ref()
-        .filter(|long| long.trim() != model.description.trim() && !long.trim().is_empty())
-        .map(|long| crate::markdown::render(long));
+        .filter(|long| long.trim() != model.description.trim() && !long.trim().is_empty());
+    let mut sources = vec![model.description.clone()];
+    sources.extend(provider_description.cloned());
+    let mut rendered =
+        crate::markdown::render_cached(crate::markdown::Style::Description, sources).await;
+    let provider_description_html = (rendered.len() > 1).then(|| rendered.remove(1));
+    let description_html = rendered.pop().unwrap_or_default();
     let view = ModelPageView {
         chrome,
         provider_model_id: model.provider_model_id.clone(),
         status_note,
-        description_html: crate::markdown::render(&model.description),
+        description_html,
         provider_description_html,
         breadcrumbs,
         specs,

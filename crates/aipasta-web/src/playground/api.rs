@@ -14,8 +14,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The most characters `POST /api/playground/render` accepts.
-const MAX_MARKDOWN: usize = 1_000_000;
 /// The longest preset name.
 const MAX_NAME: usize = 80;
 /// The longest system prompt a preset keeps.
@@ -40,18 +38,23 @@ pub struct RenderInput {
     markdown: String,
 }
 
-/// `POST /api/playground/render`: `{markdown}` → `{html}`, sanitised.
+/// `POST /api/playground/render`: `{markdown}` → `{html}`, sanitised, rendered off the async
+/// threads within the render budget (past it, or when too deeply nested, the text comes back
+/// escaped as plain text). Not cached: the playground sends a growing answer's snapshots.
 pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResult<Json<Value>> {
-    if input.markdown.len() > MAX_MARKDOWN {
+    use crate::markdown::{MAX_SOURCE_BYTES, Style, render_off_thread};
+    if input.markdown.len() > MAX_SOURCE_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "markdown_too_long",
-            format!("Markdown longer than {MAX_MARKDOWN} bytes is not rendered."),
+            format!(
+                "`markdown` is {} bytes; at most {MAX_SOURCE_BYTES} bytes are rendered.",
+                input.markdown.len()
+            ),
         ));
     }
-    Ok(Json(
-        json!({"html": super::highlight::render(&input.markdown)}),
-    ))
+    let html = render_off_thread(Style::Answer, input.markdown).await;
+    Ok(Json(json!({ "html": html })))
 }
 
 fn preset_json(row: &PresetRow) -> Value {

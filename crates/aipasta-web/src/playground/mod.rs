@@ -7,7 +7,6 @@
 
 mod api;
 mod form;
-mod highlight;
 mod modes;
 mod page;
 mod runs;

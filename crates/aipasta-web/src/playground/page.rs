@@ -402,6 +402,15 @@ fn history_of(row: &GenerationRow) -> Vec<ChatMessage> {
     messages
 }
 
+/// A turn showing `message`; its `html` is filled in by [`render_turns`].
+async fn render_turns(turns: &mut [TurnView]) {
+    let sources = turns.iter().map(|t| t.raw.clone()).collect();
+    let rendered = crate::markdown::render_cached(crate::markdown::Style::Answer, sources).await;
+    for (turn, html) in turns.iter_mut().zip(rendered) {
+        turn.html = html;
+    }
+}
+
 fn turn(message: &ChatMessage) -> TurnView {
     TurnView {
         role: if message.role == Role::User {
@@ -409,7 +418,7 @@ fn turn(message: &ChatMessage) -> TurnView {
         } else {
             "assistant"
         },
-        html: super::highlight::render(&message.content),
+        html: String::new(),
         raw: message.content.clone(),
         stats: String::new(),
         error: None,
@@ -489,6 +498,7 @@ async fn build(
             && let Ok(Some(row)) = stored::latest_in_session(&state.db, caller.id(), &session).await
         {
             turns = history_of(&row).iter().map(turn).collect();
+            render_turns(&mut turns).await;
             if let Some(last) = turns.last_mut() {
                 // The script recognises this answer when it reattaches after a reload.
                 last.generation_id = row.id.clone();
@@ -778,7 +788,9 @@ pub async fn run(
         session_id: chat.then(|| page.session.clone()),
     };
     let client = ClientInfo::from_request(&headers, Some(address));
-    page.turns.push(turn(&user_message));
+    let mut asked = turn(&user_message);
+    render_turns(std::slice::from_mut(&mut asked)).await;
+    page.turns.push(asked);
     let mut answer = TurnView {
         role: "assistant",
         html: String::new(),
@@ -804,8 +816,8 @@ pub async fn run(
         Ok(live) => {
             let outcome = live.wait().await;
             answer.generation_id = live.id.clone();
-            answer.html = super::highlight::render(&outcome.content);
             answer.raw = outcome.content.clone();
+            render_turns(std::slice::from_mut(&mut answer)).await;
             answer.stats = stats_line(
                 outcome.usage.prompt_tokens,
                 outcome.usage.completion_tokens,

@@ -290,7 +290,10 @@ pub async fn view(
             .into_iter()
             .map(|(_, label, value)| (label, value))
             .collect(),
-        output_html: super::highlight::render(&output),
+        output_html: crate::markdown::render_cached(crate::markdown::Style::Answer, vec![output])
+            .await
+            .pop()
+            .unwrap_or_default(),
         images,
         error: row.error_message.clone(),
         stats: if running {

@@ -629,6 +629,78 @@ async fn guessing_from_one_address_never_locks_the_owner_out() {
     }
 }
 
+/// Behind a reverse proxy every request arrives from the proxy's address, so per-address locks
+/// need the client it names: with the proxy trusted (`AIPASTA_TRUSTED_PROXIES`), a guesser behind
+/// it locks only its own forwarded address and the owner behind the same proxy signs in; from a
+/// peer that is not trusted, `X-Forwarded-For` is ignored and cannot dodge the lock.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_lock_follows_the_forwarded_client() {
+    let mut config = aipasta_web::WebConfig::default();
+    config.limits.login_guard.slow_after = 100;
+    config.limits.login_guard.lock_after = 3;
+    config.server.trusted_proxies = vec!["127.0.0.2/32".parse().unwrap()];
+    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config, false).await;
+    let ada = app.sign_up("Ada", "ada@example.com").await;
+    let attempt = |client: &reqwest::Client, forwarded_for: &str, password: &str| {
+        client
+            .post(app.url("/api/auth/signin"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({ "email": "ada@example.com", "password": password }))
+            .send()
+    };
+    let proxy = browser_client_from(2);
+    for _ in 0..3 {
+        let status = attempt(&proxy, "203.0.113.5", "guess guess guess")
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt(&proxy, "203.0.113.5", &ada.password)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser's forwarded address is locked"
+    );
+    // A client's own made-up entry to the left of the proxy's does not help the guesser.
+    assert_eq!(
+        attempt(&proxy, "198.51.100.7, 203.0.113.5", &ada.password)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "only the address the proxy appended counts"
+    );
+    let owner = attempt(&proxy, "198.51.100.7", &ada.password)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.status(),
+        StatusCode::OK,
+        "the owner behind the same proxy signs in"
+    );
+
+    // An untrusted peer's header is ignored: its failures lock its own address whatever it says.
+    let untrusted = browser_client_from(3);
+    for n in 0..3 {
+        let status = attempt(&untrusted, &format!("192.0.2.{n}"), "guess guess guess")
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt(&untrusted, "192.0.2.200", &ada.password)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a header from a peer that is not a trusted proxy changes nothing"
+    );
+}
+
 /// Bearer JWTs carry no server state, so a password change or a sign-out moves the account's
 /// `tokens_valid_after`: the tokens issued before stop working at once (cached callers
 /// included), the ones issued after work.

@@ -17,6 +17,7 @@ mod forgery;
 mod generation;
 mod helpers;
 mod http;
+mod markdown;
 mod oauth;
 mod pages;
 mod playground;

@@ -1,13 +1,8 @@
 //! A tiny syntax highlighter of our own for code blocks in model output: keywords, strings,
 //! comments and numbers of the common languages, marked with `tok-*` classes. It runs on HTML
-//! that `markdown::render` already sanitised, touching only the text inside
+//! that `markdown::render_markdown` already sanitised, touching only the text inside
 //! `<pre><code class="language-…">`, and writes that text back escaped, so it cannot add markup
 //! beyond its own `<span class="tok-…">`.
-
-/// Markdown rendered and sanitised (`markdown::render`), with its code blocks highlighted.
-pub fn render(markdown: &str) -> String {
-    highlight(&crate::markdown::render(markdown))
-}
 
 const KEYWORDS: &[&str] = &[
     "as",
@@ -327,7 +322,7 @@ fn tokens(code: &str, syntax: &Syntax) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::markdown::render_answer as render;
 
     #[test]
     fn code_blocks_get_token_classes_and_stay_escaped() {

@@ -1,12 +1,21 @@
-//! Untrusted markdown (model descriptions, later model output) to safe HTML: rendered with
+//! Untrusted markdown (model descriptions, prompts, model output) to safe HTML: rendered with
 //! pulldown-cmark, then cleaned by ammonia's allowlist. Raw HTML in the source is escaped, never
 //! passed through; links get `rel="noopener noreferrer nofollow"`; only http(s) and mailto
-//! URLs survive.
+//! URLs survive. Sources too costly to parse (`bounds.rs`) are shown as escaped plain text, and
+//! request handlers render through `offload.rs`: on the blocking pool, a few at a time, within a
+//! time budget, with finished texts cached.
+
+mod bounds;
+mod highlight;
+mod offload;
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, Options, Parser, html};
+
+pub use bounds::{MAX_SOURCE_BYTES, TooCostly};
+pub use offload::{RENDER_BUDGET, Style, render_cached, render_off_thread};
 
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
@@ -18,8 +27,44 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// Renders `source` as sanitised HTML, safe to insert into a page unescaped.
+/// Renders `source` as sanitised HTML, safe to insert into a page unescaped. Linear in the
+/// source's length: what `bounds::check` finds too costly comes back as plain text.
 pub fn render(source: &str) -> String {
+    match bounds::check(source) {
+        Ok(()) => render_markdown(source),
+        Err(reason) => plain_text(source, reason),
+    }
+}
+
+/// `source` as escaped text in a `<pre>`, under a note saying why it is not formatted.
+pub fn plain_text(source: &str, reason: TooCostly) -> String {
+    let mut out = String::with_capacity(source.len() + source.len() / 8 + 96);
+    out.push_str("<p class=\"md-note\">");
+    out.push_str(reason.note());
+    out.push_str("</p><pre class=\"md-plain\">");
+    for ch in source.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out.push_str("</pre>");
+    out
+}
+
+/// An answer: [`render`] with the code blocks highlighted (`highlight.rs`).
+pub fn render_answer(source: &str) -> String {
+    match bounds::check(source) {
+        Ok(()) => highlight::highlight(&render_markdown(source)),
+        Err(reason) => plain_text(source, reason),
+    }
+}
+
+fn render_markdown(source: &str) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     // Raw HTML in the markdown is shown as text: it is either a mistake or an attack.

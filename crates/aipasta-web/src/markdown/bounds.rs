@@ -1,0 +1,167 @@
+//! What markdown is too costly to parse. CommonMark parsers, pulldown-cmark included, take time
+//! that grows with the square of nesting depth (each line re-walks every open container), so a
+//! few hundred kilobytes of nested `- ` or `> ` take seconds to minutes. This pre-pass is one
+//! linear walk over the source that refuses what no real answer needs: more than
+//! [`MAX_SOURCE_BYTES`], containers nested deeper than [`MAX_NESTING`] (by markers or by
+//! indentation), or tables whose short rows would be padded with more than
+//! [`MAX_TABLE_PADDING`] empty cells (every row is padded to the header's width, so a wide
+//! header over many one-character rows multiplies the output). What it refuses is shown as
+//! plain text instead.
+
+/// Markdown longer than this is shown as plain text (and refused by the render endpoint).
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// Block containers (quotes, list items) deeper than this.
+pub const MAX_NESTING: usize = 32;
+/// Empty cells the parser would add to pad tables' short rows.
+pub const MAX_TABLE_PADDING: usize = 100_000;
+
+/// Why a source is shown as plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooCostly {
+    Long,
+    Deep,
+    Wide,
+    /// Not checked here: a rendering that missed its time budget (`offload.rs`).
+    Slow,
+}
+
+impl TooCostly {
+    /// A note for the reader, above the plain text.
+    pub fn note(self) -> &'static str {
+        match self {
+            TooCostly::Long => "Shown as plain text: too long to format.",
+            TooCostly::Deep => "Shown as plain text: nested too deeply to format.",
+            TooCostly::Wide => "Shown as plain text: a table too wide to format.",
+            TooCostly::Slow => "Shown as plain text: formatting took too long.",
+        }
+    }
+}
+
+/// `Ok` when `source` is cheap to parse.
+pub fn check(source: &str) -> Result<(), TooCostly> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(TooCostly::Long);
+    }
+    // Columns of the table being read (0 outside one), and the padding counted so far.
+    let mut columns = 0;
+    let mut padding = 0usize;
+    for line in source.split('\n') {
+        let line = line.as_bytes();
+        if nesting(line) > MAX_NESTING {
+            return Err(TooCostly::Deep);
+        }
+        if let Some(width) = delimiter_row_columns(line) {
+            columns = width;
+        } else if line.iter().all(u8::is_ascii_whitespace) {
+            columns = 0;
+        } else if columns > 0 {
+            let cells = line.iter().filter(|c| **c == b'|').count() + 1;
+            padding += columns.saturating_sub(cells);
+            if padding > MAX_TABLE_PADDING {
+                return Err(TooCostly::Wide);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An upper bound of the containers `line` opens: each `>` and each list marker (`-`, `+`,
+/// `*`, `1.`, `1)`) at the start of the line or after another container's marker, and, on a
+/// line that has one, each two columns of indentation before it (a nested item needs at least
+/// two more than its parent). A line without a marker opens nothing: it only continues
+/// containers some earlier line opened, whose depth was checked there. Counted over the line's
+/// leading part only, so the whole check stays linear.
+fn nesting(line: &[u8]) -> usize {
+    let mut depth = 0;
+    let mut columns = 0;
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b' ' => columns += 1,
+            b'\t' => columns += 4,
+            b'>' => depth += 1,
+            b'-' | b'+' | b'*' if line.get(i + 1).is_none_or(|c| *c == b' ' || *c == b'\t') => {
+                depth += 1
+            }
+            b'0'..=b'9' => {
+                let digits = line[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let after = line.get(i + digits);
+                let marker = digits <= 9 && matches!(after, Some(b'.' | b')'));
+                let spaced = line
+                    .get(i + digits + 1)
+                    .is_none_or(|c| *c == b' ' || *c == b'\t');
+                if !(marker && spaced) {
+                    break;
+                }
+                depth += 1;
+                i += digits;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if depth == 0 { 0 } else { depth + columns / 2 }
+}
+
+/// The columns a table's delimiter row (`| --- | :-: |`) gives, at most: one more than its
+/// pipes. `None` for any other line (one without a pipe is a heading underline or a rule).
+fn delimiter_row_columns(line: &[u8]) -> Option<usize> {
+    let mut pipes = 0;
+    let mut dashes = false;
+    for c in line {
+        match c {
+            b'|' => pipes += 1,
+            b'-' => dashes = true,
+            b':' | b' ' | b'\t' | b'>' => {}
+            _ => return None,
+        }
+    }
+    (dashes && pipes > 0).then_some(pipes + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_answers_pass() {
+        let answer = "# Plan\n\n1. Boil water\n   - salt it\n     - a lot\n2. Cook\n\n> a quote\n> > nested\n\n```python\ndef f():\n        return 1\n```\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n";
+        assert_eq!(check(answer), Ok(()));
+    }
+
+    #[test]
+    fn costly_shapes_are_caught() {
+        assert_eq!(check(&"- ".repeat(40)), Err(TooCostly::Deep));
+        assert_eq!(check(&"> ".repeat(40)), Err(TooCostly::Deep));
+        assert_eq!(check(&">".repeat(40)), Err(TooCostly::Deep));
+        assert_eq!(check(&"1. ".repeat(40)), Err(TooCostly::Deep));
+        let indented: String = (0..100)
+            .map(|i| format!("{}- x\n", "  ".repeat(i)))
+            .collect();
+        assert_eq!(check(&indented), Err(TooCostly::Deep));
+        let header = format!("{}|\n{}|\n", "| a ".repeat(200), "|---".repeat(200));
+        assert_eq!(check(&header), Ok(()), "a wide header alone is linear");
+        let padded = format!("{header}{}", "|\n".repeat(1000));
+        assert_eq!(check(&padded), Err(TooCostly::Wide));
+        let long_table = format!("| a | b |\n|---|---|\n{}", "| x | y |\n".repeat(100_000));
+        assert_eq!(check(&long_table), Ok(()), "full rows add no padding");
+        assert_eq!(
+            check(&"a".repeat(MAX_SOURCE_BYTES + 1)),
+            Err(TooCostly::Long)
+        );
+    }
+
+    #[test]
+    fn things_that_only_look_like_markers_do_not_count() {
+        // Deeply indented code without markers opens nothing.
+        let code: String = (0..200)
+            .map(|i| format!("{}x = {i}\n", "  ".repeat(i)))
+            .collect();
+        assert_eq!(check(&format!("```\n{code}```\n")), Ok(()));
+        // Emphasis, negative numbers and a long horizontal rule are not containers.
+        assert_eq!(check(&format!("{}\n", "*a* ".repeat(100))), Ok(()));
+        assert_eq!(check(&"-1 -2 -3 ".repeat(100)), Ok(()));
+        assert_eq!(check(&"-".repeat(10_000)), Ok(()));
+        assert_eq!(check(&"1234567890. not a marker ".repeat(10)), Ok(()));
+    }
+}
