@@ -4,6 +4,7 @@ pub mod account;
 pub mod catalog;
 pub mod clock;
 pub mod id;
+pub mod media;
 pub mod money;
 pub mod secret_box;
 

@@ -14,7 +14,9 @@
 //!
 //! Every request plays a [`Script`] (text, chunking, delays, keep-alives, usage placement,
 //! cost, and an [`Outcome`]: complete, no `[DONE]`, a status before any byte, a cut, a
-//! mid-stream error, a stall, a malformed event). Scripts are queued per path
+//! mid-stream error, a stall, a malformed event; for image routes, the images themselves:
+//! [`Script::images`] with [`MockImage`]s, real JPEG/WebP/GIF or hostile HTML, SVG and
+//! JavaScript "images" claiming any type). Scripts are queued per path
 //! ([`MockServer::push_script`], one per request, oldest first), with a per-path default
 //! ([`MockServer::set_default_script`]) and a server-wide fallback
 //! ([`MockServer::set_fallback_script`]). A [`Fault`] set on a generation path plays before
@@ -42,10 +44,10 @@ mod state;
 
 pub use fault::Fault;
 pub use generate::{
-    DEFAULT_TEXT, HF_INFERENCE_MODELS_PREFIX, HF_ROUTER_CHAT_PATH, HOSTILE_HTML, HfTask,
-    OPENAI_CHAT_PATH, OPENAI_COMPLETIONS_PATH, OPENAI_EMBEDDINGS_PATH, OPENAI_IMAGES_PATH,
-    OPENROUTER_CHAT_PATH, OPENROUTER_COMPLETIONS_PATH, Outcome, Script, UsagePlacement,
-    hf_inference_path,
+    DEFAULT_TEXT, HF_INFERENCE_MODELS_PREFIX, HF_ROUTER_CHAT_PATH, HOSTILE_HTML,
+    HOSTILE_IMAGE_SCRIPT, HfTask, MockImage, OPENAI_CHAT_PATH, OPENAI_COMPLETIONS_PATH,
+    OPENAI_EMBEDDINGS_PATH, OPENAI_IMAGES_PATH, OPENROUTER_CHAT_PATH, OPENROUTER_COMPLETIONS_PATH,
+    Outcome, Script, UsagePlacement, hf_inference_path,
 };
 pub use oauth::{
     GITHUB_AUTHORIZE_PATH, GITHUB_EMAILS_PATH, GITHUB_TOKEN_PATH, GITHUB_USER_PATH, MockClient,

@@ -1,5 +1,5 @@
-//! Generated media: real PNG images (uncompressed deflate, so no codec is needed) and
-//! deterministic embedding vectors.
+//! Generated media: real PNG images (uncompressed deflate, so no codec is needed), a small
+//! JPEG, WebP and GIF for scripted answers, and deterministic embedding vectors.
 
 use std::sync::OnceLock;
 
@@ -39,6 +39,36 @@ pub(crate) fn png_of_size(width: Option<u64>, height: Option<u64>) -> Vec<u8> {
     } else {
         png(width, height)
     }
+}
+
+/// A 2×2 JPEG (Chromium's canvas encoder), in base64.
+const JPEG_BASE64: &str = concat!(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/4gHYSUNDX1BST0ZJTEUAAQEAAAHIAAAAAAQwAABtbnRyUkdCIFhZWiAH4AAB",
+    "AAEAAAAAAABhY3NwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAA9tYAAQAAAADTLQAAAAAAAAAAAAAAAAAA",
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAlkZXNjAAAA8AAAACRyWFlaAAABFAAAABRnWFla",
+    "AAABKAAAABRiWFlaAAABPAAAABR3dHB0AAABUAAAABRyVFJDAAABZAAAAChnVFJDAAABZAAAAChiVFJDAAABZAAA",
+    "AChjcHJ0AAABjAAAADxtbHVjAAAAAAAAAAEAAAAMZW5VUwAAAAgAAAAcAHMAUgBHAEJYWVogAAAAAAAAb6IAADj1",
+    "AAADkFhZWiAAAAAAAABimQAAt4UAABjaWFlaIAAAAAAAACSgAAAPhAAAts9YWVogAAAAAAAA9tYAAQAAAADTLXBh",
+    "cmEAAAAAAAQAAAACZmYAAPKnAAANWQAAE9AAAApbAAAAAAAAAABtbHVjAAAAAAAAAAEAAAAMZW5VUwAAACAAAAAc",
+    "AEcAbwBvAGcAbABlACAASQBuAGMALgAgADIAMAAxADb/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9",
+    "PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2Nj",
+    "Y2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAACAAIDASIAAhEBAxEB/8QAFQABAQAA",
+    "AAAAAAAAAAAAAAAAAAT/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABAb/xAAUEQEA",
+    "AAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCIAFUP/9k=",
+);
+
+/// A 1×1 lossless WebP, in base64.
+const WEBP_BASE64: &str = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==";
+
+/// A 1×1 GIF.
+pub(crate) const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+
+pub(crate) fn jpeg() -> Vec<u8> {
+    BASE64.decode(JPEG_BASE64).unwrap_or_default()
+}
+
+pub(crate) fn webp() -> Vec<u8> {
+    BASE64.decode(WEBP_BASE64).unwrap_or_default()
 }
 
 /// OpenAI's `size` (`"1024x1536"`, `"auto"`): width and height, when it names them.
@@ -205,6 +235,20 @@ mod tests {
         assert_eq!(u32::from_be_bytes(image[16..20].try_into().unwrap()), 3);
         assert_eq!(u32::from_be_bytes(image[20..24].try_into().unwrap()), 2);
         assert!(image.ends_with(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]));
+    }
+
+    #[test]
+    fn other_formats_are_whole() {
+        let jpeg = jpeg();
+        assert!(jpeg.starts_with(b"\xFF\xD8\xFF") && jpeg.ends_with(b"\xFF\xD9"));
+        let webp = webp();
+        assert_eq!(&webp[..4], b"RIFF");
+        assert_eq!(&webp[8..12], b"WEBP");
+        assert_eq!(
+            u32::from_le_bytes(webp[4..8].try_into().unwrap()) as usize,
+            webp.len() - 8
+        );
+        assert!(GIF.starts_with(b"GIF89a") && GIF.ends_with(b";"));
     }
 
     #[test]

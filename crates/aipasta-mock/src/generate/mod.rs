@@ -36,7 +36,9 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 pub use hf::HfTask;
-pub use script::{DEFAULT_TEXT, HOSTILE_HTML, Outcome, Script, UsagePlacement};
+pub use script::{
+    DEFAULT_TEXT, HOSTILE_HTML, HOSTILE_IMAGE_SCRIPT, MockImage, Outcome, Script, UsagePlacement,
+};
 
 use crate::fault::ErrorShape;
 use crate::server::MockData;
@@ -427,9 +429,13 @@ async fn other(
             let base64 = request.encoding_format.as_deref() == Some("base64");
             (
                 openai::embeddings_body(call, &inputs, dimensions, base64),
-                json,
+                Cow::Borrowed(json),
             )
         }
+        Work::Images if !script.images.is_empty() => (
+            openai::scripted_images_body(call.created, &script.images),
+            Cow::Borrowed(json),
+        ),
         Work::Images => {
             let count = usize::try_from(request.n.unwrap_or(1).clamp(1, 4)).unwrap_or(1);
             let (width, height) = media::parse_size(request.size.as_deref());
@@ -439,31 +445,46 @@ async fn other(
                 let png = media::png_of_size(width, height);
                 Cow::Owned(base64::engine::general_purpose::STANDARD.encode(png))
             };
-            (openai::images_body(call.created, count, &encoded), json)
+            (
+                openai::images_body(call.created, count, &encoded),
+                Cow::Borrowed(json),
+            )
+        }
+        Work::Task(HfTask::TextToImage) if !script.images.is_empty() => {
+            let image = &script.images[0];
+            let claimed = image.claimed_type.as_deref().unwrap_or("image/png");
+            (image.bytes.clone(), Cow::Owned(claimed.to_owned()))
         }
         Work::Task(HfTask::TextToImage) => {
             let parameters = request.parameters.as_ref();
             let width = parameters.and_then(|parameters| parameters.width);
             let height = parameters.and_then(|parameters| parameters.height);
-            (media::png_of_size(width, height), "image/png")
+            (
+                media::png_of_size(width, height),
+                Cow::Borrowed("image/png"),
+            )
         }
-        Work::Task(HfTask::Summarization) => (hf::summarization_body(&script.text), json),
-        Work::Task(HfTask::Translation) => (hf::translation_body(&script.text), json),
+        Work::Task(HfTask::Summarization) => {
+            (hf::summarization_body(&script.text), Cow::Borrowed(json))
+        }
+        Work::Task(HfTask::Translation) => {
+            (hf::translation_body(&script.text), Cow::Borrowed(json))
+        }
         Work::Task(HfTask::FeatureExtraction) => {
             let single = matches!(request.inputs, Some(Value::String(_)));
             let inputs = request::input_texts(request.inputs.as_ref());
-            (hf::features_body(&inputs, single), json)
+            (hf::features_body(&inputs, single), Cow::Borrowed(json))
         }
         Work::Task(HfTask::TextGeneration) | Work::Chat | Work::Completion | Work::Tgi => {
             let finish_reason = hf::tgi_finish_reason(call.finish_reason);
             let tokens = script.deltas().len();
             (
                 hf::generated_body(&script.text, finish_reason, tokens, false),
-                json,
+                Cow::Borrowed(json),
             )
         }
     };
-    deliver(call, script, 1, body, content_type, shutdown).await
+    deliver(call, script, 1, body, &content_type, shutdown).await
 }
 
 /// A non-stream answer after the generation time, ending as scripted.
@@ -472,7 +493,7 @@ async fn deliver(
     script: &Script,
     chunks: usize,
     body: Vec<u8>,
-    content_type: &'static str,
+    content_type: &str,
     mut shutdown: watch::Receiver<bool>,
 ) -> Response {
     if script.outcome == Outcome::StallAfter(0) {
@@ -504,7 +525,9 @@ async fn deliver(
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
     add_generation_id(call, headers);
     response
 }

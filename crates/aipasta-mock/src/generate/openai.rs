@@ -2,11 +2,15 @@
 //! speak it: `chat.completion` and `text_completion` answers, their stream chunks, embeddings
 //! and images.
 
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 
 use super::errors;
 use super::media;
-use super::script::UsagePlacement;
+use super::script::{MockImage, UsagePlacement};
 use super::stream::StreamFormat;
 use super::timeline::{Timeline, write_json};
 use super::{Call, Dialect};
@@ -363,7 +367,7 @@ struct ImageList<'a> {
 
 #[derive(Serialize)]
 struct ImageItem<'a> {
-    b64_json: &'a str,
+    b64_json: Cow<'a, str>,
 }
 
 /// `POST /v1/images/generations`: `count` PNGs as `b64_json`.
@@ -372,11 +376,34 @@ pub(crate) fn images_body(created: u64, count: usize, png_base64: &str) -> Vec<u
         created,
         data: (0..count)
             .map(|_| ImageItem {
-                b64_json: png_base64,
+                b64_json: Cow::Borrowed(png_base64),
             })
             .collect(),
     };
     let mut out = Vec::with_capacity(png_base64.len() * count + 64);
+    write_json(&mut out, &body);
+    out
+}
+
+/// `POST /v1/images/generations` answering scripted images: each as `b64_json`, as a data URL
+/// naming the type it claims when it claims one (as OpenRouter sends images).
+pub(crate) fn scripted_images_body(created: u64, images: &[MockImage]) -> Vec<u8> {
+    let body = ImageList {
+        created,
+        data: images
+            .iter()
+            .map(|image| {
+                let encoded = BASE64.encode(&image.bytes);
+                ImageItem {
+                    b64_json: Cow::Owned(match &image.claimed_type {
+                        Some(claimed) => format!("data:{claimed};base64,{encoded}"),
+                        None => encoded,
+                    }),
+                }
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
     write_json(&mut out, &body);
     out
 }

@@ -23,6 +23,99 @@ pub const HOSTILE_HTML: &str = concat!(
     "<object data=\"javascript:alert('xss-object')\"></object><embed src=\"javascript:alert('xss-embed')\">",
 );
 
+/// What a hostile "image" runs when a browser treats it as a document or a script: it marks
+/// the page's title, this origin's `localStorage` (`aipasta-xss`) and the top window
+/// (`__aipastaXss`), so a test can tell that it ran. Single quotes only, so it fits in an
+/// attribute.
+pub const HOSTILE_IMAGE_SCRIPT: &str = "try{localStorage.setItem('aipasta-xss','ran')}catch(e){}\
+try{top.__aipastaXss='ran'}catch(e){}document.title='XSS ran';";
+
+/// One image an image route answers ([`Script::images`]): its bytes and the type the answer
+/// claims for them (a `data:` URL's type in OpenAI's `b64_json`, the `Content-Type` of Hugging
+/// Face's image bytes). The hostile ones are what a compromised or careless upstream could
+/// send as an "image".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockImage {
+    pub bytes: Vec<u8>,
+    /// `None`: plain base64 in OpenAI's answer, `image/png` from Hugging Face.
+    pub claimed_type: Option<String>,
+}
+
+impl MockImage {
+    fn of(bytes: impl Into<Vec<u8>>, claimed_type: Option<&str>) -> MockImage {
+        MockImage {
+            bytes: bytes.into(),
+            claimed_type: claimed_type.map(str::to_owned),
+        }
+    }
+
+    /// A real 64×64 PNG.
+    pub fn png() -> MockImage {
+        MockImage::of(super::media::default_png(), None)
+    }
+
+    /// A real 2×2 JPEG.
+    pub fn jpeg() -> MockImage {
+        MockImage::of(super::media::jpeg(), None)
+    }
+
+    /// A real 1×1 WebP (lossless).
+    pub fn webp() -> MockImage {
+        MockImage::of(super::media::webp(), None)
+    }
+
+    /// A real 1×1 GIF.
+    pub fn gif() -> MockImage {
+        MockImage::of(super::media::GIF, None)
+    }
+
+    /// An HTML page running [`HOSTILE_IMAGE_SCRIPT`] inline and in an `onerror` (which the
+    /// site's `script-src 'self'` blocks), and by loading the generation's second image as a
+    /// script (which it allows: the script is of our origin), claimed as `text/html`.
+    pub fn html() -> MockImage {
+        let page = format!(
+            "<!DOCTYPE html><html><head><title>image</title></head><body>\
+             <script>{HOSTILE_IMAGE_SCRIPT}</script>\
+             <img src=\"x\" onerror=\"{HOSTILE_IMAGE_SCRIPT}\">\
+             <script src=\"image?index=1\"></script></body></html>"
+        );
+        MockImage::of(page, Some("text/html"))
+    }
+
+    /// An SVG document with a `<script>` element (inline, and loading the generation's second
+    /// image), claimed as `image/svg+xml`.
+    pub fn svg_script() -> MockImage {
+        let svg = format!(
+            "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" \
+             height=\"10\"><script>{HOSTILE_IMAGE_SCRIPT}</script>\
+             <script href=\"image?index=1\"/>\
+             <rect width=\"10\" height=\"10\" fill=\"red\"/></svg>"
+        );
+        MockImage::of(svg, Some("image/svg+xml"))
+    }
+
+    /// An SVG document whose `onload` runs the script, claimed as `image/svg+xml`.
+    pub fn svg_onload() -> MockImage {
+        let svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\" \
+             onload=\"{HOSTILE_IMAGE_SCRIPT}\"><rect width=\"10\" height=\"10\"/></svg>"
+        );
+        MockImage::of(svg, Some("image/svg+xml"))
+    }
+
+    /// JavaScript, claimed as `text/javascript`: harmless alone, dangerous once another page
+    /// of our origin loads it with `<script src>` (which `script-src 'self'` allows).
+    pub fn javascript() -> MockImage {
+        MockImage::of(HOSTILE_IMAGE_SCRIPT, Some("text/javascript"))
+    }
+
+    /// The same bytes, claiming `claimed_type` instead.
+    pub fn claiming(mut self, claimed_type: &str) -> MockImage {
+        self.claimed_type = Some(claimed_type.to_owned());
+        self
+    }
+}
+
 /// Where token usage goes in a stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum UsagePlacement {
@@ -92,6 +185,10 @@ pub struct Script {
     /// OpenRouter's `usage.cost` in USD, sent as a JSON number (OpenRouter routes only).
     pub cost: Option<String>,
     pub outcome: Outcome,
+    /// What an image route answers instead of its PNGs: OpenAI's images every one, in order;
+    /// Hugging Face's text-to-image the first one (it answers one image). Empty: the usual
+    /// PNGs.
+    pub images: Vec<MockImage>,
 }
 
 impl Default for Script {
@@ -105,6 +202,7 @@ impl Default for Script {
             usage: UsagePlacement::default(),
             cost: None,
             outcome: Outcome::default(),
+            images: Vec::new(),
         }
     }
 }
@@ -114,6 +212,14 @@ impl Script {
     pub fn text(text: impl Into<String>) -> Script {
         Script {
             text: text.into(),
+            ..Script::default()
+        }
+    }
+
+    /// An image route's answer holding exactly these images (see [`Script::images`]).
+    pub fn images(images: impl IntoIterator<Item = MockImage>) -> Script {
+        Script {
+            images: images.into_iter().collect(),
             ..Script::default()
         }
     }

@@ -713,19 +713,10 @@ fn format_mime(format: &str) -> String {
     }
 }
 
-/// The image type from its first bytes.
+/// The image type from its first bytes (the raster formats AI Pasta keeps; the engine refuses
+/// anything else before it is stored).
 pub(crate) fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"\xFF\xD8\xFF") {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
+    aipasta_core::media::ImageFormat::sniff(bytes).map(aipasta_core::media::ImageFormat::mime_type)
 }
 
 #[cfg(test)]

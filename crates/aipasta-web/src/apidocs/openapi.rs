@@ -151,12 +151,18 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("POST", "/v1/images/generations") => op(
             "Create an image",
-            "An image from an image model. `n` must be 1; `size` is `WIDTHxHEIGHT`; `response_format` is `b64_json` (the default here) or `url`, a link to `/api/generations/{id}/image` on the site's public address (`AIPASTA_PUBLIC_URL`; never taken from the request's `Host`) that needs the same `Authorization` header.",
+            "An image from an image model. `n` must be 1; `size` is `WIDTHxHEIGHT`; `response_format` is `b64_json` (the default here) or `url`, a link to `/api/generations/{id}/image` on the site's public address (`AIPASTA_PUBLIC_URL`; never taken from the request's `Host`) that needs the same `Authorization` header. Either form carries only images whose bytes are a PNG, JPEG, WebP or GIF, typed by those bytes whatever the provider claimed; a provider answer holding anything else (HTML, SVG, script, nothing) is refused as a whole — a 502 `upstream_malformed` saying what the image looked like, recorded as an `error`, with none of its images kept.",
             "OpenAI-compatible",
             Some("V1ImageRequest"),
             &[
                 (200, "The image.", Some("V1ImagesResponse"), JSON),
                 (400, "A refused request.", Some("V1Error"), JSON),
+                (
+                    502,
+                    "The provider failed, or returned an image that is not a PNG, JPEG, WebP or GIF (`upstream_malformed`).",
+                    Some("V1Error"),
+                    JSON,
+                ),
             ],
             &[],
         ),
@@ -341,10 +347,29 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
         ),
         ("GET", "/api/generations/{id}/image") => op(
             "A generated image",
-            "The image bytes of an image generation.",
+            "One image of an image generation. Only images whose bytes are a PNG, JPEG, WebP or GIF are kept (a generation whose provider returned anything else ended as an `error` and kept none), and the bytes are checked again when served: `Content-Type` is `image/png`, `image/jpeg`, `image/webp` or `image/gif` as the bytes say, with `Content-Disposition: inline; filename=\"aipasta-{id}-{index}.{png|jpg|webp|gif}\"`. The image, and this route's own 404 and 410, are sent with `Content-Security-Policy: sandbox; default-src 'none'` (in place of the site's policy) and `X-Content-Type-Options: nosniff`. An image stored before images were checked whose bytes are no such image is never served (410 `image_not_served`).",
             "Generations",
             None,
-            &[(200, "The image.", None, "image/png")],
+            &[
+                (
+                    200,
+                    "The image (`image/png`, `image/jpeg`, `image/webp` or `image/gif`).",
+                    None,
+                    "image/png",
+                ),
+                (
+                    404,
+                    "No such generation of yours, or no image at that index.",
+                    Some("ApiError"),
+                    JSON,
+                ),
+                (
+                    410,
+                    "A stored image that is not a PNG, JPEG, WebP or GIF (`image_not_served`).",
+                    Some("ApiError"),
+                    JSON,
+                ),
+            ],
             &[("index", "Which image (default 0).", false)],
         ),
         ("POST", "/api/auth/signup") => op(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aipasta_core::clock::now_ms;
+use aipasta_core::media::{self, ImageFormat, KEPT_FORMATS};
 use aipasta_providers::generate::{
     self, GeneratedImage, GenerationRequest, ProviderError, ProviderErrorKind, StreamEvent, Usage,
 };
@@ -157,6 +158,18 @@ async fn call_once(
         )
         .await?;
         progress.reached_upstream = true;
+        // Only real raster images are kept: a provider's HTML, SVG or script "image" would run
+        // in our origin when served. Refused before anything is shown or stored; the call's
+        // usage is kept, since the provider may charge for it.
+        let images = match checked_images(&candidate.upstream.name, completion.images) {
+            Ok(images) => images,
+            Err(error) => {
+                progress.usage = completion.usage;
+                progress.provider_generation_id = completion.provider_generation_id;
+                progress.model_version = completion.model_version;
+                return Err(error);
+            }
+        };
         progress.first_token_at = Some(Instant::now());
         if !completion.content.is_empty() {
             live.push_delta(&completion.content);
@@ -165,7 +178,7 @@ async fn call_once(
         progress.finish_reason = completion.finish_reason;
         progress.provider_generation_id = completion.provider_generation_id;
         progress.model_version = completion.model_version;
-        progress.images = completion.images;
+        progress.images = images;
         progress.embeddings = completion.embeddings;
         return Ok(());
     }
@@ -226,6 +239,47 @@ async fn call_once(
             candidate.upstream.name
         ),
     ))
+}
+
+/// A whole answer's images, each typed by what its bytes are ([`ImageFormat::sniff`]), whatever
+/// the provider claimed. Anything that is not a PNG, JPEG, WebP or GIF refuses the whole answer
+/// (none of its images is kept), as a malformed answer: not retried, though a fallback model
+/// may still answer.
+fn checked_images(
+    provider: &str,
+    images: Vec<GeneratedImage>,
+) -> Result<Vec<GeneratedImage>, ProviderError> {
+    let count = images.len();
+    let mut checked = Vec::with_capacity(count);
+    for (index, image) in images.into_iter().enumerate() {
+        let Some(format) = ImageFormat::sniff(&image.bytes) else {
+            let what = media::looks_like(&image.bytes);
+            let message = if count == 1 {
+                format!(
+                    "{provider} returned an image that is not {KEPT_FORMATS} (it {what}); it was \
+                     not kept."
+                )
+            } else {
+                format!(
+                    "{provider} returned {count} images, and image {} is not {KEPT_FORMATS} (it \
+                     {what}); none of them was kept.",
+                    index + 1
+                )
+            };
+            tracing::warn!(
+                provider,
+                claimed = %image.mime_type,
+                bytes = image.bytes.len(),
+                "refused an image that is not a raster image"
+            );
+            return Err(ProviderError::new(ProviderErrorKind::Malformed, message));
+        };
+        checked.push(GeneratedImage {
+            mime_type: format.mime_type().to_owned(),
+            bytes: image.bytes,
+        });
+    }
+    Ok(checked)
 }
 
 /// A generation's `error_details` column: how it was answered, for its page and for support.
@@ -389,4 +443,63 @@ fn millis(duration: Duration) -> i64 {
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(claimed: &str, bytes: &[u8]) -> GeneratedImage {
+        GeneratedImage {
+            mime_type: claimed.to_owned(),
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    #[test]
+    fn images_keep_the_type_their_bytes_say() {
+        let kept = checked_images(
+            "openrouter",
+            vec![
+                image("image/png", b"\xFF\xD8\xFF\xE0jpeg"),
+                image("text/html", b"GIF89a..."),
+            ],
+        )
+        .unwrap();
+        assert_eq!(kept[0].mime_type, "image/jpeg");
+        assert_eq!(kept[1].mime_type, "image/gif");
+        assert_eq!(kept[1].bytes, b"GIF89a...");
+    }
+
+    #[test]
+    fn anything_else_refuses_the_whole_answer() {
+        let error = checked_images(
+            "local",
+            vec![image(
+                "image/png",
+                b"<html><script>alert(1)</script></html>",
+            )],
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::Malformed);
+        assert_eq!(
+            error.message,
+            "local returned an image that is not a PNG, JPEG, WebP or GIF (it looks like HTML); \
+             it was not kept."
+        );
+        let error = checked_images(
+            "local",
+            vec![
+                image("image/png", b"\x89PNG\r\n\x1a\nrest"),
+                image("image/png", b"document.title = 'x';"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.message,
+            "local returned 2 images, and image 2 is not a PNG, JPEG, WebP or GIF (it looks like \
+             JavaScript); none of them was kept."
+        );
+        assert!(checked_images("local", vec![image("image/png", b"")]).is_err());
+    }
 }

@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use aipasta_store::generations::{self, GenerationRow};
+use aipasta_core::media::{self, ImageFormat, KEPT_FORMATS};
+use aipasta_store::generations::{self, AssetRow, GenerationRow};
 
 use super::{FailureSummary, OutcomeSummary, begin, failure_status, sse, usd};
 use crate::auth::api::ClientInfo;
@@ -272,28 +273,53 @@ struct ImageQuery {
     index: i64,
 }
 
-/// `GET /api/generations/{id}/image?index=0`.
+/// The `Content-Security-Policy` of every stored asset's response: a document of its own that
+/// may run nothing and load nothing, should a browser ever treat it as one.
+pub const ASSET_CONTENT_SECURITY_POLICY: &str = "sandbox; default-src 'none'";
+
+/// `GET /api/generations/{id}/image?index=0`: one stored image, re-sniffed (rows written before
+/// images were checked may hold anything), with its true type, sandboxed, never sniffed by the
+/// browser, named with its true extension. The handler's errors (404, 410) carry the sandbox
+/// policy too; refusals before it (401, a malformed `index`) carry the site's.
 async fn image(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<ImageQuery>,
+) -> Response {
+    let mut response = match stored_image(&state, &caller, &id, query.index).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(ASSET_CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+async fn stored_image(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    index: i64,
 ) -> ApiResult<Response> {
-    if state.engine.live(&id).is_some() {
+    if state.engine.live(id).is_some() {
         state.engine.flush().await;
     }
-    let row = owned_row(&state, &caller, &id).await?;
-    let asset = generations::find_asset(&state.db, &row.id, query.index)
+    let row = owned_row(state, caller, id).await?;
+    let asset = generations::find_asset(&state.db, &row.id, index)
         .await?
         .ok_or_else(|| ApiError::not_found("This generation has no image at that index."))?;
-    let extension = asset
-        .mime_type
-        .strip_prefix("image/")
-        .unwrap_or("bin")
-        .to_owned();
+    let format = servable_image(&asset)?;
     Ok((
         [
-            (header::CONTENT_TYPE, asset.mime_type),
+            (header::CONTENT_TYPE, format.mime_type().to_owned()),
             (
                 header::CACHE_CONTROL,
                 "private, max-age=31536000, immutable".to_owned(),
@@ -301,12 +327,35 @@ async fn image(
             (
                 header::CONTENT_DISPOSITION,
                 format!(
-                    "inline; filename=\"aipasta-{}-{}.{extension}\"",
-                    row.id, query.index
+                    "inline; filename=\"aipasta-{}-{index}.{}\"",
+                    row.id,
+                    format.extension()
                 ),
             ),
         ],
         Body::from(asset.bytes),
     )
         .into_response())
+}
+
+/// The stored image's true format, or a 410 for bytes that are no raster image (only rows
+/// written before images were checked can hold such bytes): they are never served.
+pub(crate) fn servable_image(asset: &AssetRow) -> Result<ImageFormat, ApiError> {
+    ImageFormat::sniff(&asset.bytes).ok_or_else(|| {
+        tracing::warn!(
+            generation = %asset.generation_id,
+            position = asset.position,
+            stored_type = %asset.mime_type,
+            "a stored image is not a raster image; not served"
+        );
+        ApiError::new(
+            StatusCode::GONE,
+            "image_not_served",
+            format!(
+                "This image is not {KEPT_FORMATS} (it {}), so it is not served. It was stored \
+                 before AI Pasta checked the images providers return.",
+                media::looks_like(&asset.bytes)
+            ),
+        )
+    })
 }

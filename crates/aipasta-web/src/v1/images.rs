@@ -1,6 +1,8 @@
 //! `POST /v1/images/generations`: images from image models. The images are kept with the
 //! generation (as in the playground); `response_format: "url"` answers links to them, which
-//! need the same `Authorization` header to fetch.
+//! need the same `Authorization` header to fetch. Either form only ever carries images the
+//! engine checked (PNG, JPEG, WebP or GIF by their bytes); an answer with anything else is a
+//! 502 `upstream_malformed` here, recorded as an `error`, and its bytes are not kept.
 
 use std::net::SocketAddr;
 
@@ -19,6 +21,7 @@ use crate::auth::api::ClientInfo;
 use crate::engine::Source;
 use crate::engine::prepare::{GenerateInput, Mode, ParameterInput, Unsupported};
 use crate::error::ApiError;
+use crate::generations::api::servable_image;
 use crate::generations::begin;
 use crate::state::AppState;
 
@@ -139,6 +142,9 @@ pub async fn create(
                 .ok_or_else(|| {
                     OpenAiError::from(ApiError::internal(&"a generated image was not stored"))
                 })?;
+            // Only checked images were stored; checked again, as the image route does.
+            servable_image(&asset)
+                .map_err(|e| OpenAiError::from(ApiError::internal(&e.message)))?;
             json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(asset.bytes)})
         };
         if !outcome.content.is_empty() {

@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod browser_images;
 mod browser_playground;
 mod browser_playground_modes;
 mod catalog;
@@ -17,6 +18,7 @@ mod forgery;
 mod generation;
 mod helpers;
 mod http;
+mod images;
 mod markdown;
 mod oauth;
 mod pages;
