@@ -3,7 +3,8 @@
 //! few hundred kilobytes of nested `- ` or `> ` take seconds to minutes. This pre-pass is one
 //! linear walk over the source that refuses what no real answer needs: more than
 //! [`MAX_SOURCE_BYTES`], containers nested deeper than [`MAX_NESTING`] (by markers or by
-//! indentation), or tables whose short rows would be padded with more than
+//! indentation), a block longer than [`MAX_BLOCK_BYTES`], or tables whose short rows would be
+//! padded with more than
 //! [`MAX_TABLE_PADDING`] empty cells (every row is padded to the header's width, so a wide
 //! header over many one-character rows multiplies the output). What it refuses is shown as
 //! plain text instead.
@@ -12,6 +13,11 @@
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 /// Block containers (quotes, list items) deeper than this.
 pub const MAX_NESTING: usize = 32;
+/// Bytes between two blank lines (code fences aside). The parser reads each paragraph's inline
+/// markup in one go, before the first of its events, so a long paragraph of costly patterns
+/// (`<a<a…`, runs of `*`) cannot be stopped by the rendering deadline; this bounds that step.
+/// Lists and tables without blank lines count as one block here.
+pub const MAX_BLOCK_BYTES: usize = 64 << 10;
 /// Empty cells the parser would add to pad tables' short rows.
 pub const MAX_TABLE_PADDING: usize = 100_000;
 
@@ -21,6 +27,7 @@ pub enum TooCostly {
     Long,
     Deep,
     Wide,
+    LongBlock,
     /// Not checked here: a rendering that missed its time budget (`offload.rs`).
     Slow,
 }
@@ -32,6 +39,9 @@ impl TooCostly {
             TooCostly::Long => "Shown as plain text: too long to format.",
             TooCostly::Deep => "Shown as plain text: nested too deeply to format.",
             TooCostly::Wide => "Shown as plain text: a table too wide to format.",
+            TooCostly::LongBlock => {
+                "Shown as plain text: a paragraph, list or table too long to format."
+            }
             TooCostly::Slow => "Shown as plain text: formatting took too long.",
         }
     }
@@ -45,10 +55,33 @@ pub fn check(source: &str) -> Result<(), TooCostly> {
     // Columns of the table being read (0 outside one), and the padding counted so far.
     let mut columns = 0;
     let mut padding = 0usize;
+    // Bytes since the last blank line outside code fences, and the fence we are in.
+    let mut block = 0usize;
+    let mut fence: Option<Fence> = None;
     for line in source.split('\n') {
         let line = line.as_bytes();
         if nesting(line) > MAX_NESTING {
             return Err(TooCostly::Deep);
+        }
+        if let Some(open) = &fence {
+            if open.covers(line) {
+                if open.is_closed_by(line) {
+                    fence = None;
+                }
+                continue;
+            }
+            fence = None;
+        }
+        if let Some(opened) = Fence::opened_by(line) {
+            fence = Some(opened);
+            block = 0;
+        } else if line.iter().all(u8::is_ascii_whitespace) {
+            block = 0;
+        } else {
+            block += line.len() + 1;
+            if block > MAX_BLOCK_BYTES {
+                return Err(TooCostly::LongBlock);
+            }
         }
         if let Some(width) = delimiter_row_columns(line) {
             columns = width;
@@ -63,6 +96,45 @@ pub fn check(source: &str) -> Result<(), TooCostly> {
         }
     }
     Ok(())
+}
+
+/// A code fence (three or more backticks or tildes) opened at the top level or inside a list
+/// item, as far as it keeps code away from the inline parser. Judged conservatively: a fence
+/// opened behind `>` is not tracked, and a line indented less than the fence ends it here even
+/// where the parser would keep it, so a misjudged fence can only make a block count as
+/// longer, never hide one.
+struct Fence {
+    marker: u8,
+    length: usize,
+    indent: usize,
+}
+
+impl Fence {
+    fn opened_by(line: &[u8]) -> Option<Fence> {
+        let indent = line.iter().take_while(|c| **c == b' ').count();
+        let rest = &line[indent..];
+        let marker = *rest.first().filter(|c| matches!(c, b'`' | b'~'))?;
+        let length = rest.iter().take_while(|c| **c == marker).count();
+        // A backtick fence's info string may not hold a backtick (else it is inline code).
+        let info_ok = marker == b'~' || !rest[length..].contains(&b'`');
+        (length >= 3 && info_ok).then_some(Fence {
+            marker,
+            length,
+            indent,
+        })
+    }
+
+    /// Whether `line` stays inside the fence: blank, or indented at least as far.
+    fn covers(&self, line: &[u8]) -> bool {
+        line.iter().all(u8::is_ascii_whitespace)
+            || line.iter().take_while(|c| **c == b' ').count() >= self.indent
+    }
+
+    fn is_closed_by(&self, line: &[u8]) -> bool {
+        let rest = line.trim_ascii_start();
+        let run = rest.iter().take_while(|c| **c == self.marker).count();
+        run >= self.length && rest[run..].iter().all(u8::is_ascii_whitespace)
+    }
 }
 
 /// An upper bound of the containers `line` opens: each `>` and each list marker (`-`, `+`,
@@ -143,12 +215,47 @@ mod tests {
         assert_eq!(check(&header), Ok(()), "a wide header alone is linear");
         let padded = format!("{header}{}", "|\n".repeat(1000));
         assert_eq!(check(&padded), Err(TooCostly::Wide));
-        let long_table = format!("| a | b |\n|---|---|\n{}", "| x | y |\n".repeat(100_000));
+        let long_table = format!("| a | b |\n|---|---|\n{}", "| x | y |\n".repeat(5_000));
         assert_eq!(check(&long_table), Ok(()), "full rows add no padding");
         assert_eq!(
             check(&"a".repeat(MAX_SOURCE_BYTES + 1)),
             Err(TooCostly::Long)
         );
+        let paragraph = "<a".repeat(MAX_BLOCK_BYTES);
+        assert_eq!(check(&paragraph), Err(TooCostly::LongBlock));
+        // A fence the parser would not see as one hides nothing: inline code (a backtick in
+        // the info string), a fence behind `>`, a list item's fence left by an unindented line.
+        for opener in ["```a`\n", "> ```\n", "- x\n  ```\n"] {
+            assert_eq!(
+                check(&format!("{opener}{paragraph}")),
+                Err(TooCostly::LongBlock),
+                "{opener:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_code_in_fences_and_blank_separated_paragraphs_pass() {
+        let code = "let x = [1, 2, 3];\n".repeat(MAX_BLOCK_BYTES / 10);
+        assert_eq!(check(&format!("```rust\n{code}```\n")), Ok(()));
+        assert_eq!(
+            check(&format!("~~~\n{code}")),
+            Ok(()),
+            "unclosed at the end"
+        );
+        let nested = format!(
+            "1. Run:\n\n   ```sh\n{}   ```\n",
+            "   ls -l\n".repeat(30_000)
+        );
+        assert_eq!(check(&nested), Ok(()), "a list item's fence");
+        let paragraphs = "A sentence of an ordinary paragraph.\n\n".repeat(20_000);
+        assert_eq!(check(&paragraphs), Ok(()));
+        // After a fence closes, counting starts again.
+        let after = format!(
+            "```\n{code}```\n{}",
+            "word ".repeat(MAX_BLOCK_BYTES / 5 + 1)
+        );
+        assert_eq!(check(&after), Err(TooCostly::LongBlock));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! comments and numbers of the common languages, marked with `tok-*` classes. It runs on HTML
 //! that `markdown::render_markdown` already sanitised, touching only the text inside
 //! `<pre><code class="language-…">`, and writes that text back escaped, so it cannot add markup
-//! beyond its own `<span class="tok-…">`.
+//! beyond its own `<span class="tok-…">`. Linear, and stops colouring at the rendering's
+//! deadline.
+
+use std::time::Instant;
 
 const KEYWORDS: &[&str] = &[
     "as",
@@ -152,8 +155,9 @@ fn syntax(language: &str) -> Syntax {
     }
 }
 
-/// Highlights every `<pre><code class="language-…">` block of sanitised `html`.
-pub fn highlight(html: &str) -> String {
+/// Highlights every `<pre><code class="language-…">` block of sanitised `html`. Past
+/// `deadline` the rest of the code is left as it is (escaped, without colours).
+pub fn highlight(html: &str, deadline: Instant) -> String {
     const OPEN: &str = "<pre><code class=\"language-";
     let mut out = String::with_capacity(html.len() + html.len() / 4);
     let mut rest = html;
@@ -169,7 +173,7 @@ pub fn highlight(html: &str) -> String {
         };
         let body = &after[body_start..body_start + end];
         out.push_str(&rest[..start + OPEN.len() + body_start]);
-        out.push_str(&tokens(&unescape(body), &syntax(language)));
+        out.push_str(&tokens(&unescape(body), &syntax(language), deadline));
         out.push_str("</code></pre>");
         rest = &after[body_start + end + "</code></pre>".len()..];
     }
@@ -238,10 +242,15 @@ fn span(out: &mut String, class: &str, text: &str) {
     out.push_str("</span>");
 }
 
-fn tokens(code: &str, syntax: &Syntax) -> String {
+fn tokens(code: &str, syntax: &Syntax, deadline: Instant) -> String {
+    const CHECK_EVERY: usize = 4096;
     let chars: Vec<char> = code.chars().collect();
     let mut out = String::with_capacity(code.len() * 2);
     let mut i = 0;
+    let mut steps = 0usize;
+    // Where the last unclosed string of each quote (", ', `) gave up: a quote before that
+    // point cannot close either, so it is not scanned again (`"\"\"\"…` would be quadratic).
+    let mut unclosed_until = [0usize; 3];
     let text = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
     let line_end = |from: usize| {
         chars[from..]
@@ -250,6 +259,11 @@ fn tokens(code: &str, syntax: &Syntax) -> String {
             .map_or(chars.len(), |p| from + p)
     };
     while i < chars.len() {
+        if steps.is_multiple_of(CHECK_EVERY) && Instant::now() > deadline {
+            escape_into(&mut out, &text(i, chars.len()));
+            break;
+        }
+        steps += 1;
         let c = chars[i];
         let next = chars.get(i + 1).copied();
         let comment_start = (syntax.slash && c == '/' && next == Some('/'))
@@ -268,8 +282,16 @@ fn tokens(code: &str, syntax: &Syntax) -> String {
         } else if c == '"' || c == '\'' || c == '`' {
             // A string ends at its closing quote; single quotes stay on one line (Rust
             // lifetimes and apostrophes are not strings).
+            let kind = match c {
+                '"' => 0,
+                '\'' => 1,
+                _ => 2,
+            };
             let mut j = i + 1;
             let mut closed = false;
+            if i < unclosed_until[kind] {
+                j = chars.len();
+            }
             while j < chars.len() {
                 if chars[j] == '\\' {
                     j += 2;
@@ -288,6 +310,7 @@ fn tokens(code: &str, syntax: &Syntax) -> String {
                 span(&mut out, "s", &text(i, j + 1));
                 i = j + 1;
             } else {
+                unclosed_until[kind] = unclosed_until[kind].max(j.min(chars.len()));
                 escape_into(&mut out, &c.to_string());
                 i += 1;
             }
@@ -322,7 +345,39 @@ fn tokens(code: &str, syntax: &Syntax) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use crate::markdown::render_answer as render;
+
+    #[test]
+    fn past_the_deadline_code_stays_escaped_without_colours() {
+        let html = "<pre><code class=\"language-rust\">fn x() { &lt;b&gt; }\n".to_owned()
+            + &"let y = 1;\n".repeat(1000)
+            + "</code></pre>";
+        let late = super::highlight(&html, Instant::now() - Duration::from_secs(1));
+        assert!(late.contains("fn x() { &lt;b&gt; }"), "{}", &late[..200]);
+        assert!(!late.contains("tok-"), "no colours once late");
+        let on_time = super::highlight(&html, Instant::now() + Duration::from_secs(60));
+        assert!(on_time.contains(r#"<span class="tok-k">fn</span>"#));
+    }
+
+    #[test]
+    fn strings_that_never_close_are_not_scanned_again() {
+        // Each quote's scan skips the escaped ones to the end of the line: once per line now.
+        let code = format!("```js\n{}\n```", "\"\\".repeat(20_000));
+        let html = render(&code);
+        assert!(!html.contains("tok-s"), "nothing closes");
+        assert_eq!(
+            html.matches("&quot;").count(),
+            20_000,
+            "every quote is kept"
+        );
+        let closed = render("```js\nlet a = \"x\\\"y\"; let b = 'z';\n```");
+        assert!(
+            closed.contains(r#"<span class="tok-s">&quot;x\&quot;y&quot;</span>"#),
+            "{closed}"
+        );
+    }
 
     #[test]
     fn code_blocks_get_token_classes_and_stay_escaped() {
