@@ -78,7 +78,7 @@ health() { # report file
 health "$WORK/idle.json"
 read -r idle_p50 idle_p99 idle_max idle_n _ <<<"$(summary "$WORK/idle.json")"
 
-oha --no-tui --output-format json -z "$((DURATION + 2))s" -c 8 -m POST -T application/json \
+oha --no-tui --output-format json -w -z "$((DURATION + 2))s" -c 8 -m POST -T application/json \
   -H "Authorization: Bearer $TOKEN" -D "$WORK/worst.json" "$BASE/api/playground/render" \
   >"$WORK/render.json" &
 LOAD_PID=$!

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use aipasta_web::markdown::{MAX_BLOCK_BYTES, MAX_SOURCE_BYTES, render_answer};
+use aipasta_web::markdown::{MAX_BLOCK_BYTES, MAX_INLINE_MARKS, MAX_SOURCE_BYTES, render_answer};
 
 const GOAL: Duration = Duration::from_millis(50);
 
@@ -39,6 +39,35 @@ fn lines(line: impl Fn(usize) -> String) -> String {
 /// `unit` repeated into paragraphs just under the block limit, separated by blank lines, until
 /// the size limit: what the costly inline patterns look like once single huge paragraphs are
 /// refused.
+/// `unit` in paragraphs up to just under the markup limit, then ordinary prose to the size
+/// limit: the most costly markup a source can hold and still be formatted.
+fn under_the_markup_limit(unit: &str) -> String {
+    let marks_per_unit = unit
+        .bytes()
+        .filter(|c| b"[]()<>*_~`|!&\\".contains(c))
+        .count();
+    let lines_per_unit = unit.matches('\n').count();
+    let units_per_block = (MAX_BLOCK_BYTES - 2) / unit.len();
+    let mut out = String::new();
+    let mut marks = 0;
+    loop {
+        let cost = units_per_block * (marks_per_unit + lines_per_unit) + 2;
+        if marks + cost >= MAX_INLINE_MARKS - 1000 || out.len() + MAX_BLOCK_BYTES > MAX_SOURCE_BYTES
+        {
+            break;
+        }
+        out.push_str(&unit.repeat(units_per_block));
+        out.push_str("\n\n");
+        marks += cost;
+    }
+    let prose = "Plain words of an ordinary paragraph, nothing marked in it at all. ".repeat(20);
+    while out.len() + prose.len() + 2 <= MAX_SOURCE_BYTES {
+        out.push_str(&prose);
+        out.push_str("\n\n");
+    }
+    out
+}
+
 fn paragraphs(unit: &str) -> String {
     let block = unit.repeat((MAX_BLOCK_BYTES - 2) / unit.len());
     let mut out = String::new();
@@ -209,6 +238,10 @@ fn inputs() -> Vec<(&'static str, String)> {
             .iter()
             .map(|(name, unit)| (*name, paragraphs(unit))),
     )
+    .chain(INLINE_PATTERNS.iter().map(|(name, unit)| {
+        let name = name.replace("in 64 KiB paragraphs", "up to the markup limit, then prose");
+        (&*name.leak(), under_the_markup_limit(unit))
+    }))
     .collect()
 }
 

@@ -18,6 +18,15 @@ pub const MAX_NESTING: usize = 32;
 /// (`<a<a…`, runs of `*`) cannot be stopped by the rendering deadline; this bounds that step.
 /// Lists and tables without blank lines count as one block here.
 pub const MAX_BLOCK_BYTES: usize = 64 << 10;
+/// Characters of inline markup (brackets, emphasis, code, `<`, `&`, pipes…) and lines,
+/// outside code fences. The parser's first pass handles them all before the first event, where the
+/// rendering deadline cannot stop it (about 35–65 ns each when they are dense), so their
+/// number bounds that pass to a few milliseconds. A long answer has a few percent of them.
+pub const MAX_INLINE_MARKS: usize = 150_000;
+/// What a line outside code fences counts towards [`MAX_INLINE_MARKS`]: the block parser's
+/// work per line (hundreds of thousands of one-word headings or list items cost as much as
+/// dense inline markup). A million bytes of ordinary prose is about 25,000 lines.
+const LINE_MARKS: usize = 1;
 /// Empty cells the parser would add to pad tables' short rows.
 pub const MAX_TABLE_PADDING: usize = 100_000;
 
@@ -28,6 +37,7 @@ pub enum TooCostly {
     Deep,
     Wide,
     LongBlock,
+    Marked,
     /// Not checked here: a rendering that missed its time budget (`offload.rs`).
     Slow,
 }
@@ -39,6 +49,7 @@ impl TooCostly {
             TooCostly::Long => "Shown as plain text: too long to format.",
             TooCostly::Deep => "Shown as plain text: nested too deeply to format.",
             TooCostly::Wide => "Shown as plain text: a table too wide to format.",
+            TooCostly::Marked => "Shown as plain text: too much markup to format.",
             TooCostly::LongBlock => {
                 "Shown as plain text: a paragraph, list or table too long to format."
             }
@@ -58,6 +69,8 @@ pub fn check(source: &str) -> Result<(), TooCostly> {
     // Bytes since the last blank line outside code fences, and the fence we are in.
     let mut block = 0usize;
     let mut fence: Option<Fence> = None;
+    // Characters the inline parser must consider, outside code fences.
+    let mut marks = 0usize;
     for line in source.split('\n') {
         let line = line.as_bytes();
         if nesting(line) > MAX_NESTING {
@@ -71,6 +84,11 @@ pub fn check(source: &str) -> Result<(), TooCostly> {
                 continue;
             }
             fence = None;
+        }
+        // Each line costs the block parser about as much as a few marks.
+        marks += LINE_MARKS + line.iter().filter(|c| is_inline_mark(**c)).count();
+        if marks > MAX_INLINE_MARKS {
+            return Err(TooCostly::Marked);
         }
         if let Some(opened) = Fence::opened_by(line) {
             fence = Some(opened);
@@ -96,6 +114,25 @@ pub fn check(source: &str) -> Result<(), TooCostly> {
         }
     }
     Ok(())
+}
+
+fn is_inline_mark(c: u8) -> bool {
+    matches!(
+        c,
+        b'[' | b']'
+            | b'('
+            | b')'
+            | b'<'
+            | b'>'
+            | b'*'
+            | b'_'
+            | b'~'
+            | b'`'
+            | b'|'
+            | b'!'
+            | b'&'
+            | b'\\'
+    )
 }
 
 /// A code fence (three or more backticks or tildes) opened at the top level or inside a list
@@ -220,6 +257,17 @@ mod tests {
         assert_eq!(
             check(&"a".repeat(MAX_SOURCE_BYTES + 1)),
             Err(TooCostly::Long)
+        );
+        let marked = "[x](y)\n\n".repeat(MAX_INLINE_MARKS / 4 + 1);
+        assert_eq!(check(&marked), Err(TooCostly::Marked));
+        let fenced = format!(
+            "```\n{}```\n",
+            "f(a[i]) && g(<b>);\n".repeat(MAX_INLINE_MARKS / 4)
+        );
+        assert_eq!(
+            check(&fenced),
+            Ok(()),
+            "code in fences is not inline markup"
         );
         let paragraph = "<a".repeat(MAX_BLOCK_BYTES);
         assert_eq!(check(&paragraph), Err(TooCostly::LongBlock));

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use pulldown_cmark::{Options, Parser, html};
 
-pub use bounds::{MAX_BLOCK_BYTES, MAX_SOURCE_BYTES, TooCostly};
+pub use bounds::{MAX_BLOCK_BYTES, MAX_INLINE_MARKS, MAX_SOURCE_BYTES, TooCostly};
 pub use offload::{RENDER_BUDGET, Style, render_cached, render_off_thread};
 
 /// The longest one rendering may take before it is given up for plain text.
-pub const RENDER_DEADLINE: Duration = Duration::from_millis(30);
+pub const RENDER_DEADLINE: Duration = Duration::from_millis(25);
 
 /// Renders `source` as sanitised HTML, safe to insert into a page unescaped. Bounded: what
 /// `bounds::check` finds too costly, or what passes [`RENDER_DEADLINE`], comes back as plain
