@@ -3,7 +3,7 @@
 //! that `markdown::render_markdown` already sanitised, touching only the text inside
 //! `<pre><code class="language-…">`, and writes that text back escaped, so it cannot add markup
 //! beyond its own `<span class="tok-…">`. Linear, and stops colouring at the rendering's
-//! deadline.
+//! deadline or once a block's HTML has grown to [`MAX_GROWTH`] times its code.
 
 use std::time::Instant;
 
@@ -242,6 +242,9 @@ fn span(out: &mut String, class: &str, text: &str) {
     out.push_str("</span>");
 }
 
+/// How many times its size a code block's coloured HTML may grow before the rest is left plain.
+const MAX_GROWTH: usize = 3;
+
 fn tokens(code: &str, syntax: &Syntax, deadline: Instant) -> String {
     const CHECK_EVERY: usize = 4096;
     let chars: Vec<char> = code.chars().collect();
@@ -258,8 +261,10 @@ fn tokens(code: &str, syntax: &Syntax, deadline: Instant) -> String {
             .position(|c| *c == '\n')
             .map_or(chars.len(), |p| from + p)
     };
+    // Colours add ~27 bytes a token; dense code (`1 1 1 …`) would grow fourteenfold.
+    let max_len = code.len().saturating_mul(MAX_GROWTH);
     while i < chars.len() {
-        if steps.is_multiple_of(CHECK_EVERY) && Instant::now() > deadline {
+        if steps.is_multiple_of(CHECK_EVERY) && (Instant::now() > deadline || out.len() > max_len) {
             escape_into(&mut out, &text(i, chars.len()));
             break;
         }
@@ -359,6 +364,15 @@ mod tests {
         assert!(!late.contains("tok-"), "no colours once late");
         let on_time = super::highlight(&html, Instant::now() + Duration::from_secs(60));
         assert!(on_time.contains(r#"<span class="tok-k">fn</span>"#));
+    }
+
+    #[test]
+    fn dense_code_stops_being_coloured_once_it_has_grown_threefold() {
+        let code = "1 ".repeat(50_000);
+        let html = format!("<pre><code class=\"language-c\">{code}</code></pre>");
+        let out = super::highlight(&html, Instant::now() + Duration::from_secs(60));
+        assert!(out.len() < html.len() * 3 + 4096 * 40, "{}", out.len());
+        assert!(out.contains("tok-n") && out.ends_with("1 1 </code></pre>"));
     }
 
     #[test]

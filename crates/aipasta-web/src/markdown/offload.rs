@@ -109,13 +109,19 @@ pub async fn render_cached(style: Style, sources: Vec<String>) -> Vec<String> {
 }
 
 /// One source rendered in `style` off the async threads, not cached (texts still growing, such
-/// as a streamed answer's snapshots).
-pub async fn render_off_thread(style: Style, source: String) -> String {
+/// as a streamed answer's snapshots), and passed through `finish` there too (a response body
+/// several megabytes long is costly to encode as well).
+pub async fn render_off_thread<T: Send + 'static>(
+    style: Style,
+    source: String,
+    finish: fn(String) -> T,
+) -> T {
     let source: Arc<str> = Arc::from(source);
     let job = source.clone();
-    off_thread(move || style.render(&job))
-        .await
-        .unwrap_or_else(|| super::plain_text(&source, TooCostly::Slow))
+    match off_thread(move || finish(style.render(&job))).await {
+        Some(done) => done,
+        None => finish(super::plain_text(&source, TooCostly::Slow)),
+    }
 }
 
 /// `work` on the blocking pool under the renderers' semaphore; `None` past the budget.

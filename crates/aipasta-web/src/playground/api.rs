@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -41,7 +41,7 @@ pub struct RenderInput {
 /// `POST /api/playground/render`: `{markdown}` → `{html}`, sanitised, rendered off the async
 /// threads within the render budget (past it, or when too deeply nested, the text comes back
 /// escaped as plain text). Not cached: the playground sends a growing answer's snapshots.
-pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResult<Json<Value>> {
+pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResult<Response> {
     use crate::markdown::{MAX_SOURCE_BYTES, Style, render_off_thread};
     if input.markdown.len() > MAX_SOURCE_BYTES {
         return Err(ApiError::new(
@@ -53,8 +53,13 @@ pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResul
             ),
         ));
     }
-    let html = render_off_thread(Style::Answer, input.markdown).await;
-    Ok(Json(json!({ "html": html })))
+    // The answer is encoded on the blocking pool too: escaping megabytes of HTML into JSON on
+    // an async thread would hold up every other request on it.
+    let body = render_off_thread(Style::Answer, input.markdown, |html| {
+        serde_json::to_vec(&json!({ "html": html })).unwrap_or_default()
+    })
+    .await;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn preset_json(row: &PresetRow) -> Value {
