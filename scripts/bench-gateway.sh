@@ -41,7 +41,9 @@ AIPASTA_PORT=$BASE_PORT
 MOCK_PORT=$((BASE_PORT + 1))
 SLOW_MOCK_PORT=$((BASE_PORT + 2))
 BARE_PORT=$((BASE_PORT + 3))
-MODEL="ai21/jamba-large-1.7"
+# A model of the mock's OpenRouter list: the server syncs OpenRouter at start (it has a key),
+# which deprecates the seeded models the mock does not list.
+MODEL="mistralai/mistral-brio-2"
 PROMPT="Say something short about pasta."
 PASSWORD="bench-password-for-the-gateway"
 ADMIN_EMAIL="gateway-bench-admin@example.com"

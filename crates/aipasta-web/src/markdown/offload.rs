@@ -76,21 +76,18 @@ pub async fn render_cached(style: Style, sources: Vec<String>) -> Vec<String> {
     if missing.is_empty() {
         return html.into_iter().flatten().collect();
     }
-    let jobs: Arc<[(Key, String)]> = missing
+    let jobs: Vec<(Key, String)> = missing
         .iter()
         .map(|i| (keys[*i], sources[*i].clone()))
         .collect();
-    let rendered = off_thread({
-        let jobs = jobs.clone();
-        move || {
-            jobs.iter()
-                .map(|(key, source)| {
-                    let out = style.render(source);
-                    RENDERED.insert(*key, Arc::from(out.as_str()));
-                    out
-                })
-                .collect::<Vec<_>>()
-        }
+    let rendered = off_thread(move || {
+        jobs.iter()
+            .map(|(key, source)| {
+                let out = style.render(source);
+                RENDERED.insert(*key, Arc::from(out.as_str()));
+                out
+            })
+            .collect::<Vec<_>>()
     })
     .await;
     match rendered {
