@@ -113,8 +113,8 @@ impl TrustedProxies {
 
     /// Who a request from `remote` comes from. From a trusted proxy, it is the last address of
     /// `X-Forwarded-For` that is not itself a trusted proxy: each proxy appends the address it
-    /// was reached from, so everything left of the first untrusted one may be made up by the
-    /// client. A header that does not parse is not believed at all.
+    /// was reached from, so everything left of that address may be made up by the client. A
+    /// header that does not parse is not believed at all.
     fn client_of(&self, remote: SocketAddr, headers: &HeaderMap) -> SocketAddr {
         if self.0.is_empty() || !self.trusts(remote.ip()) {
             return remote;

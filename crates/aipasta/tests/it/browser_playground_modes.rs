@@ -14,7 +14,7 @@ use aipasta_mock::{
 use serde_json::json;
 
 use crate::browser_playground::{CTRL_ENTER, MODEL, config, sign_up};
-use crate::helpers::spawn_app_with;
+use crate::helpers::{TestApp, spawn_app_with};
 use crate::playground_modes::add_hf_model;
 use crate::webdriver::Browser;
 
@@ -47,14 +47,12 @@ async fn wait_for_buttons(browser: &Browser, stop: bool, regenerate: bool, edit:
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn buttons_show_only_when_they_can_act_and_bad_values_stay_in_the_form() {
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+/// A mock, the app, an account signed in in `browser`, and the chat playground open with its
+/// script running (the sliders it reveals are shown).
+async fn signed_in_chat(browser: &Browser) -> (MockServer, TestApp) {
     let mock = MockServer::start(MockConfig::default()).await;
     let app = spawn_app_with(aipasta_store::Backend::Sqlite, config(&mock), true).await;
-    sign_up(&browser, &app).await;
+    sign_up(browser, &app).await;
     browser
         .goto(&app.url(&format!("/models/{MODEL}/playground?mode=chat")))
         .await;
@@ -64,6 +62,15 @@ async fn buttons_show_only_when_they_can_act_and_bad_values_stay_in_the_form() {
             5,
         )
         .await;
+    (mock, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_show_only_when_they_can_act_and_bad_values_stay_in_the_form() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let (mock, _app) = signed_in_chat(&browser).await;
     wait_for_buttons(&browser, false, false, false, "before sending").await;
 
     // While an answer streams: Stop only; the focus is back in the message box.
@@ -237,18 +244,7 @@ async fn answers_render_while_streaming_and_tables_fit_in_both_themes_at_390_px(
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let mock = MockServer::start(MockConfig::default()).await;
-    let app = spawn_app_with(aipasta_store::Backend::Sqlite, config(&mock), true).await;
-    sign_up(&browser, &app).await;
-    browser
-        .goto(&app.url(&format!("/models/{MODEL}/playground?mode=chat")))
-        .await;
-    browser
-        .wait_for(
-            "return document.querySelector('[data-slider-for]')?.hidden === false",
-            5,
-        )
-        .await;
+    let (mock, app) = signed_in_chat(&browser).await;
 
     // Markdown rendered while the answer streams, well before it ends (a short answer too:
     // under 400 characters, which once waited for the end).

@@ -45,8 +45,9 @@ async fn start(backend: Backend) -> Setup {
     Setup { mock, app, user }
 }
 
-/// `local/pixel-painter` and the Hugging Face `mock/painter`, both image models.
-pub(crate) async fn add_image_models(app: &TestApp, mock: &MockServer) {
+/// `local/pixel-painter`, an image model on the environment's OpenAI-compatible endpoint
+/// `local` (the mock).
+pub(crate) async fn add_local_image_model(app: &TestApp) {
     let facts = ModelFacts {
         provider: "local".into(),
         provider_model_id: "pixel-painter".into(),
@@ -75,6 +76,11 @@ pub(crate) async fn add_image_models(app: &TestApp, mock: &MockServer) {
     aipasta_store::catalog::upsert_provider_models(&app.db, "local", &[facts], false)
         .await
         .unwrap();
+}
+
+/// `local/pixel-painter` and the Hugging Face `mock/painter`, both image models.
+pub(crate) async fn add_image_models(app: &TestApp, mock: &MockServer) {
+    add_local_image_model(app).await;
     Query::new(
         "INSERT INTO models (id, slug, name, display_name, provider, provider_model_id, \
          cap_image_generation, created_at, updated_at) \

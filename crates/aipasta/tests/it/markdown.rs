@@ -8,7 +8,7 @@ use aipasta_store::testing::backends;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::playground::{MODEL, output_of, page, post_form, signed_in, start};
+use crate::playground::{MODEL, chat_page, output_of, page, post_form, signed_in, start};
 
 /// 40 KB of nested quotes: seconds of parsing before the bounds.
 fn nested_quotes() -> String {
@@ -114,18 +114,7 @@ async fn costly_answers_and_prompts_are_shown_as_plain_text_on_every_page() {
     for backend in backends() {
         let (mock, app, user) = start(backend, true).await;
         let client = signed_in(&app, &user).await;
-        let (_, html) = page(
-            &client,
-            &app,
-            &format!("/models/{MODEL}/playground?mode=chat"),
-        )
-        .await;
-        let session = html
-            .split(r#"name="session" value=""#)
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_owned();
+        let (html, session) = chat_page(&client, &app).await;
         mock.push_script(
             OPENROUTER_CHAT_PATH,
             Script::text(nested_quotes_in_few_words("deep answer")),

@@ -70,6 +70,24 @@ pub(crate) async fn page(
     (response.status(), response.text().await.unwrap())
 }
 
+/// The chat playground of [`MODEL`] as `client` sees it, and the new conversation's session id
+/// its form carries.
+pub(crate) async fn chat_page(client: &reqwest::Client, app: &TestApp) -> (String, String) {
+    let (_, html) = page(
+        client,
+        app,
+        &format!("/models/{MODEL}/playground?mode=chat"),
+    )
+    .await;
+    let session = html
+        .split(r#"name="session" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a session id in the form")
+        .to_owned();
+    (html, session)
+}
+
 /// The HTML of the conversation/answer area.
 pub(crate) fn output_of(html: &str) -> &str {
     let start = html.find(r#"id="output""#).expect("output area");
@@ -431,18 +449,7 @@ async fn a_two_turn_conversation_reopens_from_the_list_rendered_on_the_server() 
     for backend in backends() {
         let (mock, app, user) = start(backend, true).await;
         let client = signed_in(&app, &user).await;
-        let (_, html) = page(
-            &client,
-            &app,
-            &format!("/models/{MODEL}/playground?mode=chat"),
-        )
-        .await;
-        let session = html
-            .split(r#"name="session" value=""#)
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_owned();
+        let (html, session) = chat_page(&client, &app).await;
         mock.push_script(OPENROUTER_CHAT_PATH, Script::text("First *answer*."));
         let (status, first) = post_form(
             &client,

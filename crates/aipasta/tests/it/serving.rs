@@ -2,10 +2,8 @@
 //! secure, a token for `/metrics`, no caching of the data export, and absolute URLs that a
 //! hostile `Host` header cannot steer.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aipasta_core::catalog::{Capabilities, ModelFacts};
 use aipasta_mock::{
     MockConfig, MockOAuth, MockOAuthConfig, MockServer, OPENROUTER_CHAT_PATH, Script,
 };
@@ -244,38 +242,6 @@ async fn the_data_export_is_never_cached() {
 const HOSTILE: &str = "evil.example";
 const PUBLIC_URL: &str = "https://pasta.example.com";
 
-/// An image model on the environment's OpenAI-compatible endpoint `local` (the mock).
-async fn add_image_model(app: &TestApp) {
-    let facts = ModelFacts {
-        provider: "local".into(),
-        provider_model_id: "pixel-painter".into(),
-        slug: "local/pixel-painter".into(),
-        name: "pixel-painter".into(),
-        description: None,
-        category: "image-generation".into(),
-        tags: Vec::new(),
-        pricing: Default::default(),
-        capabilities: Capabilities {
-            image_generation: true,
-            ..Capabilities::default()
-        },
-        input_modalities: vec!["text".into()],
-        output_modalities: vec!["image".into()],
-        context_length: None,
-        max_output_tokens: None,
-        supported_parameters: Vec::new(),
-        parameter_defaults: BTreeMap::new(),
-        developer: None,
-        hugging_face_id: None,
-        license: None,
-        released_at: None,
-        downloads: None,
-    };
-    aipasta_store::catalog::upsert_provider_models(&app.db, "local", &[facts], false)
-        .await
-        .unwrap();
-}
-
 /// The app with an image model and an OIDC sign-in provider, `public_url` set or not.
 async fn url_app(
     backend: Backend,
@@ -300,7 +266,7 @@ async fn url_app(
         },
     }];
     let app = spawn_app_with(backend, config, true).await;
-    add_image_model(&app).await;
+    crate::images::add_local_image_model(&app).await;
     app
 }
 
