@@ -1,5 +1,6 @@
 //! Browser tests of the foundation: the layout in headless Chromium.
 
+use crate::browser_playground::sign_up_as;
 use crate::helpers::{spawn_app, spawn_seeded_app};
 use crate::webdriver::Browser;
 
@@ -171,22 +172,14 @@ async fn sign_up_sign_in_theme_and_api_keys_in_the_browser() {
     let app = spawn_app(aipasta_store::Backend::Sqlite).await;
 
     // Sign up.
-    browser.goto(&app.url("/auth/signup")).await;
-    browser
-        .type_text(&browser.find("#name").await, "Grace")
-        .await;
-    browser
-        .type_text(&browser.find("#email").await, "grace@example.com")
-        .await;
-    browser
-        .type_text(&browser.find("#password").await, "compilers are friends")
-        .await;
-    browser
-        .click(&browser.find("button[type=submit].button-primary").await)
-        .await;
-    browser
-        .wait_for("return location.pathname === '/dashboard/settings'", 10)
-        .await;
+    sign_up_as(
+        &browser,
+        &app,
+        "Grace",
+        "grace@example.com",
+        "compilers are friends",
+    )
+    .await;
     browser
         .wait_for(
             "return document.querySelector('.account-link')?.textContent === 'Grace'",
@@ -322,22 +315,14 @@ async fn on_a_390_pixel_phone_pages_fit_the_header_is_one_row_and_skip_links_sta
     .unwrap();
 
     // Signed in through the form, so Settings has its content.
-    browser.goto(&app.url("/auth/signup")).await;
-    browser
-        .type_text(&browser.find("#name").await, "Phone")
-        .await;
-    browser
-        .type_text(&browser.find("#email").await, "phone@example.com")
-        .await;
-    browser
-        .type_text(&browser.find("#password").await, "small screens matter")
-        .await;
-    browser
-        .click(&browser.find("button[type=submit].button-primary").await)
-        .await;
-    browser
-        .wait_for("return location.pathname === '/dashboard/settings'", 10)
-        .await;
+    sign_up_as(
+        &browser,
+        &app,
+        "Phone",
+        "phone@example.com",
+        "small screens matter",
+    )
+    .await;
 
     browser.set_window_size(390, 844).await;
     let pages = [
@@ -500,22 +485,14 @@ async fn every_api_key_column_and_its_revoke_button_show_on_desktop_and_phone() 
         return;
     };
     let app = spawn_app(aipasta_store::Backend::Sqlite).await;
-    browser.goto(&app.url("/auth/signup")).await;
-    browser
-        .type_text(&browser.find("#name").await, "Grace")
-        .await;
-    browser
-        .type_text(&browser.find("#email").await, "grace@example.com")
-        .await;
-    browser
-        .type_text(&browser.find("#password").await, "compilers are friends")
-        .await;
-    browser
-        .click(&browser.find("button[type=submit].button-primary").await)
-        .await;
-    browser
-        .wait_for("return location.pathname === '/dashboard/settings'", 10)
-        .await;
+    sign_up_as(
+        &browser,
+        &app,
+        "Grace",
+        "grace@example.com",
+        "compilers are friends",
+    )
+    .await;
     // A key that fills every column: a long name, both scopes, an expiry.
     browser
         .type_text(

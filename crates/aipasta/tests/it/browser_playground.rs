@@ -24,15 +24,31 @@ pub(crate) fn config(mock: &MockServer) -> WebConfig {
 }
 
 pub(crate) async fn sign_up(browser: &Browser, app: &TestApp) {
+    sign_up_as(
+        browser,
+        app,
+        "Tess",
+        "tess@example.com",
+        "pasta al dente 42",
+    )
+    .await;
+}
+
+/// Signs up through the form in `browser` and waits for the settings page it lands on.
+pub(crate) async fn sign_up_as(
+    browser: &Browser,
+    app: &TestApp,
+    name: &str,
+    email: &str,
+    password: &str,
+) {
     browser.goto(&app.url("/auth/signup")).await;
+    browser.type_text(&browser.find("#name").await, name).await;
     browser
-        .type_text(&browser.find("#name").await, "Tess")
+        .type_text(&browser.find("#email").await, email)
         .await;
     browser
-        .type_text(&browser.find("#email").await, "tess@example.com")
-        .await;
-    browser
-        .type_text(&browser.find("#password").await, "pasta al dente 42")
+        .type_text(&browser.find("#password").await, password)
         .await;
     browser
         .click(&browser.find("button[type=submit].button-primary").await)

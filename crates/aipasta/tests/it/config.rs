@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -226,22 +226,8 @@ fn a_sigterm_as_soon_as_it_listens_stops_it_gracefully() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn aipasta serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("aipasta exited before listening"))
-            .expect("read log line");
-        if line.contains("listening on http://") {
-            break;
-        }
-    }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    let _log = until_listening(&mut child);
+    sigterm(&child);
     let status = child.wait().expect("wait");
     assert!(
         status.success(),
@@ -322,22 +308,8 @@ fn serve_once(dir: &Path, args: &[&str]) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn aipasta serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("aipasta exited before listening"))
-            .expect("read log line");
-        if line.contains("listening on http://") {
-            break;
-        }
-    }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    let _log = until_listening(&mut child);
+    sigterm(&child);
     // Only the files it made matter here, not how it stopped.
     child.wait().expect("wait");
 }
@@ -396,4 +368,28 @@ fn the_data_directory_the_database_and_the_secret_are_private() {
         0o600,
         "the named SQLite file"
     );
+}
+
+/// Reads `child`'s log until it says it is listening; the rest of the log, kept open so the
+/// server can still write to it.
+fn until_listening(child: &mut Child) -> std::io::Lines<BufReader<ChildStderr>> {
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("aipasta exited before listening"))
+            .expect("read log line");
+        if line.contains("listening on http://") {
+            return lines;
+        }
+    }
+}
+
+fn sigterm(child: &Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
 }
