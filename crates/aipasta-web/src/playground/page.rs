@@ -23,10 +23,10 @@ use crate::auth::api::ClientInfo;
 use crate::auth::{Caller, Identity};
 use crate::catalog::ModelCard;
 use crate::chrome::Chrome;
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
 use crate::pages::render;
 use crate::state::AppState;
+use aipasta_engine::Source;
+use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
 
 /// Conversations listed beside the playground.
 const CONVERSATIONS: i64 = 30;
@@ -378,7 +378,7 @@ async fn unavailable(state: &AppState, model: &ModelRow, user_id: &str) -> Optio
         .await
     {
         Ok(_) => None,
-        Err(error) => Some(error.message),
+        Err(error) => Some(error.message().into_owned()),
     }
 }
 
@@ -812,7 +812,7 @@ pub async fn run(
     )
     .await
     {
-        Err(error) => answer.error = Some(error.message),
+        Err(error) => answer.error = Some(error.message().into_owned()),
         Ok(live) => {
             let outcome = live.wait().await;
             answer.generation_id = live.id.clone();
@@ -825,11 +825,11 @@ pub async fn run(
                 outcome.time_to_first_token_ms,
                 outcome.duration_ms,
             );
-            answer.images = (0..outcome.image_count)
+            answer.images = (0..outcome.images.len())
                 .map(|i| format!("/api/generations/{}/image?index={i}", live.id))
                 .collect();
             answer.embedding = EmbeddingView::of(&outcome.embeddings);
-            answer.error = outcome.error.as_ref().map(|e| e.message.clone());
+            answer.error = outcome.error.as_ref().map(|e| e.message().into_owned());
         }
     }
     if answer.error.is_none() && chat {

@@ -18,9 +18,9 @@ use super::modes;
 use super::page::{playground_href, stats_line, when};
 use crate::auth::Caller;
 use crate::chrome::Chrome;
-use crate::engine::prepare::Mode;
 use crate::pages::render;
 use crate::state::AppState;
+use aipasta_engine::prepare::Mode;
 
 /// One run in a list.
 pub struct RunLink {
@@ -114,17 +114,8 @@ pub async fn own_generation(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<Option<GenerationRow>, aipasta_store::DbError> {
-    if state
-        .engine
-        .live(id)
-        .is_some_and(|live| live.user_id == caller.id())
-    {
-        state.engine.flush().await;
-    }
-    Ok(stored::find_generation(&state.db, id)
-        .await?
-        .filter(|row| row.user_id.as_deref() == Some(caller.id())))
+) -> Result<Option<GenerationRow>, aipasta_engine::GenerationError> {
+    state.engine.generation(id, caller.id()).await
 }
 
 /// A hidden field of the "Run again" form.
