@@ -19,6 +19,7 @@ mod generation;
 mod helpers;
 mod http;
 mod images;
+mod invalidation;
 mod markdown;
 mod oauth;
 mod pages;
