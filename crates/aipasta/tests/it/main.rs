@@ -21,6 +21,7 @@ mod http;
 mod images;
 mod markdown;
 mod oauth;
+mod page_errors;
 mod pages;
 mod playground;
 mod playground_modes;
