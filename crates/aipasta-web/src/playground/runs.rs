@@ -93,20 +93,16 @@ fn link(run: RunSummary) -> RunLink {
     }
 }
 
-/// The caller's recent runs, of one model or of all.
+/// The caller's recent runs, of one model or of all. A failure is the page's to show (and log):
+/// an empty list would claim there are none.
 pub async fn links(
     state: &AppState,
     caller: &Caller,
     model_id: Option<&str>,
     limit: i64,
-) -> Vec<RunLink> {
-    match stored::recent_runs(&state.db, caller.id(), model_id, limit).await {
-        Ok(runs) => runs.into_iter().map(link).collect(),
-        Err(error) => {
-            tracing::error!(%error, "could not list recent runs");
-            Vec::new()
-        }
-    }
+) -> Result<Vec<RunLink>, aipasta_store::DbError> {
+    let runs = stored::recent_runs(&state.db, caller.id(), model_id, limit).await?;
+    Ok(runs.into_iter().map(link).collect())
 }
 
 /// One of the caller's generations; a running one's row is written first, so it can be shown.

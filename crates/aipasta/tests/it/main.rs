@@ -22,6 +22,7 @@ mod images;
 mod invalidation;
 mod markdown;
 mod oauth;
+mod page_errors;
 mod pages;
 mod playground;
 mod playground_modes;
