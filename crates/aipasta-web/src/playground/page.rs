@@ -759,8 +759,8 @@ pub async fn open(
     let run_to_edit = match (&caller, form::value(pairs, "run")) {
         (Some(caller), Some(run_id)) => match runs::own_generation(state, caller, run_id).await {
             Ok(run) => run,
-            // An empty form would pass for the run asked for.
-            Err(error) => return unavailable_page("run to edit", &error),
+            // An empty form would pass for the run asked for. The engine logged the cause.
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         },
         _ => None,
     };
