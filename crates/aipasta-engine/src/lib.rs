@@ -23,6 +23,7 @@ mod start;
 pub mod sync;
 pub mod upstreams;
 mod usage;
+pub mod workers;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -46,6 +47,7 @@ pub use recorder::{NotRecorded, Recorder, WriteFailure};
 pub use start::GenerateCommand;
 pub use upstreams::{EnvEndpoint, Network, ProviderDirectory, ProviderSettings};
 pub use usage::{Allowance, UsageMeter};
+pub use workers::{Stop, Supervisor};
 
 /// How the engine retries and how long it waits.
 #[derive(Debug, Clone)]
@@ -160,6 +162,8 @@ pub struct Engine {
     pub usage: UsageMeter,
     /// Model rows for generations, reused for a few seconds.
     pub models: ModelCache,
+    /// The engine's background tasks, and the server's beside them.
+    pub workers: Supervisor,
     /// Generations by id, from their start until their final row is written: the recorder
     /// takes them out then, so reads and reattaches find either this or the finished row.
     running: Running,
@@ -188,10 +192,14 @@ impl Engine {
         });
         let running = Running::default();
         let forget = running.clone();
+        let workers = Supervisor::default();
         let engine = Arc::new(Engine {
-            recorder: Recorder::start(db.clone(), settings.spill_file.clone(), move |written| {
-                forget.written(written)
-            }),
+            recorder: Recorder::start(
+                db.clone(),
+                settings.spill_file.clone(),
+                move |written| forget.written(written),
+                &workers,
+            ),
             db,
             directory: ProviderDirectory::new(settings.providers.clone(), keys),
             settings,
@@ -199,11 +207,16 @@ impl Engine {
             guarded_http,
             usage: UsageMeter::default(),
             models: ModelCache::default(),
+            workers,
             running,
             shutting_down: AtomicBool::new(false),
             stopped: tokio::sync::OnceCell::new(),
         });
-        tokio::spawn(heartbeat(Arc::downgrade(&engine)));
+        engine.workers.spawn(
+            "generation heartbeat",
+            Stop::WithServer,
+            heartbeat(Arc::downgrade(&engine)),
+        );
         engine
     }
 

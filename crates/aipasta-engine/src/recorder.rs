@@ -25,6 +25,8 @@ use aipasta_core::clock::now_ms;
 use aipasta_store::generations::{GenerationWrite, missing_references, spill, write_batch};
 use aipasta_store::{Db, DbError};
 
+use crate::workers::{Stop, Supervisor};
+
 /// Writes waiting for the writer; beyond this, `record` waits.
 const QUEUE_CAPACITY: usize = 8192;
 /// The most writes recorded in one transaction.
@@ -107,6 +109,7 @@ impl Recorder {
         db: Db,
         spill_file: Option<PathBuf>,
         on_written: impl Fn(&[GenerationWrite]) + Send + Sync + 'static,
+        workers: &Supervisor,
     ) -> Recorder {
         let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
         let shared = Arc::new(Shared {
@@ -119,7 +122,8 @@ impl Recorder {
             shared: shared.clone(),
             on_written: Box::new(on_written),
         };
-        tokio::spawn(writer.run(inbox));
+        // It ends once every handle is dropped and its queue is written: never stopped early.
+        workers.spawn("generation writer", Stop::OnItsOwn, writer.run(inbox));
         Recorder { queue, shared }
     }
 

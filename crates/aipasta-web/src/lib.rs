@@ -24,6 +24,7 @@ pub mod services;
 mod site;
 mod state;
 mod v1;
+mod workers;
 
 use std::future::Future;
 
@@ -99,6 +100,7 @@ pub async fn serve(
     }
     // The catalog catches up with the providers beside the server, never before it.
     services::background_sync::sync_at_start(&state);
+    workers::start(&state);
     let background = state.clone();
     let engine = state.engine.clone();
     let timeout = state.config.engine.shutdown_timeout;
@@ -142,6 +144,7 @@ pub async fn serve(
         .borrow_and_update()
         .unwrap_or_else(|| tokio::time::Instant::now() + timeout);
     engine.shutdown(at).await;
+    engine.workers.stop_all();
     served
 }
 

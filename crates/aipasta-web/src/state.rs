@@ -24,6 +24,8 @@ pub struct WebConfig {
     pub sync: SyncSources,
     /// How a failing background sync (at start-up, after an endpoint is added) tries again.
     pub sync_retry: RetryBackoff,
+    /// How often every provider is synced while the server runs (`None`: only at start).
+    pub sync_interval: Option<Duration>,
     /// Accounts: secret, cookies, admins, lifetimes.
     pub auth: AuthSettings,
     /// Rate limits and the sign-in lockout.

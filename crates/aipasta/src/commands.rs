@@ -14,7 +14,6 @@ use aipasta_engine::sync::{EndpointSource, SyncEvent, SyncSources, SyncTarget, s
 use aipasta_engine::{EngineSettings, EnvEndpoint, ProviderSettings};
 use aipasta_web::auth::AuthSettings;
 use aipasta_web::ratelimit::{RateLimitSettings, RateLimiter};
-use aipasta_web::services::sync_for_server;
 
 use crate::cli::{AdminCommand, CatalogCommand, Cli, Command, ModelsCommand, Settings};
 
@@ -396,6 +395,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         contact_email: settings.contact_email.clone(),
         sync: sync_sources(settings),
         sync_retry: Default::default(),
+        sync_interval: settings.model_sync_interval.0,
         auth: auth_settings(settings, load_secret(settings)?),
         limits: RateLimitSettings {
             api_per_account: settings
@@ -421,18 +421,6 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         );
     }
     let state = AppState::with_limiter(db.clone(), config, limiter);
-    tokio::spawn(expire_sessions(state.clone()));
-    // The catalog's listing index is built on first use; build it now, so the first visitor of
-    // a large catalog does not wait for it.
-    let warm = db.clone();
-    tokio::spawn(async move {
-        if let Err(error) = aipasta_store::catalog::prepare_index(&warm).await {
-            tracing::warn!(%error, "building the catalog index failed; the first listing retries");
-        }
-    });
-    if let Some(every) = settings.model_sync_interval.0 {
-        tokio::spawn(periodic_sync(state.clone(), every));
-    }
     let shutdown = shutdown_signal();
     tracing::info!(
         version = VERSION,
@@ -444,27 +432,6 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!("shutting down: requests finished, closing the database");
     db.close().await;
     Ok(())
-}
-
-/// Removes expired sign-in sessions every hour.
-async fn expire_sessions(state: AppState) {
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        ticks.tick().await;
-        if let Err(error) = aipasta_store::accounts::delete_expired_sessions(&state.db).await {
-            tracing::warn!(%error, "could not remove expired sessions");
-        }
-    }
-}
-
-/// Syncs every provider every `every`, the first time one period after start.
-async fn periodic_sync(state: AppState, every: std::time::Duration) {
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        sync_for_server(&state, SyncTarget::All).await;
-    }
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed here, before the server says it

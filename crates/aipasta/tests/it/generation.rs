@@ -557,7 +557,12 @@ async fn a_write_the_database_rejects_is_left_out_and_the_rest_of_its_batch_writ
         let mut accepted = model.clone();
         accepted.id = "recorded-beside-it".into();
 
-        let recorder = aipasta_engine::Recorder::start(app.db.clone(), None, |_| {});
+        let recorder = aipasta_engine::Recorder::start(
+            app.db.clone(),
+            None,
+            |_| {},
+            &aipasta_engine::Supervisor::default(),
+        );
         let mut durable = Vec::new();
         for row in [refused, accepted] {
             durable.push(

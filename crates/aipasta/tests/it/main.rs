@@ -34,3 +34,4 @@ mod startup_sync;
 mod upstream_faults;
 mod v1;
 mod webdriver;
+mod workers;
