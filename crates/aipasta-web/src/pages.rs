@@ -69,29 +69,41 @@ pub struct HomeData {
     showcase_html: Arc<str>,
 }
 
-const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long the home page's catalog figures are reused.
+pub const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn home_data(state: &AppState) -> Arc<HomeData> {
+    // Concurrent visitors of an expired entry share one read.
+    state.home_cache.get_with((), read_home_data(state)).await
+}
+
+/// The figures from the database. A failed read is logged and shows as an empty showcase
+/// rather than an error page: the home page must always answer.
+async fn read_home_data(state: &AppState) -> Arc<HomeData> {
     use aipasta_store::catalog;
-    if let Some(cached) = state.home_cache.get(HOME_TTL) {
-        return cached;
-    }
     let today = aipasta_core::clock::now_ms() / 86_400_000;
     let showcase = catalog::trending(&state.db, today - 7, 8)
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "the home page's showcase could not be read");
+            Vec::new()
+        });
     let busy = showcase.iter().any(|m| m.generation_count > 0);
-    let data = Arc::new(HomeData {
-        model_count: catalog::count_listed_models(&state.db).await.unwrap_or(0),
+    let model_count = catalog::count_listed_models(&state.db)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "the home page's model count could not be read");
+            0
+        });
+    Arc::new(HomeData {
+        model_count,
         showcase_title: if busy {
             "Trending this week"
         } else {
             "Featured models"
         },
         showcase_html: showcase_html(&showcase).into(),
-    });
-    state.home_cache.put(data.clone());
-    data
+    })
 }
 
 fn showcase_html(models: &[aipasta_store::catalog::ModelRow]) -> String {

@@ -88,7 +88,7 @@ pub struct App {
     /// Token buckets and lockouts, in memory or in Redis.
     pub limiter: RateLimiter,
     /// The home page's catalog data, refreshed every few seconds.
-    pub home_cache: Cached<crate::pages::HomeData>,
+    pub home_cache: moka::future::Cache<(), Arc<crate::pages::HomeData>>,
     /// Runs and records every generation.
     pub engine: Arc<Engine>,
     /// Accounts behind recently seen bearer tokens and API keys.
@@ -97,35 +97,6 @@ pub struct App {
     pub background_syncs: BackgroundSyncs,
     /// The address `serve` listens on, once it does (see `site`).
     pub listening_on: OnceLock<SocketAddr>,
-}
-
-/// One value kept for a while: a slow-changing read shared by every request.
-pub struct Cached<T> {
-    slot: std::sync::Mutex<Option<(Instant, Arc<T>)>>,
-}
-
-impl<T> Default for Cached<T> {
-    fn default() -> Cached<T> {
-        Cached {
-            slot: std::sync::Mutex::new(None),
-        }
-    }
-}
-
-impl<T> Cached<T> {
-    /// The value, if it is younger than `ttl`.
-    pub fn get(&self, ttl: std::time::Duration) -> Option<Arc<T>> {
-        let slot = self.slot.lock().ok()?;
-        slot.as_ref()
-            .filter(|(at, _)| at.elapsed() < ttl)
-            .map(|(_, value)| value.clone())
-    }
-
-    pub fn put(&self, value: Arc<T>) {
-        if let Ok(mut slot) = self.slot.lock() {
-            *slot = Some((Instant::now(), value));
-        }
-    }
 }
 
 impl AppState {
@@ -149,7 +120,10 @@ impl AppState {
             started_at: Instant::now(),
             http,
             limiter,
-            home_cache: Cached::default(),
+            home_cache: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(crate::pages::HOME_TTL)
+                .build(),
             engine,
             callers: Default::default(),
             background_syncs: BackgroundSyncs::default(),

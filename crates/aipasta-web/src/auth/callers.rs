@@ -9,9 +9,7 @@
 //! seen once the entry is [`TTL`] old. Session cookies are not cached: browsers are not the hot
 //! path, and a session's sliding expiry needs its row anyway.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[cfg(doc)]
 use aipasta_store::Db;
@@ -20,51 +18,50 @@ use super::identity::Caller;
 
 /// How long another process's change to an account can go unseen.
 pub const TTL: Duration = Duration::from_secs(5);
-/// Beyond this many entries the cache starts over, bounding its memory whatever callers do.
-const CAPACITY: usize = 10_000;
+/// The most credentials kept, whatever callers do; the least recently used go first.
+const CAPACITY: u64 = 10_000;
 
 /// What a bearer credential resolved to.
 #[derive(Clone)]
 struct Entry {
     caller: Caller,
     version: u64,
-    fetched: Instant,
     /// An API key's own expiry (ms since the epoch): a cached key must not outlive it.
     expires_at: Option<i64>,
 }
 
-#[derive(Default)]
 pub struct CallerCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: moka::sync::Cache<String, Entry>,
+}
+
+impl Default for CallerCache {
+    fn default() -> CallerCache {
+        CallerCache {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(TTL)
+                .build(),
+        }
+    }
 }
 
 impl CallerCache {
     /// The cached caller for `key`, unless the accounts changed since it was read (`version`
     /// is [`Db::accounts_version`] now), it is older than [`TTL`] or it expired at `now_ms`.
     pub fn get(&self, key: &str, version: u64, now_ms: i64) -> Option<Caller> {
-        let entries = self.entries.lock().ok()?;
-        let entry = entries.get(key)?;
-        let fresh = entry.version == version
-            && entry.fetched.elapsed() < TTL
-            && entry.expires_at.is_none_or(|at| at > now_ms);
-        fresh.then(|| entry.caller.clone())
+        let entry = self.entries.get(key)?;
+        let fresh = entry.version == version && entry.expires_at.is_none_or(|at| at > now_ms);
+        fresh.then_some(entry.caller)
     }
 
     /// Keeps `caller` for `key`; `version` is [`Db::accounts_version`] read *before* the rows
     /// were, so a change that raced with the read makes the entry stale at once.
     pub fn put(&self, key: String, caller: Caller, version: u64, expires_at: Option<i64>) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(
+        self.entries.insert(
             key,
             Entry {
                 caller,
                 version,
-                fetched: Instant::now(),
                 expires_at,
             },
         );
@@ -139,15 +136,14 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_starts_over_when_full() {
+    fn the_cache_stays_within_its_capacity() {
         let cache = CallerCache::default();
-        for i in 0..CAPACITY {
+        for i in 0..CAPACITY + 500 {
             cache.put(format!("jwt:{i}"), caller("Ada"), 1, None);
         }
-        assert!(cache.get("jwt:0", 1, 0).is_some());
+        cache.entries.run_pending_tasks();
+        assert!(cache.entries.entry_count() <= CAPACITY);
         cache.put("jwt:new".into(), caller("Ada"), 1, None);
-        assert!(cache.get("jwt:0", 1, 0).is_none(), "older entries dropped");
         assert!(cache.get("jwt:new", 1, 0).is_some());
-        assert_eq!(cache.entries.lock().unwrap().len(), 1);
     }
 }
