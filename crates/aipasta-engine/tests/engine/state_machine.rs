@@ -334,6 +334,42 @@ async fn a_fallback_answers_when_the_model_is_down() {
 }
 
 #[tokio::test]
+async fn when_every_candidate_fails_no_fallback_is_said_to_have_answered() {
+    for backend in backends() {
+        let h = Harness::start(backend).await;
+        h.set_fallbacks(CHAT, &[FALLBACK]).await;
+        for _ in 0..6 {
+            h.mock.push_script(OPENAI_CHAT_PATH, Script::status(502));
+        }
+        let (outcome, row) = h.run(CHAT, &prompt(PROMPT, true)).await;
+        // Three attempts on each model.
+        assert_eq!(h.mock.request_count(OPENAI_CHAT_PATH), 6, "{backend:?}");
+        assert_eq!(outcome.status, "error");
+        assert_eq!(row.error_code.as_deref(), Some("upstream_unavailable"));
+        assert_eq!(outcome.answered_by, None, "{backend:?}: nobody answered");
+        assert_eq!(details(&row)["answeredBy"], Value::Null);
+        // The error is the last model's.
+        assert_eq!(row.model_version.as_deref(), Some("chat-b"));
+
+        // A fallback that produced text before it broke off did answer, in part.
+        for _ in 0..3 {
+            h.mock.push_script(OPENAI_CHAT_PATH, Script::status(502));
+        }
+        h.mock
+            .push_script(OPENAI_CHAT_PATH, Script::outcome_only(Outcome::CutAfter(3)));
+        let (outcome, row) = h.run(CHAT, &prompt(PROMPT, true)).await;
+        assert_eq!(row.error_code.as_deref(), Some("stream_cut"), "{backend:?}");
+        assert!(!outcome.content.is_empty());
+        assert_eq!(
+            outcome.answered_by.as_deref(),
+            Some(FALLBACK),
+            "{backend:?}"
+        );
+        assert_eq!(details(&row)["answeredBy"], FALLBACK);
+    }
+}
+
+#[tokio::test]
 async fn a_refused_key_falls_back_at_once_and_unavailable_fallbacks_are_skipped() {
     for backend in backends() {
         let h = Harness::start(backend).await;
