@@ -354,7 +354,9 @@ async fn finish(
     let time_to_first_token_ms = progress
         .first_token_at
         .map(|at| millis(at.duration_since(started)));
-    let answered_by = (progress.answered_by > 0)
+    // Only a fallback that produced something answered; when every candidate failed before
+    // its first token, the last one tried answered nothing.
+    let answered_by = (progress.answered_by > 0 && progress.produced_anything())
         .then(|| candidate.map(|c| c.model.slug.clone()))
         .flatten();
 
