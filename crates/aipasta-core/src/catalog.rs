@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Price;
+use crate::params::sampling_param;
 
 /// A model's lifecycle state as the plan names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -388,43 +389,42 @@ pub struct ParameterRange {
     pub default: f64,
 }
 
-/// Standard ranges of the sampling parameters the playground can show, by API name. Providers
-/// list which parameters a model accepts but rarely their ranges; these are the ranges
-/// OpenRouter and OpenAI document.
-const STANDARD_RANGES: &[(&str, f64, f64, f64)] = &[
-    ("temperature", 0.0, 2.0, 1.0),
-    ("top_p", 0.0, 1.0, 1.0),
-    ("top_k", 0.0, 200.0, 0.0),
-    ("frequency_penalty", -2.0, 2.0, 0.0),
-    ("presence_penalty", -2.0, 2.0, 0.0),
-    ("repetition_penalty", 0.0, 2.0, 1.0),
-    ("min_p", 0.0, 1.0, 0.0),
-    ("top_a", 0.0, 1.0, 0.0),
-];
+/// Ranges of parameters providers list that AI Pasta does not pass on yet (not in
+/// [`SAMPLING`]), kept so a model's stored ranges stay complete.
+const RANGES_ONLY: &[(&str, f64, f64, f64)] = &[("min_p", 0.0, 1.0, 0.0), ("top_a", 0.0, 1.0, 0.0)];
+
+/// The documented range and default of a parameter by API name (`min`, `max`, `default`).
+fn standard(name: &str) -> Option<(f64, f64, f64)> {
+    match sampling_param(name) {
+        Some(param) if param.name == name => Some((param.min, param.max, param.default)),
+        _ => RANGES_ONLY
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|&(_, min, max, default)| (min, max, default)),
+    }
+}
 
 /// The documented range of a sampling parameter by API name, for checking a request when the
 /// model lists no range of its own.
 pub fn standard_range(name: &str) -> Option<(f64, f64)> {
-    STANDARD_RANGES
-        .iter()
-        .find(|(n, ..)| *n == name)
-        .map(|&(_, min, max, _)| (min, max))
+    standard(name).map(|(min, max, _)| (min, max))
 }
 
 /// The ranges of the numeric parameters a model supports, with the provider's recommended
 /// defaults where it gives them (clamped into range).
 pub fn parameter_ranges(facts: &ModelFacts) -> BTreeMap<String, ParameterRange> {
-    STANDARD_RANGES
+    facts
+        .supported_parameters
         .iter()
-        .filter(|(name, ..)| facts.supported_parameters.iter().any(|p| p == name))
-        .map(|&(name, min, max, default)| {
+        .filter_map(|name| {
+            let (min, max, default) = standard(name)?;
             let default = facts
                 .parameter_defaults
                 .get(name)
                 .copied()
                 .filter(|d| d.is_finite())
                 .map_or(default, |d| d.clamp(min, max));
-            (name.to_owned(), ParameterRange { min, max, default })
+            Some((name.clone(), ParameterRange { min, max, default }))
         })
         .collect()
 }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod id;
 pub mod media;
 pub mod money;
+pub mod params;
 pub mod secret_box;
 
 /// The version of AI Pasta, as built.

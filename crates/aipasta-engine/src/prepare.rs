@@ -6,7 +6,7 @@ use std::cell::LazyCell;
 
 use serde::Deserialize;
 
-use aipasta_core::catalog::standard_range;
+use aipasta_core::params::{SamplingValues, sampling_param};
 use aipasta_providers::generate::{ChatMessage, GenerationRequest, Parameters, Role, Task};
 use aipasta_store::catalog::ModelRow;
 
@@ -39,45 +39,83 @@ pub struct GenerateInput {
 }
 
 /// The parameters as clients send them: the plan's camelCase or the providers' snake_case.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The sampling parameters are read by the table (`aipasta_core::params::SAMPLING`); unknown
+/// names are ignored.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParameterInput {
-    pub temperature: Option<f64>,
-    #[serde(alias = "max_tokens", alias = "maxNewTokens", alias = "max_new_tokens")]
+    pub sampling: SamplingValues,
     pub max_tokens: Option<u32>,
-    #[serde(alias = "top_p")]
-    pub top_p: Option<f64>,
-    #[serde(alias = "top_k")]
-    pub top_k: Option<u32>,
-    #[serde(alias = "frequency_penalty")]
-    pub frequency_penalty: Option<f64>,
-    #[serde(alias = "presence_penalty")]
-    pub presence_penalty: Option<f64>,
-    #[serde(alias = "repetition_penalty")]
-    pub repetition_penalty: Option<f64>,
     pub seed: Option<i64>,
-    #[serde(default, deserialize_with = "one_or_many")]
     pub stop: Vec<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    #[serde(alias = "target_language", alias = "tgtLang", alias = "tgt_lang")]
     pub target_language: Option<String>,
 }
 
-/// `"stop": "x"` or `"stop": ["x", "y"]`.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-        Nothing(()),
+impl<'de> Deserialize<'de> for ParameterInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ParameterInput, D::Error> {
+        d.deserialize_map(ParameterVisitor)
     }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-        OneOrMany::Nothing(()) => Vec::new(),
-    })
+}
+
+struct ParameterVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ParameterVisitor {
+    type Value = ParameterInput;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object of parameters")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<ParameterInput, A::Error> {
+        let mut out = ParameterInput::default();
+        while let Some(key) = map.next_key::<String>()? {
+            if let Some(param) = sampling_param(&key) {
+                // Whole numbers and ranges are checked against the model later, with a
+                // message that names the parameter.
+                out.sampling.set(param, map.next_value::<Option<f64>>()?);
+                continue;
+            }
+            match key.as_str() {
+                "maxTokens" | "max_tokens" | "maxNewTokens" | "max_new_tokens" => {
+                    out.max_tokens = map.next_value()?;
+                }
+                "seed" => out.seed = map.next_value()?,
+                "stop" => out.stop = map.next_value::<OneOrMany>()?.into_vec(),
+                "width" => out.width = map.next_value()?,
+                "height" => out.height = map.next_value()?,
+                "targetLanguage" | "target_language" | "tgtLang" | "tgt_lang" => {
+                    out.target_language = map.next_value()?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `"stop": "x"`, `"stop": ["x", "y"]` or `"stop": null`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+    Nothing(()),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+            OneOrMany::Nothing(()) => Vec::new(),
+        }
+    }
 }
 
 /// The playground's modes.
@@ -285,34 +323,20 @@ fn check_parameters(
     let supports = |name: &str| supported.is_empty() || supported.iter().any(|p| p == name);
     let mut out = Parameters::default();
 
-    let float = |name: &'static str, value: Option<f64>| -> Result<Option<f64>, GenerationError> {
-        let Some(value) = value else { return Ok(None) };
-        if !supports(name) {
-            return match unsupported {
-                Unsupported::Drop => Ok(None),
-                Unsupported::Refuse => Err(not_supported(model, name)),
-            };
+    for (param, value) in input.sampling.iter() {
+        if !supports(param.name) {
+            match unsupported {
+                Unsupported::Drop => continue,
+                Unsupported::Refuse => return Err(not_supported(model, param.name)),
+            }
         }
         let (min, max) = ranges
-            .get(name)
-            .map(|r| (r.min, r.max))
-            .or_else(|| standard_range(name))
-            .unwrap_or((f64::MIN, f64::MAX));
-        if !value.is_finite() || value < min || value > max {
-            return Err(out_of_range(
-                name,
-                format!("`{name}` must be between {min} and {max}; it was {value}."),
-            ));
-        }
-        Ok(Some(value))
-    };
-    out.temperature = float("temperature", input.temperature)?;
-    out.top_p = float("top_p", input.top_p)?;
-    out.frequency_penalty = float("frequency_penalty", input.frequency_penalty)?;
-    out.presence_penalty = float("presence_penalty", input.presence_penalty)?;
-    out.repetition_penalty = float("repetition_penalty", input.repetition_penalty)?;
-    if let Some(top_k) = float("top_k", input.top_k.map(f64::from))? {
-        out.top_k = Some(top_k as u32);
+            .get(param.name)
+            .map_or((param.min, param.max), |r| (r.min, r.max));
+        let value = param
+            .check(value, min, max)
+            .map_err(|message| out_of_range(param.name, message))?;
+        out.sampling.set(param, Some(value));
     }
 
     if let Some(max_tokens) = input.max_tokens {

@@ -140,13 +140,10 @@ fn parameters_json(input: &GenerateInput) -> String {
             map.insert(name.to_owned(), value);
         }
     };
-    put("temperature", json!(p.temperature));
+    for (param, value) in p.sampling.iter() {
+        put(param.field, param.json(value));
+    }
     put("maxTokens", json!(p.max_tokens));
-    put("topP", json!(p.top_p));
-    put("topK", json!(p.top_k));
-    put("frequencyPenalty", json!(p.frequency_penalty));
-    put("presencePenalty", json!(p.presence_penalty));
-    put("repetitionPenalty", json!(p.repetition_penalty));
     put("seed", json!(p.seed));
     if !p.stop.is_empty() {
         put("stop", json!(p.stop));

@@ -3,6 +3,7 @@
 //! [`aipasta_engine::Engine::start`] name their field and leave nothing behind; `prepare`
 //! itself is checked for the request it builds.
 
+use aipasta_core::params::SamplingValues;
 use aipasta_engine::prepare::{
     CODE_SYSTEM_PROMPT, GenerateInput, MAX_INPUT_CHARS, MAX_MESSAGES, Mode, ParameterInput,
     Unsupported, prepare,
@@ -53,7 +54,7 @@ async fn bad_input_and_parameters_are_refused_naming_their_field() {
         assert_eq!(refuse(&only_system).await, GenerationError::MissingInput);
 
         let error = refuse(&with(ParameterInput {
-            temperature: Some(3.5),
+            sampling: SamplingValues::from([("temperature", 3.5)]),
             ..ParameterInput::default()
         }))
         .await;
@@ -121,7 +122,7 @@ async fn bad_input_and_parameters_are_refused_naming_their_field() {
         )
         .await;
         let error = refuse(&with(ParameterInput {
-            temperature: Some(1.5),
+            sampling: SamplingValues::from([("temperature", 1.5)]),
             ..ParameterInput::default()
         }))
         .await;
@@ -150,8 +151,7 @@ async fn unsupported_parameters_are_refused_or_dropped_as_the_caller_asks() {
         let h = Harness::start(backend).await;
         // The chat models list temperature, top_p, max_tokens and stop only.
         let input = with(ParameterInput {
-            temperature: Some(0.5),
-            frequency_penalty: Some(0.1),
+            sampling: SamplingValues::from([("temperature", 0.5), ("frequency_penalty", 0.1)]),
             seed: Some(7),
             ..ParameterInput::default()
         });
@@ -309,7 +309,7 @@ async fn prepare_refuses_what_the_model_or_the_limits_do_not_allow() {
 
     // Refused even when unsupported parameters are dropped: a value out of range is a mistake.
     let hot = with(ParameterInput {
-        temperature: Some(-1.0),
+        sampling: SamplingValues::from([("temperature", -1.0)]),
         ..ParameterInput::default()
     });
     assert_eq!(

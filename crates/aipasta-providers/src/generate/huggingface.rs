@@ -70,10 +70,9 @@ pub(crate) fn body(task: HfTask, request: &GenerationRequest, stream: bool) -> V
     match task {
         HfTask::TextGeneration => {
             set("max_new_tokens", p.max_tokens.map(|v| json!(v)));
-            set("temperature", p.temperature.map(|v| json!(v)));
-            set("top_p", p.top_p.map(|v| json!(v)));
-            set("top_k", p.top_k.map(|v| json!(v)));
-            set("repetition_penalty", p.repetition_penalty.map(|v| json!(v)));
+            for (param, value) in p.sampling.iter().filter(|(param, _)| param.tgi) {
+                set(param.name, Some(param.json(value)));
+            }
             set("seed", p.seed.map(|v| json!(v)));
             if !p.stop.is_empty() {
                 set("stop", Some(json!(p.stop)));
@@ -473,6 +472,7 @@ mod tests {
     use crate::ProviderKind;
     use crate::generate::test_support::{decode, text, upstream};
     use crate::generate::{Parameters, Task};
+    use aipasta_core::params::SamplingValues;
 
     fn request(parameters: Parameters) -> GenerationRequest {
         GenerationRequest {
@@ -505,14 +505,17 @@ mod tests {
     #[test]
     fn text_generation_body_in_tgi_format() {
         let parameters = Parameters {
-            temperature: Some(0.7),
+            sampling: SamplingValues::from([
+                ("temperature", 0.7),
+                ("top_p", 0.95),
+                ("top_k", 50.0),
+                ("repetition_penalty", 1.2),
+                // Not a TGI parameter: left out.
+                ("frequency_penalty", 0.5),
+            ]),
             max_tokens: Some(20),
-            top_p: Some(0.95),
-            top_k: Some(50),
-            repetition_penalty: Some(1.2),
             seed: Some(42),
             stop: vec!["\n\n".to_owned()],
-            frequency_penalty: Some(0.5),
             ..Parameters::default()
         };
         assert_eq!(
@@ -553,7 +556,7 @@ mod tests {
             width: Some(768),
             height: Some(512),
             target_language: Some(" fr ".to_owned()),
-            temperature: Some(1.0),
+            sampling: SamplingValues::from([("temperature", 1.0)]),
             ..Parameters::default()
         };
         let request = request(parameters);

@@ -67,28 +67,18 @@ pub(crate) fn text_body(
     Value::Object(body)
 }
 
+/// Every sampling parameter by its own name (OpenRouter and OpenAI-compatible servers share
+/// the names), then the length limit, seed and stop sequences.
 fn sampling(parameters: &Parameters, body: &mut Map<String, Value>) {
+    for (param, value) in parameters.sampling.iter() {
+        body.insert(param.name.to_owned(), param.json(value));
+    }
     let mut set = |name: &str, value: Option<Value>| {
         if let Some(value) = value {
             body.insert(name.to_owned(), value);
         }
     };
-    set("temperature", parameters.temperature.map(|v| json!(v)));
     set("max_tokens", parameters.max_tokens.map(|v| json!(v)));
-    set("top_p", parameters.top_p.map(|v| json!(v)));
-    set("top_k", parameters.top_k.map(|v| json!(v)));
-    set(
-        "frequency_penalty",
-        parameters.frequency_penalty.map(|v| json!(v)),
-    );
-    set(
-        "presence_penalty",
-        parameters.presence_penalty.map(|v| json!(v)),
-    );
-    set(
-        "repetition_penalty",
-        parameters.repetition_penalty.map(|v| json!(v)),
-    );
     set("seed", parameters.seed.map(|v| json!(v)));
     if !parameters.stop.is_empty() {
         set("stop", Some(json!(parameters.stop)));
@@ -722,6 +712,7 @@ pub(crate) fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use aipasta_core::money::Nanos;
+    use aipasta_core::params::SamplingValues;
     use reqwest::header::HeaderValue;
 
     use super::*;
@@ -765,13 +756,15 @@ mod tests {
             })
         );
         let parameters = Parameters {
-            temperature: Some(0.5),
+            sampling: SamplingValues::from([
+                ("temperature", 0.5),
+                ("top_p", 0.9),
+                ("top_k", 40.0),
+                ("frequency_penalty", 0.1),
+                ("presence_penalty", -0.2),
+                ("repetition_penalty", 1.1),
+            ]),
             max_tokens: Some(64),
-            top_p: Some(0.9),
-            top_k: Some(40),
-            frequency_penalty: Some(0.1),
-            presence_penalty: Some(-0.2),
-            repetition_penalty: Some(1.1),
             seed: Some(-7),
             stop: vec!["END".to_owned()],
             width: Some(512),

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use aipasta_core::money::Nanos;
+use aipasta_core::params::SamplingValues;
 use futures_core::Stream;
 use serde::{Deserialize, Serialize};
 
@@ -106,13 +107,10 @@ pub struct ChatMessage {
 /// The engine has already checked each against the model's ranges and supported parameters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Parameters {
-    pub temperature: Option<f64>,
+    /// The table's sampling parameters (`aipasta_core::params::SAMPLING`).
+    #[serde(default, skip_serializing_if = "SamplingValues::is_empty")]
+    pub sampling: SamplingValues,
     pub max_tokens: Option<u32>,
-    pub top_p: Option<f64>,
-    pub top_k: Option<u32>,
-    pub frequency_penalty: Option<f64>,
-    pub presence_penalty: Option<f64>,
-    pub repetition_penalty: Option<f64>,
     pub seed: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stop: Vec<String>,

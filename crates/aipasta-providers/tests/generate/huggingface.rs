@@ -44,7 +44,8 @@ async fn text_generation_whole_in_tgi_format() {
     let upstream = huggingface(&server);
     let mut request = task(Task::TextCompletion, GENERATOR, "Once upon a time");
     request.parameters.max_tokens = Some(50);
-    request.parameters.temperature = Some(0.8);
+    request.parameters.sampling =
+        aipasta_core::params::SamplingValues::from([("temperature", 0.8)]);
     let completion = complete(&client(), &upstream, &request, Timeouts::default())
         .await
         .unwrap();

@@ -80,7 +80,7 @@ async fn text_completions() {
         "gpt-3.5-turbo-instruct",
         "Hello there",
     );
-    request.parameters.top_p = Some(0.5);
+    request.parameters.sampling = aipasta_core::params::SamplingValues::from([("top_p", 0.5)]);
     let completion = complete(&client(), &upstream, &request, Timeouts::default())
         .await
         .unwrap();

@@ -23,7 +23,7 @@ async fn the_chat_request_carries_the_model_messages_set_parameters_and_headers(
     let upstream = openrouter(&server);
     let mut request = chat("openai/gpt-4o");
     request.parameters = Parameters {
-        temperature: Some(0.25),
+        sampling: aipasta_core::params::SamplingValues::from([("temperature", 0.25)]),
         max_tokens: Some(100),
         seed: Some(7),
         stop: vec!["###".to_owned()],

@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
+use aipasta_core::params::{SAMPLING, SamplingParam, ValueKind};
+
 use crate::auth::Access;
 use crate::auth::access::Rule;
 use crate::auth::tokens::API_KEY_PREFIX;
@@ -713,6 +715,38 @@ fn operation_id(method: &str, path: &str) -> String {
     id
 }
 
+/// A sampling parameter's schema, from the parameter table: its type, documented range and
+/// meaning (a model may take a narrower range; `GET /api/models/{id}` says which).
+fn sampling_schema(param: &SamplingParam) -> Value {
+    json!({
+        "type": if param.kind == ValueKind::Integer { "integer" } else { "number" },
+        "minimum": param.min,
+        "maximum": param.max,
+        "description": param.summary,
+    })
+}
+
+/// The plan's `parameters` object: the table's sampling parameters by their plan names (the
+/// providers' snake_case names are accepted too), then the others.
+fn generate_parameters_schema() -> Value {
+    let mut properties = Map::new();
+    for param in SAMPLING {
+        properties.insert(param.field.to_owned(), sampling_schema(param));
+    }
+    let others = json!({
+        "maxTokens": {"type": "integer"},
+        "seed": {"type": "integer"},
+        "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "targetLanguage": {"type": "string"},
+    });
+    if let Value::Object(others) = others {
+        properties.extend(others);
+    }
+    json!({"type": "object", "properties": properties})
+}
+
 /// The hand-written schemas.
 fn schemas() -> Value {
     let usage = json!({
@@ -724,22 +758,19 @@ fn schemas() -> Value {
             "total_tokens": {"type": "integer"},
         },
     });
-    let sampling = json!({
-        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+    let mut sampling = json!({
         "max_tokens": {"type": "integer", "minimum": 1},
         "max_completion_tokens": {"type": "integer", "minimum": 1, "description": "Wins over `max_tokens`."},
         "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]},
         "seed": {"type": "integer"},
-        "frequency_penalty": {"type": "number"},
-        "presence_penalty": {"type": "number"},
-        "top_k": {"type": "integer", "description": "OpenRouter's extension."},
-        "repetition_penalty": {"type": "number", "description": "OpenRouter's extension."},
         "n": {"type": "integer", "const": 1},
         "stream": {"type": "boolean"},
         "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
         "user": {"type": "string", "description": "Accepted and ignored."},
     });
+    for param in SAMPLING {
+        sampling[param.name] = sampling_schema(param);
+    }
     let with = |mut base: Value, extra: &Value| {
         if let (Some(props), Some(extra)) = (base["properties"].as_object_mut(), extra.as_object())
         {
@@ -987,14 +1018,7 @@ fn schemas() -> Value {
                 "mode": {"enum": ["chat", "text", "code", "image", "summarize", "translate", "embed"]},
                 "stream": {"type": "boolean"},
                 "sessionId": {"type": "string"},
-                "parameters": {"type": "object", "properties": {
-                    "temperature": {"type": "number"}, "maxTokens": {"type": "integer"},
-                    "topP": {"type": "number"}, "topK": {"type": "integer"},
-                    "frequencyPenalty": {"type": "number"}, "presencePenalty": {"type": "number"},
-                    "repetitionPenalty": {"type": "number"}, "seed": {"type": "integer"},
-                    "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-                    "width": {"type": "integer"}, "height": {"type": "integer"},
-                    "targetLanguage": {"type": "string"}}},
+                "parameters": generate_parameters_schema(),
             },
         }));
     schemas.insert("UnifiedGenerateRequest".into(), json!({

@@ -13,6 +13,7 @@ use aipasta_store::presets::{self, PresetRow};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use aipasta_core::params::{SAMPLING, sampling_param};
 
 /// The longest preset name.
 const MAX_NAME: usize = 80;
@@ -20,18 +21,16 @@ const MAX_NAME: usize = 80;
 const MAX_SYSTEM_PROMPT: usize = 20_000;
 /// The most presets one account keeps.
 const MAX_PRESETS: usize = 100;
-/// The parameters a preset may hold, as the playground names them.
-const PRESET_PARAMETERS: &[&str] = &[
-    "temperature",
-    "topP",
-    "topK",
-    "frequencyPenalty",
-    "presencePenalty",
-    "repetitionPenalty",
-    "maxTokens",
-    "seed",
-    "stop",
-];
+/// What a preset may hold besides the sampling parameters, as the playground names them.
+const OTHER_PRESET_PARAMETERS: &[&str] = &["maxTokens", "seed", "stop"];
+
+/// Every parameter a preset may hold: the sampling parameters' fields, then the others.
+fn preset_parameters() -> impl Iterator<Item = &'static str> {
+    SAMPLING
+        .iter()
+        .map(|param| param.field)
+        .chain(OTHER_PRESET_PARAMETERS.iter().copied())
+}
 
 #[derive(Deserialize)]
 pub struct RenderInput {
@@ -109,24 +108,26 @@ fn check(input: PresetInput) -> ApiResult<CheckedPreset> {
         Some(_) => return Err(invalid("`parameters` must be an object.")),
     };
     for (key, value) in &parameters {
-        if !PRESET_PARAMETERS.contains(&key.as_str()) {
+        if !preset_parameters().any(|name| name == key) {
             return Err(invalid(format!(
                 "`{key}` is not a parameter a preset can hold; use {}.",
-                PRESET_PARAMETERS.join(", ")
+                preset_parameters().collect::<Vec<_>>().join(", ")
             )));
         }
-        let ok = match key.as_str() {
-            "stop" => {
+        let ok = match (key.as_str(), sampling_param(key)) {
+            ("stop", _) => {
                 value.as_array().is_some_and(|a| {
                     a.len() <= 4 && a.iter().all(|s| s.as_str().is_some_and(|s| !s.is_empty()))
                 }) || value.as_str().is_some_and(|s| !s.is_empty())
             }
-            "maxTokens" | "topK" | "seed" => {
-                value.as_i64().is_some_and(|n| key == "seed" || n >= 0)
-            }
-            _ => value
+            ("maxTokens", _) => value.as_i64().is_some_and(|n| n >= 0),
+            ("seed", _) => value.as_i64().is_some(),
+            // Within the parameter's documented range (a model's own may be narrower; the
+            // form checks that when the preset is applied).
+            (_, Some(param)) => value
                 .as_f64()
-                .is_some_and(|f| f.is_finite() && (-2.0..=2.0).contains(&f)),
+                .is_some_and(|v| param.check(v, param.min, param.max).is_ok()),
+            (_, None) => false,
         };
         if !ok {
             return Err(invalid(format!("`{key}` has an invalid value: {value}.")));

@@ -6,85 +6,10 @@
 
 use serde_json::Value;
 
+use aipasta_core::params::{SAMPLING, ValueKind, sampling_param};
 use aipasta_store::catalog::ModelRow;
 
 use aipasta_engine::prepare::{Mode, ParameterInput};
-
-/// A sampling parameter the playground can show: API name, form field (the plan's camelCase),
-/// label, integer or not, rare enough for "Advanced", and the standard default and range.
-struct Known {
-    api: &'static str,
-    field: &'static str,
-    label: &'static str,
-    integer: bool,
-    advanced: bool,
-    default: f64,
-    min: f64,
-    max: f64,
-}
-
-const KNOWN: &[Known] = &[
-    Known {
-        api: "temperature",
-        field: "temperature",
-        label: "Temperature",
-        integer: false,
-        advanced: false,
-        default: 1.0,
-        min: 0.0,
-        max: 2.0,
-    },
-    Known {
-        api: "top_p",
-        field: "topP",
-        label: "Top P",
-        integer: false,
-        advanced: false,
-        default: 1.0,
-        min: 0.0,
-        max: 1.0,
-    },
-    Known {
-        api: "top_k",
-        field: "topK",
-        label: "Top K",
-        integer: true,
-        advanced: true,
-        default: 0.0,
-        min: 0.0,
-        max: 200.0,
-    },
-    Known {
-        api: "frequency_penalty",
-        field: "frequencyPenalty",
-        label: "Frequency penalty",
-        integer: false,
-        advanced: true,
-        default: 0.0,
-        min: -2.0,
-        max: 2.0,
-    },
-    Known {
-        api: "presence_penalty",
-        field: "presencePenalty",
-        label: "Presence penalty",
-        integer: false,
-        advanced: true,
-        default: 0.0,
-        min: -2.0,
-        max: 2.0,
-    },
-    Known {
-        api: "repetition_penalty",
-        field: "repetitionPenalty",
-        label: "Repetition penalty",
-        integer: false,
-        advanced: true,
-        default: 1.0,
-        min: 0.0,
-        max: 2.0,
-    },
-];
 
 /// How a control is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,32 +173,33 @@ fn sampling_controls(model: &ModelRow) -> Vec<Control> {
     let ranges = model.parameter_ranges();
     let listed = |name: &str| supported.iter().any(|p| p == name);
     let mut out = Vec::new();
-    for known in KNOWN {
+    for param in SAMPLING {
         let shown = if supported.is_empty() {
-            !known.advanced
+            !param.advanced
         } else {
-            listed(known.api)
+            listed(param.name)
         };
         if !shown {
             continue;
         }
         let (min, max, default) = ranges
-            .get(known.api)
-            .map_or((known.min, known.max, known.default), |r| {
+            .get(param.name)
+            .map_or((param.min, param.max, param.default), |r| {
                 (r.min, r.max, r.default)
             });
+        let integer = param.kind == ValueKind::Integer;
         out.push(Control {
-            field: known.field,
-            label: known.label,
+            field: param.field,
+            label: param.label,
             kind: Kind::Slider,
             min: number(min),
             max: number(max),
-            step: if known.integer { "1" } else { "0.01" }.to_owned(),
-            integer: known.integer,
+            step: if integer { "1" } else { "0.01" }.to_owned(),
+            integer,
             max_length: String::new(),
             value: number(default),
             default: number(default),
-            advanced: known.advanced,
+            advanced: param.advanced,
             hint: format!(
                 "{} to {}, default {}",
                 number(min),
@@ -307,14 +233,9 @@ fn sampling_controls(model: &ModelRow) -> Vec<Control> {
     out
 }
 
-/// The form fields the playground records, in the order a run shows them, with their labels.
-pub const FIELDS: &[(&str, &str)] = &[
-    ("temperature", "Temperature"),
-    ("topP", "Top P"),
-    ("topK", "Top K"),
-    ("frequencyPenalty", "Frequency penalty"),
-    ("presencePenalty", "Presence penalty"),
-    ("repetitionPenalty", "Repetition penalty"),
+/// The form fields the playground records beside the sampling parameters, in the order a run
+/// shows them after those, with their labels.
+const OTHER_FIELDS: &[(&str, &str)] = &[
     ("maxTokens", "Max tokens"),
     ("seed", "Seed"),
     ("stop", "Stop sequences"),
@@ -323,16 +244,23 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("targetLanguage", "Target language"),
 ];
 
+/// Every recorded form field with its label: the sampling parameters, then the others.
+fn fields() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SAMPLING
+        .iter()
+        .map(|param| (param.field, param.label))
+        .chain(OTHER_FIELDS.iter().copied())
+}
+
 /// A generation's recorded parameters (camelCase JSON, as `generations::parameters_json` writes
-/// them) as form fields and their text, in [`FIELDS`] order: what a run shows and what running
-/// it again posts.
+/// them) as form fields and their text, in table order: what a run shows and what running it
+/// again posts.
 pub fn recorded_fields(parameters: &str) -> Vec<(&'static str, &'static str, String)> {
     let Ok(Value::Object(recorded)) = serde_json::from_str::<Value>(parameters) else {
         return Vec::new();
     };
-    FIELDS
-        .iter()
-        .filter_map(|&(field, label)| {
+    fields()
+        .filter_map(|(field, label)| {
             let text = match recorded.get(field)? {
                 Value::String(text) => text.clone(),
                 Value::Number(number) => number.to_string(),
@@ -437,9 +365,12 @@ fn read_one(control: &Control, text: &str, input: &mut ParameterInput) -> Result
             Ok(value as u64)
         }
     };
+    if let Some(param) = sampling_param(control.field) {
+        input.sampling.set(param, Some(value));
+        return Ok(());
+    }
     match control.field {
         "maxTokens" => input.max_tokens = Some(whole(f64::from(u32::MAX))? as u32),
-        "topK" => input.top_k = Some(whole(f64::from(u32::MAX))? as u32),
         "width" => input.width = Some(whole(f64::from(u32::MAX))? as u32),
         "height" => input.height = Some(whole(f64::from(u32::MAX))? as u32),
         "seed" => {
@@ -448,11 +379,6 @@ fn read_one(control: &Control, text: &str, input: &mut ParameterInput) -> Result
                     .map_err(|_| format!("{label} must be a whole number; it was {text}."))?,
             );
         }
-        "temperature" => input.temperature = Some(value),
-        "topP" => input.top_p = Some(value),
-        "frequencyPenalty" => input.frequency_penalty = Some(value),
-        "presencePenalty" => input.presence_penalty = Some(value),
-        "repetitionPenalty" => input.repetition_penalty = Some(value),
         _ => {}
     }
     Ok(())
@@ -495,13 +421,15 @@ mod tests {
         assert_eq!(
             read(&mut controls, &form(&[("temperature", "1.0")]))
                 .unwrap()
-                .temperature,
+                .sampling
+                .get("temperature"),
             None
         );
         assert_eq!(
             read(&mut controls, &form(&[("temperature", "0.333")]))
                 .unwrap()
-                .temperature,
+                .sampling
+                .get("temperature"),
             Some(0.333)
         );
         assert!(read(&mut controls, &form(&[("temperature", "hot")])).is_err());

@@ -63,31 +63,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// The sampling fields chat and legacy completions share, with OpenRouter's `top_k` and
-/// `repetition_penalty`.
+/// The sampling fields chat and legacy completions share: the table's sampling parameters by
+/// their providers' names (OpenRouter's `top_k` and `repetition_penalty` among them), the
+/// length limit, the seed and the stop sequences.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Sampling {
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub top_p: Option<f64>,
-    #[serde(default)]
-    pub max_tokens: Option<u32>,
+    /// Everything `prepare` reads, by the same rules as the plan's API.
+    #[serde(flatten)]
+    pub parameters: ParameterInput,
     /// Chat's newer name for `max_tokens`; it wins when both are sent.
     #[serde(default)]
     pub max_completion_tokens: Option<u32>,
-    #[serde(default, deserialize_with = "stop_sequences")]
-    pub stop: Vec<String>,
-    #[serde(default)]
-    pub seed: Option<i64>,
-    #[serde(default)]
-    pub frequency_penalty: Option<f64>,
-    #[serde(default)]
-    pub presence_penalty: Option<f64>,
-    #[serde(default)]
-    pub top_k: Option<u32>,
-    #[serde(default)]
-    pub repetition_penalty: Option<f64>,
     /// How many choices: AI Pasta answers one.
     #[serde(default)]
     pub n: Option<u32>,
@@ -106,16 +92,8 @@ pub struct StreamOptions {
 impl Sampling {
     pub fn parameters(&self) -> ParameterInput {
         ParameterInput {
-            temperature: self.temperature,
-            max_tokens: self.max_completion_tokens.or(self.max_tokens),
-            top_p: self.top_p,
-            top_k: self.top_k,
-            frequency_penalty: self.frequency_penalty,
-            presence_penalty: self.presence_penalty,
-            repetition_penalty: self.repetition_penalty,
-            seed: self.seed,
-            stop: self.stop.clone(),
-            ..ParameterInput::default()
+            max_tokens: self.max_completion_tokens.or(self.parameters.max_tokens),
+            ..self.parameters.clone()
         }
     }
 
@@ -140,21 +118,6 @@ impl Sampling {
             )),
         }
     }
-}
-
-/// `"stop": "x"`, `"stop": ["x", "y"]` or `"stop": null`.
-fn stop_sequences<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        Some(OneOrMany::One(s)) => vec![s],
-        Some(OneOrMany::Many(v)) => v,
-        None => Vec::new(),
-    })
 }
 
 /// The chat finish reason OpenAI's clients know (`stop`, `length`, `content_filter`,
@@ -197,10 +160,11 @@ mod tests {
         let p = sampling.parameters();
         assert_eq!(p.max_tokens, Some(20));
         assert_eq!(p.stop, vec!["END".to_owned()]);
-        assert_eq!(p.top_k, Some(5));
+        assert_eq!(p.sampling.get("top_k"), Some(5.0));
+        assert_eq!(p.sampling.get("temperature"), Some(0.2));
         assert!(sampling.include_usage());
         let none: Sampling = serde_json::from_value(serde_json::json!({"stop": null})).unwrap();
-        assert!(none.stop.is_empty());
+        assert!(none.parameters.stop.is_empty());
         assert!(!none.stream());
     }
 
