@@ -9,6 +9,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use aipasta_engine::GenerationError;
+use aipasta_providers::generate::ProviderErrorKind;
 use aipasta_store::DbError;
 
 /// An error from a JSON API handler.
@@ -17,6 +19,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub message: String,
+    /// The request field the error is about, when it is about one (OpenAI's `param`).
+    pub param: Option<&'static str>,
     /// Seconds a client should wait before trying again (`Retry-After`), when it should.
     pub retry_after: Option<u64>,
 }
@@ -33,6 +37,7 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            param: None,
             retry_after: None,
         }
     }
@@ -100,17 +105,81 @@ pub fn envelope(code: &str, message: &str) -> serde_json::Value {
 }
 
 /// How long a client is asked to wait when the database is unavailable.
-pub const DATABASE_RETRY_AFTER_SECONDS: u64 = 5;
+pub use aipasta_engine::DATABASE_RETRY_AFTER_SECONDS;
+
+/// What an error response was, kept in its extensions: `/v1`'s rewrite reads this, never the
+/// body, to answer in OpenAI's shape.
+#[derive(Debug, Clone)]
+pub struct ErrorFacts {
+    pub code: Cow<'static, str>,
+    pub message: String,
+    pub param: Option<&'static str>,
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(envelope(&self.code, &self.message))).into_response();
+        let mut body = envelope(&self.code, &self.message);
+        if let Some(param) = self.param {
+            // Names the request field at fault, as OpenAI's `param` does.
+            body["error"]["param"] = param.into();
+        }
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response.extensions_mut().insert(ErrorFacts {
+            code: self.code,
+            message: self.message,
+            param: self.param,
+        });
         response
+    }
+}
+
+/// The status the plan's API answers a generation's refusal or failure with.
+pub fn generation_status(error: &GenerationError) -> StatusCode {
+    use GenerationError::*;
+    match error {
+        StorageUnavailable { started: false } | DatabaseUnavailable | ModelMaintenance { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ModelNotFound { .. } => StatusCode::NOT_FOUND,
+        ModelUnavailable { .. } => StatusCode::GONE,
+        MissingInput
+        | TooManyMessages { .. }
+        | UnsupportedMode { .. }
+        | ContextExceeded { .. }
+        | ParameterOutOfRange { .. }
+        | UnsupportedParameter { .. }
+        | ProviderNotConfigured { .. } => StatusCode::BAD_REQUEST,
+        InputTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        MonthlyLimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Upstream { kind, .. } => match kind {
+            ProviderErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ProviderErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ProviderErrorKind::BadRequest | ProviderErrorKind::Unsupported => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::BAD_GATEWAY,
+        },
+        Interrupted { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        // The provider answered, but the answer could not be kept.
+        StorageUnavailable { started: true } | NotRecorded => StatusCode::BAD_GATEWAY,
+    }
+}
+
+impl From<GenerationError> for ApiError {
+    fn from(error: GenerationError) -> ApiError {
+        ApiError {
+            status: generation_status(&error),
+            code: error.code().into(),
+            message: error.message().into_owned(),
+            param: error.param(),
+            retry_after: error.retry_after(),
+        }
     }
 }
 

@@ -12,7 +12,6 @@ pub mod auth;
 mod catalog;
 mod chrome;
 mod connections;
-pub mod engine;
 mod error;
 mod generations;
 pub mod markdown;
@@ -90,7 +89,7 @@ pub async fn serve(
             );
         }
     }
-    match engine::Engine::recover(&state.db).await {
+    match aipasta_engine::Engine::recover(&state.db).await {
         Ok(0) => {}
         Ok(count) => tracing::warn!(
             count,

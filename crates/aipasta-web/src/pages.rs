@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::{Access, Routes};
 use crate::chrome::{Chrome, THEME_COOKIE, Theme};
-use crate::error::{code_for_status, envelope};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -234,11 +234,7 @@ pub async fn not_found(request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     if is_api_path(parts.uri.path()) {
         let message = format!("No API route matches {}.", parts.uri.path());
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(envelope(code_for_status(StatusCode::NOT_FOUND), &message)),
-        )
-            .into_response();
+        return ApiError::not_found(message).into_response();
     }
     let page = ErrorPage::for_status(&parts, StatusCode::NOT_FOUND, None);
     let mut response = render(&page);

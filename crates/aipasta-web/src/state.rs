@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use aipasta_store::Db;
 
 use crate::auth::AuthSettings;
-use crate::engine::{Engine, EngineSettings};
-use crate::generations::ModelCache;
+use aipasta_engine::sync::SyncSources;
+use aipasta_engine::{Engine, EngineSettings};
+
 use crate::ratelimit::{RateLimitSettings, RateLimiter};
 use crate::services::background_sync::{BackgroundSyncs, RetryBackoff};
-use crate::services::model_sync::SyncSources;
 
 /// Settings the web layer needs, already validated by the binary's configuration.
 #[derive(Debug, Clone, Default)]
@@ -89,8 +89,6 @@ pub struct App {
     pub home_cache: Cached<crate::pages::HomeData>,
     /// Runs and records every generation.
     pub engine: Arc<Engine>,
-    /// Model rows for generations, reused for a few seconds.
-    pub models: ModelCache,
     /// Accounts behind recently seen bearer tokens and API keys.
     pub callers: crate::auth::callers::CallerCache,
     /// Model syncs running beside the server (start-up, endpoints being added).
@@ -137,7 +135,7 @@ impl AppState {
     pub fn with_limiter(db: Db, config: WebConfig, limiter: RateLimiter) -> AppState {
         crate::observability::install_recorder();
         let http = outbound_client();
-        let engine = Engine::start(
+        let engine = Engine::launch(
             db.clone(),
             http.clone(),
             config.engine.clone(),
@@ -151,7 +149,6 @@ impl AppState {
             limiter,
             home_cache: Cached::default(),
             engine,
-            models: ModelCache::default(),
             callers: Default::default(),
             background_syncs: BackgroundSyncs::default(),
             listening_on: OnceLock::new(),

@@ -10,13 +10,11 @@ use aipasta_core::VERSION;
 use aipasta_store::{Db, redact_url};
 use aipasta_web::{AppState, ServerSettings, WebConfig};
 
-use aipasta_web::services::model_sync::{
-    EndpointSource, SyncEvent, SyncSources, SyncTarget, sync_for_server, sync_models,
-};
-
+use aipasta_engine::sync::{EndpointSource, SyncEvent, SyncSources, SyncTarget, sync_models};
+use aipasta_engine::{EngineSettings, EnvEndpoint, ProviderSettings};
 use aipasta_web::auth::AuthSettings;
-use aipasta_web::engine::{EngineSettings, EnvEndpoint, ProviderSettings};
 use aipasta_web::ratelimit::{RateLimitSettings, RateLimiter};
+use aipasta_web::services::sync_for_server;
 
 use crate::cli::{AdminCommand, CatalogCommand, Cli, Command, ModelsCommand, Settings};
 

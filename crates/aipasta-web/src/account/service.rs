@@ -377,7 +377,7 @@ pub async fn set_provider_key(
         hint: key_hint(key),
     };
     let row = set_user_key(&state.db, &user.id, provider, &sealed).await?;
-    state.engine.directory.forget();
+    state.engine.changed(aipasta_engine::Change::Providers);
     Ok(ProviderKeyStatus {
         provider,
         label,
@@ -398,6 +398,6 @@ pub async fn remove_provider_key(
             "You have no {label} key stored."
         )));
     }
-    state.engine.directory.forget();
+    state.engine.changed(aipasta_engine::Change::Providers);
     Ok(())
 }

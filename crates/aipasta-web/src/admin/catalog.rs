@@ -12,7 +12,9 @@ use aipasta_store::catalog::{self, AdminEdit};
 
 use crate::auth::{Access, Routes};
 use crate::error::ApiError;
-use crate::services::model_sync::{ProviderReport, SyncTarget, sync_for_server};
+use aipasta_engine::sync::{ProviderReport, SyncTarget};
+
+use crate::services::sync_for_server;
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -129,6 +131,8 @@ async fn edit(
         featured: body.featured,
     };
     catalog::admin_edit(&state.db, &model.id, &edit).await?;
+    // Generations see the new status at once, not when the cached row expires.
+    state.engine.changed(aipasta_engine::Change::Catalog);
     let updated = catalog::find_model(&state.db, &model.id)
         .await?
         .ok_or_else(|| ApiError::not_found("gone"))?;

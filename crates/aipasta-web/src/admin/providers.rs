@@ -29,11 +29,12 @@ use aipasta_store::providers::{
 };
 use aipasta_store::{DbError, Query};
 
+use aipasta_engine::Change;
+use aipasta_engine::sync::{ProviderReport, SyncTarget, deprecate_provider_models};
+
 use crate::auth::Routes;
 use crate::services::background_sync::{self, SyncState};
-use crate::services::model_sync::{
-    ProviderReport, SyncTarget, deprecate_provider_models, sync_for_server,
-};
+use crate::services::sync_for_server;
 use crate::state::AppState;
 
 /// How long adding an endpoint waits for its first sync before answering; a sync still
@@ -192,9 +193,9 @@ fn check_not_environment_name(state: &AppState, name: &str) -> Result<(), Provid
 
 /// After a change: the engine reads endpoints and keys again, and model rows if they changed.
 fn forget(state: &AppState, models_changed: bool) {
-    state.engine.directory.forget();
+    state.engine.changed(Change::Providers);
     if models_changed {
-        state.models.clear();
+        state.engine.changed(Change::Catalog);
     }
 }
 

@@ -190,5 +190,7 @@ async fn put_settings(
         Some(caller.id()),
     )
     .await?;
+    // Allowances use the new default from the next generation on.
+    state.engine.changed(aipasta_engine::Change::Limits);
     settings(State(state)).await
 }

@@ -1,7 +1,9 @@
 //! The model catalog on the web: shared query parsing and presentation for the pages
-//! (`pages.rs`) and the JSON API (`api.rs`).
+//! (`pages.rs`) and the JSON API (`api.rs`); `page_reads.rs` is what these pages and the
+//! playground's do when a database read fails.
 
 pub mod api;
+pub(crate) mod page_reads;
 pub mod pages;
 mod params;
 mod view;

@@ -11,15 +11,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use aipasta_core::media::{self, ImageFormat, KEPT_FORMATS};
-use aipasta_store::generations::{self, AssetRow, GenerationRow};
+use aipasta_engine::Image;
+use aipasta_store::generations::{self, GenerationRow};
 
 use super::{FailureSummary, OutcomeSummary, begin, failure_status, sse, usd};
 use crate::auth::api::ClientInfo;
 use crate::auth::{Access, Caller, Routes};
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Unsupported};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use aipasta_engine::Source;
+use aipasta_engine::prepare::{GenerateInput, Unsupported};
 
 pub fn routes() -> Routes {
     use Access::User;
@@ -124,10 +125,7 @@ async fn respond(
             failure_status(&outcome),
             Json(Answer {
                 success: false,
-                error: Some(FailureSummary {
-                    code: &error.code,
-                    message: &error.message,
-                }),
+                error: Some(FailureSummary::new(error)),
                 data,
             }),
         )
@@ -146,9 +144,10 @@ struct Answer<'a> {
 
 /// A generation the caller owns, or 404 (another account's id is as unknown as a made-up one).
 async fn owned_row(state: &AppState, caller: &Caller, id: &str) -> ApiResult<GenerationRow> {
-    generations::find_generation(&state.db, id)
+    state
+        .engine
+        .generation(id, caller.id())
         .await?
-        .filter(|row| row.user_id.as_deref() == Some(caller.id()))
         .ok_or_else(|| ApiError::not_found("No generation of yours has that id."))
 }
 
@@ -160,23 +159,18 @@ async fn details(
 ) -> ApiResult<Json<Value>> {
     if let Some(live) = state.engine.live(&id)
         && live.user_id == caller.id()
+        && live.outcome().is_none()
     {
-        match live.outcome() {
-            None => {
-                return Ok(Json(json!({
-                    "success": true,
-                    "data": {
-                        "id": live.id,
-                        "model": live.model_slug,
-                        "status": "pending",
-                        "content": live.content(),
-                        "createdAt": live.created_at,
-                    }
-                })));
+        return Ok(Json(json!({
+            "success": true,
+            "data": {
+                "id": live.id,
+                "model": live.model_slug,
+                "status": "pending",
+                "content": live.content(),
+                "createdAt": live.created_at,
             }
-            // Finished moments ago: make sure its row is written, then read it.
-            Some(_) => state.engine.flush().await,
-        }
+        })));
     }
     let row = owned_row(&state, &caller, &id).await?;
     let images = generations::count_assets(&state.db, &row.id).await?;
@@ -309,14 +303,14 @@ async fn stored_image(
     id: &str,
     index: i64,
 ) -> ApiResult<Response> {
-    if state.engine.live(id).is_some() {
-        state.engine.flush().await;
-    }
-    let row = owned_row(state, caller, id).await?;
-    let asset = generations::find_asset(&state.db, &row.id, index)
+    let not_found = || ApiError::not_found("This generation has no image at that index.");
+    let position = usize::try_from(index).map_err(|_| not_found())?;
+    let image = state
+        .engine
+        .image(id, caller.id(), position)
         .await?
-        .ok_or_else(|| ApiError::not_found("This generation has no image at that index."))?;
-    let format = servable_image(&asset)?;
+        .ok_or_else(not_found)?;
+    let format = servable_image(id, position, &image)?;
     Ok((
         [
             (header::CONTENT_TYPE, format.mime_type().to_owned()),
@@ -327,25 +321,28 @@ async fn stored_image(
             (
                 header::CONTENT_DISPOSITION,
                 format!(
-                    "inline; filename=\"aipasta-{}-{index}.{}\"",
-                    row.id,
+                    "inline; filename=\"aipasta-{id}-{index}.{}\"",
                     format.extension()
                 ),
             ),
         ],
-        Body::from(asset.bytes),
+        Body::from(image.bytes.to_vec()),
     )
         .into_response())
 }
 
 /// The stored image's true format, or a 410 for bytes that are no raster image (only rows
 /// written before images were checked can hold such bytes): they are never served.
-pub(crate) fn servable_image(asset: &AssetRow) -> Result<ImageFormat, ApiError> {
-    ImageFormat::sniff(&asset.bytes).ok_or_else(|| {
+pub(crate) fn servable_image(
+    generation: &str,
+    position: usize,
+    image: &Image,
+) -> Result<ImageFormat, ApiError> {
+    ImageFormat::sniff(&image.bytes).ok_or_else(|| {
         tracing::warn!(
-            generation = %asset.generation_id,
-            position = asset.position,
-            stored_type = %asset.mime_type,
+            %generation,
+            position,
+            stored_type = %image.mime_type,
             "a stored image is not a raster image; not served"
         );
         ApiError::new(
@@ -354,7 +351,7 @@ pub(crate) fn servable_image(asset: &AssetRow) -> Result<ImageFormat, ApiError> 
             format!(
                 "This image is not {KEPT_FORMATS} (it {}), so it is not served. It was stored \
                  before AI Pasta checked the images providers return.",
-                media::looks_like(&asset.bytes)
+                media::looks_like(&image.bytes)
             ),
         )
     })

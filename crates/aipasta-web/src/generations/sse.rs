@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use aipasta_providers::generate::Usage;
 
-use crate::engine::{Live, LiveEvent, Outcome, Subscription};
+use aipasta_engine::{Live, LiveEvent, Outcome, Subscription};
 
 use super::OutcomeSummary;
 
@@ -73,8 +73,8 @@ impl Attached {
                     Some(error) => json_event(
                         "error",
                         &json!({
-                            "code": error.code,
-                            "message": error.message,
+                            "code": error.code(),
+                            "message": error.message(),
                             "status": outcome.status,
                             "generation": summary,
                         }),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use aipasta_store::catalog::ModelRow;
 
-use crate::engine::prepare::{Mode, ParameterInput};
+use aipasta_engine::prepare::{Mode, ParameterInput};
 
 /// A sampling parameter the playground can show: API name, form field (the plan's camelCase),
 /// label, integer or not, rare enough for "Advanced", and the standard default and range.

@@ -4,7 +4,7 @@
 
 use aipasta_store::catalog::ModelRow;
 
-use crate::engine::prepare::Mode;
+use aipasta_engine::prepare::Mode;
 
 /// Every mode, in tab order.
 const ALL: [Mode; 7] = [

@@ -11,8 +11,9 @@ use serde_json::{Map, Value, json};
 
 use aipasta_core::money::{Nanos, human_usd};
 use aipasta_providers::generate::{ChatMessage, Role};
+use aipasta_store::DbError;
 use aipasta_store::catalog::{self, ModelQuery, ModelRow};
-use aipasta_store::generations::{self as stored, GenerationRow};
+use aipasta_store::generations::{self as stored, GenerationRow, SessionSummary};
 use aipasta_store::presets;
 
 use super::form::{self, Control};
@@ -22,11 +23,12 @@ use super::snippets::{self, Snippet};
 use crate::auth::api::ClientInfo;
 use crate::auth::{Caller, Identity};
 use crate::catalog::ModelCard;
+use crate::catalog::page_reads::{Section, log_failed_read, unavailable_page};
 use crate::chrome::Chrome;
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
 use crate::pages::render;
 use crate::state::AppState;
+use aipasta_engine::Source;
+use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
 
 /// Conversations listed beside the playground.
 const CONVERSATIONS: i64 = 30;
@@ -138,9 +140,10 @@ struct PlaygroundPage {
     session: String,
     new_chat_href: String,
     turns: Vec<TurnView>,
-    conversations: Vec<ConversationLink>,
-    runs: Vec<RunLink>,
-    presets: Vec<PresetOption>,
+    conversations: Section<ConversationLink>,
+    runs: Section<RunLink>,
+    /// Built-in presets, then the caller's saved ones.
+    presets: Section<PresetOption>,
     snippets: Vec<Snippet>,
     form_error: Option<String>,
     /// After a post: the message box takes the focus again.
@@ -198,11 +201,11 @@ pub struct PickerRow {
 struct PickerPage {
     chrome: Chrome,
     search: String,
-    recent: Vec<PickerRow>,
+    recent: Section<PickerRow>,
     models: Vec<PickerRow>,
     summary: String,
-    conversations: Vec<ConversationLink>,
-    runs: Vec<RunLink>,
+    conversations: Section<ConversationLink>,
+    runs: Section<RunLink>,
 }
 
 fn picker_row(model: &ModelRow) -> PickerRow {
@@ -244,18 +247,17 @@ pub async fn picker(
     if let (Some(caller), Some(session)) = (&caller, form::value(&pairs, "session"))
         && valid_session(session)
     {
-        let latest = stored::latest_in_session(&state.db, caller.id(), session)
-            .await
-            .ok()
-            .flatten();
-        if let Some(model_id) = latest.and_then(|row| row.model_id)
-            && let Ok(Some(model)) = catalog::find_model(&state.db, &model_id).await
-        {
-            return Redirect::to(&format!(
-                "{}?mode=chat&session={session}",
-                playground_href(&model.slug)
-            ))
-            .into_response();
+        match conversation_model(&state, caller, session).await {
+            Ok(Some(model)) => {
+                return Redirect::to(&format!(
+                    "{}?mode=chat&session={session}",
+                    playground_href(&model.slug)
+                ))
+                .into_response();
+            }
+            Ok(None) => {}
+            // Showing the picker instead would pass for a conversation that is gone.
+            Err(error) => return unavailable_page("conversation to reopen", &error),
         }
     }
     let search = form::value(&pairs, "q").unwrap_or("").to_owned();
@@ -267,25 +269,25 @@ pub async fn picker(
     };
     let page = match catalog::list(&state.db, &query).await {
         Ok(page) => page,
-        Err(error) => {
-            tracing::error!(%error, "playground picker listing failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return unavailable_page("playground picker listing", &error),
     };
-    let mut recent = Vec::new();
-    let mut conversations = Vec::new();
-    let mut runs = Vec::new();
+    let mut recent = Section::empty();
+    let mut conversations = Section::empty();
+    let mut runs = Section::empty();
     if let Some(caller) = &caller {
         if search.is_empty() {
-            recent = stored::recent_models(&state.db, caller.id(), 6)
-                .await
-                .unwrap_or_default()
-                .iter()
-                .map(picker_row)
-                .collect();
+            recent = Section::read(
+                "recently used models",
+                stored::recent_models(&state.db, caller.id(), 6)
+                    .await
+                    .map(|models| models.iter().map(picker_row).collect()),
+            );
         }
         conversations = conversation_links(&state, caller, None).await;
-        runs = runs::links(&state, caller, None, RUNS_ON_PICKER).await;
+        runs = Section::read(
+            "recent runs",
+            runs::links(&state, caller, None, RUNS_ON_PICKER).await,
+        );
     }
     let summary = match (page.total, search.is_empty()) {
         (0, false) => format!("No models match “{search}”. Try fewer words."),
@@ -309,40 +311,62 @@ pub async fn picker(
     })
 }
 
+/// The model a conversation of the caller's last ran, to reopen the conversation on its page;
+/// none for an unknown conversation or one whose model was deleted.
+async fn conversation_model(
+    state: &AppState,
+    caller: &Caller,
+    session: &str,
+) -> Result<Option<ModelRow>, DbError> {
+    let latest = stored::latest_in_session(&state.db, caller.id(), session).await?;
+    match latest.and_then(|row| row.model_id) {
+        Some(model_id) => catalog::find_model(&state.db, &model_id).await,
+        None => Ok(None),
+    }
+}
+
+/// The caller's conversations, `current` marked.
 async fn conversation_links(
     state: &AppState,
     caller: &Caller,
     current: Option<&str>,
-) -> Vec<ConversationLink> {
-    let sessions = stored::list_sessions(&state.db, caller.id(), CONVERSATIONS)
-        .await
-        .unwrap_or_default();
-    sessions
+) -> Section<ConversationLink> {
+    Section::read(
+        "conversations",
+        stored::list_sessions(&state.db, caller.id(), CONVERSATIONS)
+            .await
+            .map(|sessions| {
+                sessions
+                    .into_iter()
+                    .map(|s| conversation_link(s, current))
+                    .collect()
+            }),
+    )
+}
+
+/// A conversation in the list: its first message as its title, its size and its last turn.
+fn conversation_link(s: SessionSummary, current: Option<&str>) -> ConversationLink {
+    let first_user = serde_json::from_str::<Vec<ChatMessage>>(&s.first_messages)
+        .unwrap_or_default()
         .into_iter()
-        .map(|s| {
-            let first_user = serde_json::from_str::<Vec<ChatMessage>>(&s.first_messages)
-                .unwrap_or_default()
-                .into_iter()
-                .find(|m| m.role == Role::User)
-                .map(|m| m.content)
-                .unwrap_or(s.first_prompt);
-            let mut title: String = first_user.trim().chars().take(60).collect();
-            if title.is_empty() {
-                title = "Untitled conversation".into();
-            }
-            ConversationLink {
-                href: format!("/playground?session={}", s.session_id),
-                title,
-                meta: format!(
-                    "{} turn{} · {}",
-                    s.turns,
-                    if s.turns == 1 { "" } else { "s" },
-                    when(s.last_at)
-                ),
-                current: current == Some(s.session_id.as_str()),
-            }
-        })
-        .collect()
+        .find(|m| m.role == Role::User)
+        .map(|m| m.content)
+        .unwrap_or(s.first_prompt);
+    let mut title: String = first_user.trim().chars().take(60).collect();
+    if title.is_empty() {
+        title = "Untitled conversation".into();
+    }
+    ConversationLink {
+        href: format!("/playground?session={}", s.session_id),
+        title,
+        meta: format!(
+            "{} turn{} · {}",
+            s.turns,
+            if s.turns == 1 { "" } else { "s" },
+            when(s.last_at)
+        ),
+        current: current == Some(s.session_id.as_str()),
+    }
 }
 
 pub fn when(ms: i64) -> String {
@@ -378,7 +402,7 @@ async fn unavailable(state: &AppState, model: &ModelRow, user_id: &str) -> Optio
         .await
     {
         Ok(_) => None,
-        Err(error) => Some(error.message),
+        Err(error) => Some(error.message().into_owned()),
     }
 }
 
@@ -462,72 +486,182 @@ struct Posted {
     mode: Mode,
     prompt: String,
     system_prompt: Option<String>,
-    session: Option<String>,
+    conversation: Conversation,
 }
 
-#[allow(clippy::too_many_arguments)] // one page's inputs, each from its own place
-async fn build(
-    state: &AppState,
-    chrome: Chrome,
-    headers: &HeaderMap,
-    caller: Option<&Caller>,
-    model: &ModelRow,
-    offered: &[Mode],
-    posted: Posted,
-    controls: Vec<Control>,
-) -> PlaygroundPage {
-    let mode = posted.mode;
-    let slug = model.slug.clone();
-    let href = playground_href(&slug);
-    let session = posted
-        .session
-        .filter(|s| valid_session(s))
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut turns = Vec::new();
-    let mut system_prompt = posted.system_prompt.unwrap_or_default();
-    let mut conversations = Vec::new();
-    let mut runs = Vec::new();
-    let mut presets_list = if modes::samples(mode) {
-        builtin_presets(&controls)
-    } else {
-        Vec::new()
-    };
-    let unavailable_note;
-    if let Some(caller) = caller {
-        if mode == Mode::Chat
-            && let Ok(Some(row)) = stored::latest_in_session(&state.db, caller.id(), &session).await
-        {
-            turns = history_of(&row).iter().map(turn).collect();
-            render_turns(&mut turns).await;
-            if let Some(last) = turns.last_mut() {
-                // The script recognises this answer when it reattaches after a reload.
-                last.generation_id = row.id.clone();
-            }
+/// The conversation the page continues (in chat; other modes only carry its id along).
+struct Conversation {
+    /// Its id: the one the request named, or a new one.
+    session: String,
+    /// Its latest answered generation, whose messages are the conversation so far.
+    latest: Option<GenerationRow>,
+}
+
+/// A conversation the request named whose turns could not be read (the error is logged where
+/// it is handled).
+struct UnreadConversation {
+    session: String,
+    error: DbError,
+}
+
+impl Conversation {
+    /// The conversation `asked` names, read back for a signed-in caller in chat, or a new one
+    /// (nothing to read: its id has just been made). A failed read is an error, not an empty
+    /// conversation: shown empty, the next message would be sent without the earlier ones.
+    async fn open(
+        state: &AppState,
+        caller: Option<&Caller>,
+        mode: Mode,
+        asked: Option<&str>,
+    ) -> Result<Conversation, UnreadConversation> {
+        let Some(session) = asked.filter(|s| valid_session(s)).map(str::to_owned) else {
+            return Ok(Conversation {
+                session: uuid::Uuid::new_v4().to_string(),
+                latest: None,
+            });
+        };
+        let Some(caller) = caller.filter(|_| mode == Mode::Chat) else {
+            return Ok(Conversation {
+                session,
+                latest: None,
+            });
+        };
+        match stored::latest_in_session(&state.db, caller.id(), &session).await {
+            Ok(latest) => Ok(Conversation { session, latest }),
+            Err(error) => Err(UnreadConversation { session, error }),
+        }
+    }
+}
+
+impl PlaygroundPage {
+    /// One model's playground for `caller` (none when signed out): the form as `posted` left
+    /// it, the conversation so far, and the side sections (recent runs, conversations,
+    /// presets), each of which shows a notice instead of its list when that cannot be read.
+    #[allow(clippy::too_many_arguments)] // one page's inputs, each from its own place
+    async fn build(
+        state: &AppState,
+        chrome: Chrome,
+        headers: &HeaderMap,
+        caller: Option<&Caller>,
+        model: &ModelRow,
+        offered: &[Mode],
+        posted: Posted,
+        controls: Vec<Control>,
+    ) -> PlaygroundPage {
+        let mode = posted.mode;
+        let href = playground_href(&model.slug);
+        let Conversation { session, latest } = posted.conversation;
+        let mut system_prompt = posted.system_prompt.unwrap_or_default();
+        let mut turns = Vec::new();
+        if let Some(row) = &latest {
+            turns = conversation_turns(row).await;
             if system_prompt.is_empty() {
                 system_prompt = row.system_prompt.clone().unwrap_or_default();
             }
         }
-        conversations = conversation_links(state, caller, Some(&session)).await;
-        runs = runs::links(state, caller, Some(&model.id), RUNS_ON_MODEL).await;
-        if modes::samples(mode) {
-            for preset in presets::list_presets(&state.db, caller.id())
-                .await
-                .unwrap_or_default()
-            {
-                presets_list.push(PresetOption {
-                    value: preset.id,
-                    label: preset.name,
-                    parameters: preset.parameters,
-                    system_prompt: preset.system_prompt.unwrap_or_default(),
-                });
-            }
+        let (conversations, runs) = match caller {
+            Some(caller) => (
+                conversation_links(state, caller, Some(&session)).await,
+                Section::read(
+                    "recent runs",
+                    runs::links(state, caller, Some(&model.id), RUNS_ON_MODEL).await,
+                ),
+            ),
+            None => (Section::empty(), Section::empty()),
+        };
+        let presets = preset_options(state, caller, mode, &controls).await;
+        let unavailable_note = unavailable(state, model, caller.map_or("", |c| c.id())).await;
+        let takes_system = model.supports_system_prompt && modes::samples(mode);
+        let base = crate::site::base_url(state, headers);
+        let snippets = snippets::snippets(&snippets::Request {
+            base: &base,
+            model: &model.slug,
+            mode: modes::value(mode),
+            prompt: &posted.prompt,
+            system: if takes_system { &system_prompt } else { "" },
+            parameters: &sent_parameters(&controls),
+        });
+        PlaygroundPage {
+            card: ModelCard::from_row(model),
+            action: href.clone(),
+            modes: mode_tabs(offered, mode, &href),
+            mode: modes::value(mode),
+            mode_kind: mode,
+            takes_system,
+            system_prompt,
+            prompt: posted.prompt,
+            controls,
+            signed_in: caller.is_some(),
+            sign_in_href: sign_in_href(&chrome.path),
+            unavailable: unavailable_note,
+            session,
+            new_chat_href: format!("{href}?mode=chat"),
+            turns,
+            conversations,
+            runs,
+            presets,
+            snippets,
+            form_error: None,
+            autofocus: false,
+            slug: model.slug.clone(),
+            chrome,
         }
-        unavailable_note = unavailable(state, model, caller.id()).await;
-    } else {
-        unavailable_note = unavailable(state, model, "").await;
     }
+}
+
+/// The conversation so far as turns, rendered; its last answer carries its generation's id,
+/// by which the script recognises it when it reattaches after a reload.
+async fn conversation_turns(latest: &GenerationRow) -> Vec<TurnView> {
+    let mut turns: Vec<TurnView> = history_of(latest).iter().map(turn).collect();
+    render_turns(&mut turns).await;
+    if let Some(last) = turns.last_mut() {
+        last.generation_id = latest.id.clone();
+    }
+    turns
+}
+
+/// The presets the form offers, in modes that sample: the built-in ones, then the caller's
+/// saved ones, which a failed read leaves out with a notice (the built-in ones still work).
+async fn preset_options(
+    state: &AppState,
+    caller: Option<&Caller>,
+    mode: Mode,
+    controls: &[Control],
+) -> Section<PresetOption> {
+    if !modes::samples(mode) {
+        return Section::empty();
+    }
+    let mut options = builtin_presets(controls);
+    let Some(caller) = caller else {
+        return Section::of(options);
+    };
+    let saved = Section::read(
+        "saved presets",
+        presets::list_presets(&state.db, caller.id())
+            .await
+            .map(|saved| {
+                saved
+                    .into_iter()
+                    .map(|preset| PresetOption {
+                        value: preset.id,
+                        label: preset.name,
+                        parameters: preset.parameters,
+                        system_prompt: preset.system_prompt.unwrap_or_default(),
+                    })
+                    .collect()
+            }),
+    );
+    options.extend(saved.items);
+    Section {
+        items: options,
+        unreadable: saved.unreadable,
+    }
+}
+
+/// The parameters the API code shows: those set to something other than the model's default.
+fn sent_parameters(controls: &[Control]) -> Map<String, Value> {
     let mut parameters = Map::new();
-    for control in &controls {
+    for control in controls {
         if control.value.is_empty() || control.value == control.default {
             continue;
         }
@@ -550,55 +684,30 @@ async fn build(
             parameters.insert(control.field.to_owned(), value);
         }
     }
-    let takes_system = model.supports_system_prompt && modes::samples(mode);
-    let base = crate::site::base_url(state, headers);
-    let snippets = snippets::snippets(&snippets::Request {
-        base: &base,
-        model: &slug,
-        mode: modes::value(mode),
-        prompt: &posted.prompt,
-        system: if takes_system { &system_prompt } else { "" },
-        parameters: &parameters,
-    });
-    let path = chrome.path.clone();
-    PlaygroundPage {
-        card: ModelCard::from_row(model),
-        action: href.clone(),
-        modes: offered
-            .iter()
-            .map(|&offered| ModeTab {
-                value: modes::value(offered),
-                label: modes::label(offered),
-                href: format!("{href}?mode={}", modes::value(offered)),
-                selected: offered == mode,
-            })
-            .collect(),
-        mode: modes::value(mode),
-        mode_kind: mode,
-        takes_system,
-        system_prompt,
-        prompt: posted.prompt,
-        controls,
-        signed_in: caller.is_some(),
-        sign_in_href: format!(
-            "/auth/signin?next={}",
-            serde_urlencoded::to_string([("", path.as_str())])
-                .unwrap_or_default()
-                .trim_start_matches('=')
-        ),
-        unavailable: unavailable_note,
-        session,
-        new_chat_href: format!("{href}?mode=chat"),
-        turns,
-        conversations,
-        runs,
-        presets: presets_list,
-        snippets,
-        form_error: None,
-        autofocus: false,
-        slug,
-        chrome,
-    }
+    parameters
+}
+
+/// A tab per mode the model offers, the page's own marked.
+fn mode_tabs(offered: &[Mode], mode: Mode, href: &str) -> Vec<ModeTab> {
+    offered
+        .iter()
+        .map(|&offered| ModeTab {
+            value: modes::value(offered),
+            label: modes::label(offered),
+            href: format!("{href}?mode={}", modes::value(offered)),
+            selected: offered == mode,
+        })
+        .collect()
+}
+
+/// Sign-in that comes back to this page.
+fn sign_in_href(path: &str) -> String {
+    format!(
+        "/auth/signin?next={}",
+        serde_urlencoded::to_string([("", path)])
+            .unwrap_or_default()
+            .trim_start_matches('=')
+    )
 }
 
 fn builtin_presets(controls: &[Control]) -> Vec<PresetOption> {
@@ -639,10 +748,7 @@ pub async fn open(
     let model = match catalog::find_model(&state.db, model_ref).await {
         Ok(Some(model)) => model,
         Ok(None) => return crate::pages::not_found(request).await,
-        Err(error) => {
-            tracing::error!(%error, "could not read model");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return unavailable_page("model", &error),
     };
     let caller = caller_of(request.extensions().get::<Identity>());
     let offered = modes::offered(&model);
@@ -650,8 +756,15 @@ pub async fn open(
     let mut prompt = form::value(pairs, "prompt").unwrap_or("").to_owned();
     let mut system_prompt = None;
     let mut recorded = Vec::new();
-    if let (Some(caller), Some(run_id)) = (&caller, form::value(pairs, "run"))
-        && let Ok(Some(run)) = runs::own_generation(state, caller, run_id).await
+    let run_to_edit = match (&caller, form::value(pairs, "run")) {
+        (Some(caller), Some(run_id)) => match runs::own_generation(state, caller, run_id).await {
+            Ok(run) => run,
+            // An empty form would pass for the run asked for. The engine logged the cause.
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
+        _ => None,
+    };
+    if let Some(run) = run_to_edit
         && run.model_id.as_deref() == Some(model.id.as_str())
         && run.session_id.is_none()
     {
@@ -670,13 +783,18 @@ pub async fn open(
             control.value = value.clone();
         }
     }
+    let asked_session = form::value(pairs, "session");
+    let conversation = match Conversation::open(state, caller.as_ref(), mode, asked_session).await {
+        Ok(conversation) => conversation,
+        Err(unread) => return unavailable_page("conversation", &unread.error),
+    };
     let posted = Posted {
         mode,
         prompt,
         system_prompt,
-        session: form::value(pairs, "session").map(str::to_owned),
+        conversation,
     };
-    let page = build(
+    let page = PlaygroundPage::build(
         state,
         chrome,
         request.headers(),
@@ -707,10 +825,7 @@ pub async fn run(
     let model = match catalog::find_model(&state.db, model_ref).await {
         Ok(Some(model)) => model,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "could not read model");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return unavailable_page("model", &error),
     };
     let offered = modes::offered(&model);
     let mode = modes::choose(&offered, form::value(&pairs, "mode"));
@@ -722,13 +837,26 @@ pub async fn run(
         .find(|(k, _)| k == "prompt")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    let asked_session = form::value(&pairs, "session");
+    let (conversation, conversation_unread) =
+        match Conversation::open(&state, Some(&caller), mode, asked_session).await {
+            Ok(conversation) => (conversation, false),
+            Err(unread) => {
+                log_failed_read("conversation", &unread.error);
+                let conversation = Conversation {
+                    session: unread.session,
+                    latest: None,
+                };
+                (conversation, true)
+            }
+        };
     let posted = Posted {
         mode,
         prompt: prompt.clone(),
         system_prompt: form::value(&pairs, "system_prompt").map(str::to_owned),
-        session: form::value(&pairs, "session").map(str::to_owned),
+        conversation,
     };
-    let mut page = build(
+    let mut page = PlaygroundPage::build(
         &state,
         chrome,
         &headers,
@@ -740,6 +868,15 @@ pub async fn run(
     )
     .await;
     page.autofocus = true;
+    if conversation_unread {
+        // Sent without its earlier turns, the message would start the conversation over; the
+        // page keeps what was typed, to send once the conversation can be read.
+        page.form_error = Some(
+            "This conversation could not be loaded right now, so nothing was sent. Try again in a moment."
+                .into(),
+        );
+        return not_sent(&page);
+    }
     let parameters = match parameters {
         Ok(parameters) => parameters,
         Err(message) => {
@@ -812,7 +949,7 @@ pub async fn run(
     )
     .await
     {
-        Err(error) => answer.error = Some(error.message),
+        Err(error) => answer.error = Some(error.message().into_owned()),
         Ok(live) => {
             let outcome = live.wait().await;
             answer.generation_id = live.id.clone();
@@ -825,11 +962,11 @@ pub async fn run(
                 outcome.time_to_first_token_ms,
                 outcome.duration_ms,
             );
-            answer.images = (0..outcome.image_count)
+            answer.images = (0..outcome.images.len())
                 .map(|i| format!("/api/generations/{}/image?index={i}", live.id))
                 .collect();
             answer.embedding = EmbeddingView::of(&outcome.embeddings);
-            answer.error = outcome.error.as_ref().map(|e| e.message.clone());
+            answer.error = outcome.error.as_ref().map(|e| e.message().into_owned());
         }
     }
     if answer.error.is_none() && chat {
@@ -845,6 +982,14 @@ pub async fn run(
 fn unprocessable(page: &PlaygroundPage) -> Response {
     let mut response = render(page);
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+/// The page with its form as posted, for a message that could not be sent because the
+/// database could not be read: 503, since the same post may well work in a moment.
+fn not_sent(page: &PlaygroundPage) -> Response {
+    let mut response = render(page);
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     response
 }
 

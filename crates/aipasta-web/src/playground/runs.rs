@@ -18,9 +18,9 @@ use super::modes;
 use super::page::{playground_href, stats_line, when};
 use crate::auth::Caller;
 use crate::chrome::Chrome;
-use crate::engine::prepare::Mode;
 use crate::pages::render;
 use crate::state::AppState;
+use aipasta_engine::prepare::Mode;
 
 /// One run in a list.
 pub struct RunLink {
@@ -93,20 +93,16 @@ fn link(run: RunSummary) -> RunLink {
     }
 }
 
-/// The caller's recent runs, of one model or of all.
+/// The caller's recent runs, of one model or of all. A failure is the page's to show (and log):
+/// an empty list would claim there are none.
 pub async fn links(
     state: &AppState,
     caller: &Caller,
     model_id: Option<&str>,
     limit: i64,
-) -> Vec<RunLink> {
-    match stored::recent_runs(&state.db, caller.id(), model_id, limit).await {
-        Ok(runs) => runs.into_iter().map(link).collect(),
-        Err(error) => {
-            tracing::error!(%error, "could not list recent runs");
-            Vec::new()
-        }
-    }
+) -> Result<Vec<RunLink>, aipasta_store::DbError> {
+    let runs = stored::recent_runs(&state.db, caller.id(), model_id, limit).await?;
+    Ok(runs.into_iter().map(link).collect())
 }
 
 /// One of the caller's generations; a running one's row is written first, so it can be shown.
@@ -114,17 +110,8 @@ pub async fn own_generation(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<Option<GenerationRow>, aipasta_store::DbError> {
-    if state
-        .engine
-        .live(id)
-        .is_some_and(|live| live.user_id == caller.id())
-    {
-        state.engine.flush().await;
-    }
-    Ok(stored::find_generation(&state.db, id)
-        .await?
-        .filter(|row| row.user_id.as_deref() == Some(caller.id())))
+) -> Result<Option<GenerationRow>, aipasta_engine::GenerationError> {
+    state.engine.generation(id, caller.id()).await
 }
 
 /// A hidden field of the "Run again" form.

@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::envelope;
+use crate::error::ApiError;
 
 /// A wait as whole seconds for `Retry-After`: rounded up, at least 1.
 pub fn retry_after_secs(retry_after: Duration) -> u64 {
@@ -26,16 +24,9 @@ pub fn retry_after_secs(retry_after: Duration) -> u64 {
 /// Outside `/api` the `error_bodies` middleware swaps the JSON for the HTML error page (keeping
 /// the header); forms that want their own wording should render it themselves.
 pub fn too_many_requests(retry_after: Duration, message: &str) -> Response {
-    let mut response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        Json(envelope("rate_limited", message)),
-    )
-        .into_response();
-    response.headers_mut().insert(
-        RETRY_AFTER,
-        HeaderValue::from(retry_after_secs(retry_after)),
-    );
-    response
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        .with_retry_after(retry_after_secs(retry_after))
+        .into_response()
 }
 
 /// "in 1 second", "in 5 minutes", "in 2 hours": the wait for a message people read. Rounded up,

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
-use crate::services::model_sync::{ProviderReport, SyncTarget, sync_for_server, targets_at_start};
+use aipasta_engine::sync::{ProviderReport, SyncTarget, targets_at_start};
+
+use crate::services::sync_for_server;
 use crate::state::AppState;
 
 /// How long a failing background sync waits before it tries again.

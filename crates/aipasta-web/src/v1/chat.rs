@@ -12,10 +12,10 @@ use aipasta_store::catalog::ModelRow;
 
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
 use crate::generations::begin;
 use crate::state::AppState;
+use aipasta_engine::Source;
+use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
 
 use super::error::{OpenAiError, V1Result};
 use super::request::{Body, Sampling};
@@ -97,10 +97,10 @@ pub async fn find_model(state: &AppState, model: &str) -> V1Result<std::sync::Ar
         ));
     }
     state
+        .engine
         .models
         .get(&state.db, model)
-        .await
-        .map_err(|e| OpenAiError::from(crate::error::ApiError::from(e)))?
+        .await?
         .ok_or_else(|| model_not_found(model))
 }
 

@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
 use crate::generations::begin;
 use crate::state::AppState;
+use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
+use aipasta_engine::{Field, Source};
 
 use super::chat::find_model;
 use super::error::{OpenAiError, V1Result};
@@ -86,11 +86,7 @@ pub async fn create(
     )
     .await
     .map_err(|e| {
-        let mut error = OpenAiError::from(e);
-        if error.param.as_deref() == Some("messages") {
-            error.param = Some("prompt".into());
-        }
-        error
+        OpenAiError::from_generation(e, |field| (field == Field::Messages).then_some("prompt"))
     })?;
     if input.stream {
         return Ok(respond(live, Flavor::Text, request.sampling.include_usage()).await);

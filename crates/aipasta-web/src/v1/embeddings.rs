@@ -14,10 +14,10 @@ use serde_json::json;
 
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Mode, Unsupported};
 use crate::generations::begin;
 use crate::state::AppState;
+use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
+use aipasta_engine::{Field, Source};
 
 use super::chat::find_model;
 use super::error::{OpenAiError, V1Result};
@@ -111,11 +111,9 @@ pub async fn create(
             )
             .await
             .map_err(|e| {
-                let mut error = OpenAiError::from(e);
-                if error.param.as_deref() == Some("messages") {
-                    error.param = Some("input".into());
-                }
-                error
+                OpenAiError::from_generation(e, |field| {
+                    (field == Field::Messages).then_some("input")
+                })
             })?;
             let outcome = live.wait().await;
             if outcome.error.is_some() {

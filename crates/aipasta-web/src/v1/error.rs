@@ -7,7 +7,9 @@
 //! `/v1` request before a handler runs (the identity middleware's 401 for a bad key, the access
 //! rule's 401/403, the general rate limit, the router's 404 and 405, a panic) answers the plan's
 //! envelope; [`rewrite`], called by the `error_bodies` middleware for `/v1` paths, turns those
-//! into this shape.
+//! into this shape from the facts the [`ApiError`] left in the response's extensions (never by
+//! reading its body). A generation's refusal or failure maps from its [`GenerationError`]
+//! variant.
 
 use std::borrow::Cow;
 
@@ -18,9 +20,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::engine::{Failure, Outcome};
-use crate::error::ApiError;
-use crate::generations::failure_status;
+use aipasta_engine::{Field, GenerationError, Outcome};
+
+use crate::error::{ApiError, ErrorFacts, generation_status};
 
 /// One error, as OpenAI describes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,22 +90,29 @@ impl OpenAiError {
     /// A generation that ended badly: the upstream's failure, with the status the plan's API
     /// uses for it (502 for a provider error, 504 for a timeout, 429 when the provider is busy).
     pub fn from_outcome(outcome: &Outcome) -> OpenAiError {
-        let fallback = Failure {
-            code: outcome.status.to_owned(),
-            message: "The generation did not finish.".to_owned(),
-            upstream_status: None,
-        };
-        let failure = outcome.error.as_ref().unwrap_or(&fallback);
-        let status = match failure_status(outcome) {
-            StatusCode::OK => StatusCode::BAD_GATEWAY,
-            status => status,
-        };
-        OpenAiError::new(
-            status,
-            kind_for(status, &failure.code),
-            failure.code.clone(),
-            failure.message.clone(),
-        )
+        match &outcome.error {
+            Some(error) => OpenAiError::from(error.clone()),
+            None => OpenAiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                outcome.status,
+                "The generation did not finish.",
+            ),
+        }
+    }
+
+    /// A generation's refusal for an endpoint whose request names a field its own way
+    /// (`prompt` for completions, `input` for embeddings, `size` for images).
+    pub fn from_generation(
+        error: GenerationError,
+        rename: impl Fn(Field) -> Option<&'static str>,
+    ) -> OpenAiError {
+        let renamed = error.field().and_then(rename);
+        let mut answer = OpenAiError::from(error);
+        if let (Some(name), Some(_)) = (renamed, &answer.param) {
+            answer.param = Some(name.to_owned());
+        }
+        answer
     }
 
     /// The error object a stream sends when the generation fails after it started.
@@ -114,9 +123,14 @@ impl OpenAiError {
 
 pub const INVALID_REQUEST: &str = "invalid_request_error";
 
+/// Marks a response already in OpenAI's shape, so [`rewrite`] passes it unchanged.
+#[derive(Debug, Clone, Copy)]
+struct OpenAiShaped;
+
 impl IntoResponse for OpenAiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
+        response.extensions_mut().insert(OpenAiShaped);
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
@@ -126,82 +140,92 @@ impl IntoResponse for OpenAiError {
     }
 }
 
-/// The engine's and the plan's errors (`ApiError`), in OpenAI's terms.
+/// A generation's refusal or failure, in OpenAI's terms: by variant, never by its text.
+impl From<GenerationError> for OpenAiError {
+    fn from(error: GenerationError) -> OpenAiError {
+        use GenerationError::*;
+        let message = error.message().into_owned();
+        let about = |status: StatusCode, code: &'static str, param: &str, message: String| {
+            OpenAiError::new(status, INVALID_REQUEST, code, message).with_param(param)
+        };
+        let mut answer = match &error {
+            // A deprecated model is as gone as an unknown one, for a client.
+            ModelNotFound { .. } | ModelUnavailable { .. } => {
+                about(StatusCode::NOT_FOUND, "model_not_found", "model", message)
+            }
+            MonthlyLimitReached { .. } => OpenAiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "insufficient_quota",
+                "insufficient_quota",
+                message,
+            ),
+            InputTooLarge { .. } | ContextExceeded { .. } => about(
+                StatusCode::BAD_REQUEST,
+                "context_length_exceeded",
+                "messages",
+                message,
+            ),
+            // OpenAI's clients choose the task by the endpoint: the model is what cannot do it.
+            UnsupportedMode { .. } => about(
+                StatusCode::BAD_REQUEST,
+                "unsupported_mode",
+                "model",
+                message,
+            ),
+            _ => {
+                let status = generation_status(&error);
+                let mut answer = OpenAiError::new(
+                    status,
+                    kind_for(status, error.code()),
+                    error.code(),
+                    message,
+                );
+                if status == StatusCode::BAD_REQUEST {
+                    answer.param = error.param().map(str::to_owned);
+                }
+                answer
+            }
+        };
+        answer.retry_after = error.retry_after();
+        answer
+    }
+}
+
+/// The plan's errors (`ApiError`), in OpenAI's terms.
 impl From<ApiError> for OpenAiError {
     fn from(error: ApiError) -> OpenAiError {
         OpenAiError {
             retry_after: error.retry_after,
-            ..translate(error.status, &error.code, error.message)
+            ..translate(error.status, &error.code, error.message, error.param)
         }
     }
 }
 
-/// Maps the plan's status and code to OpenAI's status, type, code and param.
-fn translate(status: StatusCode, code: &str, message: String) -> OpenAiError {
-    let param = backticked(&message);
-    let (status, code): (StatusCode, Cow<'static, str>) = match (status.as_u16(), code) {
+/// Maps an error the plan's API would answer (a refused key, a rate limit, an unknown route)
+/// to OpenAI's status, type, code and param.
+fn translate(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    param: Option<&'static str>,
+) -> OpenAiError {
+    let code: Cow<'static, str> = match (status.as_u16(), code) {
         // A bad, revoked or missing key.
-        (401, _) => (status, "invalid_api_key".into()),
-        (403, _) => (status, "insufficient_permissions".into()),
-        // A deprecated model is as gone as an unknown one, for a client.
-        (404 | 410, "model_not_found" | "model_unavailable") => {
-            let mut error = OpenAiError::new(
-                StatusCode::NOT_FOUND,
-                INVALID_REQUEST,
-                "model_not_found",
-                message,
-            );
-            error.param = Some("model".into());
-            return error;
-        }
-        (404, "not_found") => (status, "unknown_url".into()),
-        (429, "monthly_limit_reached") => {
-            return OpenAiError::new(status, "insufficient_quota", "insufficient_quota", message);
-        }
+        (401, _) => "invalid_api_key".into(),
+        (403, _) => "insufficient_permissions".into(),
+        (404, "not_found") => "unknown_url".into(),
         (429, _) => {
             return OpenAiError::new(status, "requests", "rate_limit_exceeded", message);
         }
-        (413, _) | (400, "prompt_too_long") => {
-            let mut error = OpenAiError::new(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                "context_length_exceeded",
-                message,
-            );
-            error.param = Some("messages".into());
-            return error;
-        }
-        (400, "unsupported_mode") => {
-            let mut error = OpenAiError::new(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                code.to_owned(),
-                message,
-            );
-            error.param = Some("model".into());
-            return error;
-        }
-        (400, "missing_input") => {
-            let mut error = OpenAiError::new(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                code.to_owned(),
-                message,
-            );
-            error.param = Some("messages".into());
-            return error;
-        }
-        (_, code) => (status, code.to_owned().into()),
+        (_, code) => code.to_owned().into(),
     };
     OpenAiError {
         kind: kind_for(status, &code),
         status,
         message,
-        param: if status == StatusCode::BAD_REQUEST {
-            param
-        } else {
-            None
-        },
+        param: param
+            .filter(|_| status == StatusCode::BAD_REQUEST)
+            .map(str::to_owned),
         code: Some(code),
         retry_after: None,
     }
@@ -217,41 +241,23 @@ fn kind_for(status: StatusCode, code: &str) -> &'static str {
     }
 }
 
-/// The first `name` in backticks of a message (the engine names the parameter it refuses).
-fn backticked(message: &str) -> Option<String> {
-    let rest = message.split_once('`')?.1;
-    let name = rest.split_once('`')?.0;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then(|| name.to_owned())
-}
-
 /// Rewrites an error response to a `/v1` request into OpenAI's shape. Successful responses, and
-/// errors already in OpenAI's shape, pass unchanged; the plan's envelope keeps its message and
-/// has its code translated; a body without JSON (a router 405, a panic) gets a message for its
+/// errors already in OpenAI's shape, pass unchanged; an [`ApiError`] (the plan's envelope) is
+/// translated from the facts it left in the response's extensions; anything else (a router
+/// 405, an extractor's plain-text rejection, a panic) gets its text, or a message for its
 /// status. Headers (`Retry-After`, the request id) are kept.
 pub async fn rewrite(response: Response) -> Response {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<OpenAiShaped>().is_some()
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, 64 * 1024).await.unwrap_or_default();
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
-    let error = match parsed.as_ref().and_then(|v| v.get("error")) {
-        Some(error) if error.get("type").is_some() => {
-            // Already OpenAI's shape (a `/v1` handler's own answer).
-            return Response::from_parts(parts, Body::from(bytes));
-        }
-        Some(error) => {
-            let code = error.get("code").and_then(Value::as_str).unwrap_or("error");
-            let message = error
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or_else(|| default_message(status))
-                .to_owned();
-            translate(status, code, message)
-        }
+    let error = match parts.extensions.remove::<ErrorFacts>() {
+        Some(facts) => translate(status, &facts.code, facts.message, facts.param),
         None => {
+            let bytes = to_bytes(body, 64 * 1024).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes).trim().to_owned();
             let message = if text.is_empty() || status.is_server_error() {
                 default_message(status).to_owned()
@@ -264,7 +270,7 @@ pub async fn rewrite(response: Response) -> Response {
                 s if s >= 500 => "internal_error",
                 _ => "invalid_request",
             };
-            translate(status, code, message)
+            translate(status, code, message, None)
         }
     };
     let body = error.body().to_string();
@@ -303,31 +309,47 @@ mod tests {
     }
 
     #[test]
-    fn the_plans_codes_become_openais() {
-        let e = OpenAiError::from(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "parameter_out_of_range",
-            "`temperature` must be between 0 and 2; it was 3.5.",
-        ));
+    fn generation_errors_become_openais_by_variant() {
+        let e = OpenAiError::from(GenerationError::ParameterOutOfRange {
+            param: "temperature",
+            message: "`temperature` must be between 0 and 2; it was 3.5.".into(),
+        });
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert_eq!(e.kind, "invalid_request_error");
         assert_eq!(e.param.as_deref(), Some("temperature"));
         assert_eq!(e.code.as_deref(), Some("parameter_out_of_range"));
 
-        let e = OpenAiError::from(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "monthly_limit_reached",
-            "used",
-        ));
+        let e = OpenAiError::from(GenerationError::MonthlyLimitReached { used: 5, limit: 5 });
+        assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             (e.kind, e.code.as_deref()),
             ("insufficient_quota", Some("insufficient_quota"))
         );
 
-        let e = OpenAiError::from(ApiError::new(StatusCode::GONE, "model_unavailable", "gone"));
+        let e = OpenAiError::from(GenerationError::ModelUnavailable {
+            model: "Old".into(),
+        });
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         assert_eq!(e.param.as_deref(), Some("model"));
+        assert_eq!(e.code.as_deref(), Some("model_not_found"));
 
+        let e = OpenAiError::from(GenerationError::InputTooLarge { chars: 2, limit: 1 });
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.code.as_deref(), Some("context_length_exceeded"));
+        assert_eq!(e.param.as_deref(), Some("messages"));
+
+        let e = OpenAiError::from(GenerationError::StorageUnavailable { started: false });
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.kind, "server_error");
+        assert_eq!(
+            e.retry_after,
+            Some(crate::error::DATABASE_RETRY_AFTER_SECONDS)
+        );
+        assert_eq!(e.param, None);
+    }
+
+    #[test]
+    fn the_plans_errors_become_openais() {
         let e = OpenAiError::from(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
@@ -335,24 +357,13 @@ mod tests {
         ));
         assert_eq!(e.code.as_deref(), Some("invalid_api_key"));
         assert_eq!(e.param, None);
-
-        let e = OpenAiError::from(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "prompt_too_long",
-            "long",
+        // A message that mentions a name in backticks names no param: only the error's own
+        // field does.
+        let e = OpenAiError::from(ApiError::bad_request(
+            "invalid_scopes",
+            "Send `scopes` as a list.",
         ));
-        assert_eq!(e.status, StatusCode::BAD_REQUEST);
-        assert_eq!(e.code.as_deref(), Some("context_length_exceeded"));
-    }
-
-    #[test]
-    fn only_plain_names_in_backticks_are_params() {
-        assert_eq!(
-            backticked("`max_tokens` must be").as_deref(),
-            Some("max_tokens")
-        );
-        assert_eq!(backticked("no name here"), None);
-        assert_eq!(backticked("`a b` is odd"), None);
+        assert_eq!(e.param, None);
     }
 
     #[tokio::test]

@@ -14,16 +14,14 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 
-use aipasta_store::generations::find_asset;
-
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
-use crate::engine::Source;
-use crate::engine::prepare::{GenerateInput, Mode, ParameterInput, Unsupported};
 use crate::error::ApiError;
 use crate::generations::api::servable_image;
 use crate::generations::begin;
 use crate::state::AppState;
+use aipasta_engine::prepare::{GenerateInput, Mode, ParameterInput, Unsupported};
+use aipasta_engine::{Field, Source};
 
 use super::chat::find_model;
 use super::error::{OpenAiError, V1Result};
@@ -105,21 +103,11 @@ pub async fn create(
     )
     .await
     .map_err(|e| {
-        let mut error = OpenAiError::from(e);
-        if matches!(
-            error.param.as_deref(),
-            Some("messages" | "width" | "height")
-        ) {
-            error.param = Some(
-                if error.param.as_deref() == Some("messages") {
-                    "prompt"
-                } else {
-                    "size"
-                }
-                .into(),
-            );
-        }
-        error
+        OpenAiError::from_generation(e, |field| match field {
+            Field::Messages => Some("prompt"),
+            Field::Parameter("width" | "height") => Some("size"),
+            _ => None,
+        })
     })?;
     let outcome = live.wait().await;
     if outcome.error.is_some() {
@@ -128,24 +116,16 @@ pub async fn create(
             &live.id,
         ));
     }
-    // The images are written with the generation's row.
-    state.engine.flush().await;
     let base = crate::site::base_url(&state, &headers);
-    let mut data = Vec::with_capacity(outcome.image_count);
-    for index in 0..outcome.image_count {
+    let mut data = Vec::with_capacity(outcome.images.len());
+    for (index, image) in outcome.images.iter().enumerate() {
         let mut image = if as_url {
             json!({"url": format!("{base}/api/generations/{}/image?index={index}", live.id)})
         } else {
-            let asset = find_asset(&state.db, &live.id, index as i64)
-                .await
-                .map_err(|e| OpenAiError::from(ApiError::from(e)))?
-                .ok_or_else(|| {
-                    OpenAiError::from(ApiError::internal(&"a generated image was not stored"))
-                })?;
-            // Only checked images were stored; checked again, as the image route does.
-            servable_image(&asset)
+            // Only checked images are kept; checked again, as the image route does.
+            servable_image(&live.id, index, image)
                 .map_err(|e| OpenAiError::from(ApiError::internal(&e.message)))?;
-            json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(asset.bytes)})
+            json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(&image.bytes)})
         };
         if !outcome.content.is_empty() {
             image["revised_prompt"] = json!(outcome.content);

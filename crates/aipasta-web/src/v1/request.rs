@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::engine::Outcome;
-use crate::engine::prepare::ParameterInput;
+use aipasta_engine::Outcome;
+use aipasta_engine::prepare::ParameterInput;
 
 use super::error::{INVALID_REQUEST, OpenAiError};
 

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::engine::Outcome;
+use aipasta_engine::Outcome;
 
 /// OpenAI's `usage` object.
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::Serialize;
 
-use crate::engine::{Live, Outcome};
 use crate::generations::sse::{Followed, Follower};
+use aipasta_engine::{Live, Outcome};
 
 use super::error::OpenAiError;
 use super::request::{chat_finish_reason, text_finish_reason};

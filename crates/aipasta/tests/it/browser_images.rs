@@ -5,10 +5,10 @@
 //! HTML. A real image is still shown, and viewable at its URL under the sandbox policy.
 //! Skipped unless `AIPASTA_BROWSER_TESTS=1` (CI sets it).
 
+use aipasta_engine::EnvEndpoint;
 use aipasta_mock::{MockConfig, MockImage, MockServer, OPENAI_IMAGES_PATH, Script};
 use aipasta_providers::generate::ApiKey;
 use aipasta_store::Query;
-use aipasta_web::engine::EnvEndpoint;
 use serde_json::json;
 
 use crate::browser_playground::{CTRL_ENTER, config, sign_up};

@@ -320,7 +320,7 @@ async fn a_fallback_model_answers_when_the_first_is_down() {
             .await
             .unwrap();
         app.db.note_catalog_change();
-        app.state.models.clear();
+        app.state.engine.changed(aipasta_engine::Change::Catalog);
         for _ in 0..3 {
             mock.push_script(OPENROUTER_CHAT_PATH, Script::status(502));
         }
@@ -534,7 +534,7 @@ async fn a_write_the_database_rejects_is_left_out_and_the_rest_of_its_batch_writ
         let mut accepted = model.clone();
         accepted.id = "recorded-beside-it".into();
 
-        let recorder = aipasta_web::engine::Recorder::start(app.db.clone(), None, |_| {});
+        let recorder = aipasta_engine::Recorder::start(app.db.clone(), None, |_| {});
         let mut durable = Vec::new();
         for row in [refused, accepted] {
             durable.push(
@@ -727,7 +727,7 @@ async fn rows_left_pending_by_a_crash_become_interrupted() {
         .execute(&app.db)
         .await
         .unwrap();
-        let fixed = aipasta_web::engine::Engine::recover(&app.db).await.unwrap();
+        let fixed = aipasta_engine::Engine::recover(&app.db).await.unwrap();
         assert_eq!(fixed, 1);
         let (status, code): (String, Option<String>) =
             Query::new("SELECT status, error_code FROM generations WHERE id = 'crashed'")

@@ -451,8 +451,8 @@ pub fn csrf_from(html: &str) -> String {
 /// each, short time limits and quick retries (3 attempts): the base every generation test
 /// adjusts.
 pub fn mock_provider_config(mock: &aipasta_mock::MockServer) -> WebConfig {
+    use aipasta_engine::{EngineSettings, ProviderSettings};
     use aipasta_providers::generate::{ApiKey, Timeouts};
-    use aipasta_web::engine::{EngineSettings, ProviderSettings};
     use std::time::Duration;
     WebConfig {
         engine: EngineSettings {

@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use aipasta_core::catalog::{Capabilities, ModelFacts};
+use aipasta_engine::EnvEndpoint;
 use aipasta_mock::{HfTask, MockConfig, MockImage, MockServer, OPENAI_IMAGES_PATH, Script};
 use aipasta_providers::generate::ApiKey;
 use aipasta_store::{Backend, Query};
-use aipasta_web::engine::EnvEndpoint;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use aipasta_engine::EnvEndpoint;
 use aipasta_mock::{
     MockConfig, MockOAuth, MockOAuthConfig, MockServer, OPENROUTER_CHAT_PATH, Script,
 };
@@ -11,7 +12,6 @@ use aipasta_providers::generate::ApiKey;
 use aipasta_store::Backend;
 use aipasta_web::WebConfig;
 use aipasta_web::auth::oauth::{OAuthProvider, ProviderKind};
-use aipasta_web::engine::EnvEndpoint;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -7,11 +7,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aipasta_engine::sync::EndpointSource;
 use aipasta_mock::{Fault, MockConfig, MockServer, OPENAI_MODELS_PATH};
 use aipasta_store::testing::TestDatabase;
 use aipasta_web::WebConfig;
 use aipasta_web::services::background_sync::RetryBackoff;
-use aipasta_web::services::model_sync::EndpointSource;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -32,7 +32,7 @@ fn config(mock: &MockServer) -> WebConfig {
         base_url: mock.openai_base_url(),
         api_key: Some(ENDPOINT_KEY.into()),
     }];
-    config.engine.providers.openai_compatible = vec![aipasta_web::engine::EnvEndpoint {
+    config.engine.providers.openai_compatible = vec![aipasta_engine::EnvEndpoint {
         name: ENDPOINT.into(),
         base_url: mock.openai_base_url(),
         api_key: Some(aipasta_providers::generate::ApiKey::new(ENDPOINT_KEY)),

@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aipasta_core::catalog::{Capabilities, ModelFacts};
+use aipasta_engine::EnvEndpoint;
 use aipasta_mock::{
     Fault, MockConfig, MockServer, OPENAI_CHAT_PATH, OPENROUTER_CHAT_PATH, Outcome, Script,
 };
 use aipasta_providers::generate::ApiKey;
 use aipasta_store::{Backend, Query};
-use aipasta_web::engine::EnvEndpoint;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use aipasta_core::catalog::{Capabilities, ModelFacts, Pricing};
 use aipasta_core::money::Price;
+use aipasta_engine::EnvEndpoint;
 use aipasta_mock::{
     DEFAULT_TEXT, MockConfig, MockServer, OPENAI_EMBEDDINGS_PATH, OPENAI_IMAGES_PATH,
     OPENROUTER_CHAT_PATH, OPENROUTER_COMPLETIONS_PATH, Outcome, Script,
@@ -19,7 +20,6 @@ use aipasta_providers::generate::ApiKey;
 use aipasta_store::testing::backends;
 use aipasta_store::{Backend, Query};
 use aipasta_web::WebConfig;
-use aipasta_web::engine::EnvEndpoint;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -392,7 +392,7 @@ async fn models_are_listed_in_openais_shape() {
             .await
             .unwrap();
         s.app.db.note_catalog_change();
-        s.app.state.models.clear();
+        s.app.state.engine.changed(aipasta_engine::Change::Catalog);
         let body = s.sdk().get("/v1/models").await.json();
         assert!(
             body["data"]

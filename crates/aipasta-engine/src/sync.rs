@@ -22,8 +22,6 @@ use aipasta_store::providers::{
 };
 use aipasta_store::{Db, DbError};
 
-use crate::state::AppState;
-
 /// The operator's OpenAI-compatible endpoint, as set in the environment. Trusted: any address.
 #[derive(Clone)]
 pub struct EndpointSource {
@@ -247,23 +245,6 @@ pub async fn sync_models(
         on_event(SyncEvent::Done(report.clone()));
         reports.push(report);
     }
-    reports
-}
-
-/// [`sync_models`] with the server's client, sources and keys, without progress; then drops
-/// the caches that hold model rows and endpoints, since they may have changed.
-pub async fn sync_for_server(state: &AppState, target: SyncTarget) -> Vec<ProviderReport> {
-    let reports = sync_models(
-        &state.db,
-        &state.http,
-        &state.config.sync,
-        state.engine.directory.secret_box(),
-        target,
-        &|_| {},
-    )
-    .await;
-    state.models.clear();
-    state.engine.directory.forget();
     reports
 }
 

@@ -11,10 +11,11 @@ use aipasta_providers::generate::{
 };
 use aipasta_store::generations::{Finished, GenerationWrite};
 
-use super::cost::{cost_of, estimate_tokens};
-use super::live::{Failure, Live, Outcome};
-use super::recorder::NotRecorded;
-use super::{Candidate, Engine, Plan, pending_row};
+use crate::cost::{cost_of, estimate_tokens};
+use crate::error::GenerationError;
+use crate::live::{Image, Live, Outcome};
+use crate::recorder::NotRecorded;
+use crate::{Candidate, Engine, Plan, pending_row};
 
 /// What the call produced, kept across attempts and read after a cancel.
 #[derive(Default)]
@@ -307,11 +308,7 @@ async fn finish(
         Ending::Done => ("success", None),
         Ending::Cancelled if engine.is_shutting_down() => (
             "interrupted",
-            Some(Failure {
-                code: "interrupted".into(),
-                message: "The server restarted while this generation was running; what was produced is kept.".into(),
-                upstream_status: None,
-            }),
+            Some(GenerationError::Interrupted { restarted: true }),
         ),
         Ending::Cancelled => ("cancelled", None),
         Ending::Failed(error) => (
@@ -320,11 +317,7 @@ async fn finish(
             } else {
                 "error"
             },
-            Some(Failure {
-                code: error.kind.as_str().to_owned(),
-                message: error.message.clone(),
-                upstream_status: error.status,
-            }),
+            Some(GenerationError::from(error.clone())),
         ),
     };
     // Without the provider's counts, estimate them, but charge nothing for a call that
@@ -385,10 +378,10 @@ async fn finish(
         .or_else(|| candidate.map(|c| c.model.provider_model_id.clone()));
     row.provider_generation_id = progress.provider_generation_id.clone();
     row.status = status.to_owned();
-    row.error_code = error.as_ref().map(|e| e.code.clone());
-    row.error_message = error.as_ref().map(|e| e.message.clone());
+    row.error_code = error.as_ref().map(|e| e.code().to_owned());
+    row.error_message = error.as_ref().map(|e| e.message().into_owned());
     row.error_details = serde_json::to_string(&RecordedDetails {
-        upstream_status: error.as_ref().and_then(|e| e.upstream_status),
+        upstream_status: error.as_ref().and_then(GenerationError::upstream_status),
         answered_by: answered_by.as_deref(),
         usage_estimated,
     })
@@ -397,17 +390,26 @@ async fn finish(
 
     engine
         .usage
-        .add(&plan.user_id, row.prompt_tokens + row.completion_tokens);
-    let image_count = progress.images.len();
+        .add(&plan.user_id, row.prompt_tokens + row.completion_tokens)
+        .await;
+    // The outcome carries the images too, so an answer that shows them need not read them
+    // back from the database.
+    let images: Vec<Image> = progress
+        .images
+        .into_iter()
+        .map(|image| Image {
+            mime_type: image.mime_type,
+            bytes: Arc::from(image.bytes),
+        })
+        .collect();
     let durable = engine
         .recorder
         .record(GenerationWrite {
             row,
             finished: Some(Finished {
-                images: progress
-                    .images
-                    .into_iter()
-                    .map(|image| (image.mime_type, image.bytes))
+                images: images
+                    .iter()
+                    .map(|image| (image.mime_type.clone(), image.bytes.to_vec()))
                     .collect(),
             }),
         })
@@ -425,7 +427,7 @@ async fn finish(
         time_to_first_token_ms,
         answered_by,
         provider_generation_id: progress.provider_generation_id,
-        image_count,
+        images,
         embeddings: progress.embeddings,
         error,
     };

@@ -12,10 +12,15 @@
 //! - no database query on the hot path other than the recorder's batched writes.
 
 pub mod cost;
+mod error;
 mod live;
+mod models;
 pub mod prepare;
+mod read;
 mod recorder;
 mod run;
+mod start;
+pub mod sync;
 pub mod upstreams;
 mod usage;
 
@@ -34,8 +39,11 @@ use aipasta_store::catalog::ModelRow;
 use aipasta_store::generations::{GenerationRow, GenerationWrite, mark_interrupted, touch_pending};
 use aipasta_store::{Backend, Db};
 
-pub use live::{Failure, Live, LiveEvent, Outcome, StartRecord, Subscription};
+pub use error::{DATABASE_RETRY_AFTER_SECONDS, Field, GenerationError};
+pub use live::{Image, Live, LiveEvent, Outcome, StartRecord, Subscription};
+pub use models::ModelCache;
 pub use recorder::{NotRecorded, Recorder, WriteFailure};
+pub use start::GenerateCommand;
 pub use upstreams::{EnvEndpoint, Network, ProviderDirectory, ProviderSettings};
 pub use usage::{Allowance, UsageMeter};
 
@@ -73,6 +81,17 @@ impl Default for EngineSettings {
     }
 }
 
+/// What changed, for [`Engine::changed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Models were synced, edited or deprecated.
+    Catalog,
+    /// Provider endpoints or keys: an admin's, or an account's own.
+    Providers,
+    /// The platform's default monthly token limit.
+    Limits,
+}
+
 /// Where a generation came from (`generations.source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -95,7 +114,7 @@ impl Source {
 
 /// One model to try, with its endpoint.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub model: Arc<ModelRow>,
     pub upstream: Upstream,
     pub network: Network,
@@ -103,7 +122,7 @@ pub struct Candidate {
 
 /// Everything a generation needs, already checked.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub user_id: String,
     /// The model asked for first, then its fallbacks in order.
     pub candidates: Vec<Candidate>,
@@ -139,6 +158,8 @@ pub struct Engine {
     guarded_http: reqwest::Client,
     recorder: Recorder,
     pub usage: UsageMeter,
+    /// Model rows for generations, reused for a few seconds.
+    pub models: ModelCache,
     /// Generations by id, from their start until their final row is written: the recorder
     /// takes them out then, so reads and reattaches find either this or the finished row.
     running: Running,
@@ -150,7 +171,7 @@ pub struct Engine {
 impl Engine {
     /// Starts the engine's writer and its heartbeat. `keys` opens the provider keys admins
     /// and users stored.
-    pub fn start(
+    pub fn launch(
         db: Db,
         http: reqwest::Client,
         settings: EngineSettings,
@@ -169,7 +190,7 @@ impl Engine {
         let forget = running.clone();
         let engine = Arc::new(Engine {
             recorder: Recorder::start(db.clone(), settings.spill_file.clone(), move |written| {
-                forget.remove_finished(written)
+                forget.written(written)
             }),
             db,
             directory: ProviderDirectory::new(settings.providers.clone(), keys),
@@ -177,6 +198,7 @@ impl Engine {
             http,
             guarded_http,
             usage: UsageMeter::default(),
+            models: ModelCache::default(),
             running,
             shutting_down: AtomicBool::new(false),
             stopped: tokio::sync::OnceCell::new(),
@@ -189,12 +211,12 @@ impl Engine {
         self.running.lock()
     }
 
-    /// Starts a generation; it runs whether or not anyone stays attached. A streamed
+    /// Runs a checked plan; it runs whether or not anyone stays attached. A streamed
     /// generation's id is shown to its client at once, so its starting row is committed
     /// before anything of it is shown ([`Live::start_recorded`]; the upstream call is under
     /// way meanwhile); a whole answer's start is recorded quietly, since its id is seen only
     /// with the answer, which waits for the final row.
-    pub async fn start_generation(self: &Arc<Self>, plan: Plan) -> Arc<Live> {
+    async fn run_plan(self: &Arc<Self>, plan: Plan) -> Arc<Live> {
         let created_at = now_ms();
         let model = plan.candidates.first().map(|c| c.model.clone());
         let live = Arc::new(Live::new(
@@ -232,9 +254,20 @@ impl Engine {
         self.running().get(id).cloned()
     }
 
-    /// Waits until every recorded generation is in the database.
+    /// Waits until every recorded generation is in the database (tests, and tools that read
+    /// the table directly; a read of one generation waits for that one, see [`Engine::generation`]).
     pub async fn flush(&self) {
         self.recorder.flush().await;
+    }
+
+    /// Tells the engine something it caches changed on this instance, so it is read again
+    /// at once (other instances see it when their entries expire, within seconds).
+    pub fn changed(&self, change: Change) {
+        match change {
+            Change::Catalog => self.models.clear(),
+            Change::Providers => self.directory.forget(),
+            Change::Limits => self.usage.forget(),
+        }
     }
 
     /// At start-up: rows a previous process left `pending` become `interrupted`. On SQLite
@@ -315,20 +348,29 @@ impl Running {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Drops the generations whose final rows `written` holds: from now on they are read from
-    /// the database. Done by the writer right after each batch, a few at a time, while their
-    /// memory is still warm (a sweep once a second of everything finished 5 s before stalled
-    /// requests for up to 27 ms at 1,000 generations a second). They are freed after the lock
-    /// is released, so starting a generation never waits on the frees.
-    fn remove_finished(&self, written: &[GenerationWrite]) {
+    /// Called by the writer right after each batch: tells each generation its row is in the
+    /// database, and drops those whose final rows `written` holds (from now on they are read
+    /// from the database). Done a few at a time, while their memory is still warm (a sweep
+    /// once a second of everything finished 5 s before stalled requests for up to 27 ms at
+    /// 1,000 generations a second). They are freed after the lock is released, so starting a
+    /// generation never waits on the frees.
+    fn written(&self, written: &[GenerationWrite]) {
         let removed: Vec<Arc<Live>> = {
             let mut running = self.lock();
             written
                 .iter()
-                .filter(|write| write.finished.is_some())
-                .filter_map(|write| running.remove(&write.row.id))
+                .filter_map(|write| {
+                    if write.finished.is_some() {
+                        running.remove(&write.row.id)
+                    } else {
+                        running.get(&write.row.id).cloned()
+                    }
+                })
                 .collect()
         };
+        for live in &removed {
+            live.mark_row_written();
+        }
         drop(removed);
     }
 }

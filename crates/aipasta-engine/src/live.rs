@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use aipasta_providers::generate::Usage;
 
+use crate::error::GenerationError;
+
 /// Deltas kept for slow subscribers before they must resynchronise; small, since each open
 /// stream holds one of these.
 const BROADCAST_CAPACITY: usize = 32;
@@ -32,19 +34,18 @@ pub struct Outcome {
     /// The model that answered, when a fallback did.
     pub answered_by: Option<String>,
     pub provider_generation_id: Option<String>,
-    pub image_count: usize,
+    /// The images it made, checked to be raster images, in order (also in the final row).
+    pub images: Vec<Image>,
     /// The vectors of an embedding call, in input order (empty for every other task).
     pub embeddings: Vec<Vec<f32>>,
-    pub error: Option<Failure>,
+    pub error: Option<GenerationError>,
 }
 
-/// What went wrong, in the words and code clients see.
+/// One generated image: a PNG, JPEG, WebP or GIF, typed by its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub code: String,
-    pub message: String,
-    /// The upstream's HTTP status, when there was one.
-    pub upstream_status: Option<u16>,
+pub struct Image {
+    pub mime_type: String,
+    pub bytes: Arc<[u8]>,
 }
 
 /// What a subscriber receives.
@@ -97,6 +98,9 @@ pub struct Live {
     /// Whether the starting row is durable: a streamed generation's id is shown to no one
     /// before (see [`Live::start_recorded`]).
     start: watch::Sender<StartRecord>,
+    /// Cancelled once a row of this generation (its start or its end) is in the database, so
+    /// a read of this one generation waits for it rather than for every queued write.
+    row_written: CancellationToken,
 }
 
 /// Where a generation's starting row stands.
@@ -132,6 +136,7 @@ impl Live {
             cancel: CancellationToken::new(),
             ended: CancellationToken::new(),
             start: watch::channel(StartRecord::Pending).0,
+            row_written: CancellationToken::new(),
         }
     }
 
@@ -195,6 +200,17 @@ impl Live {
         }
     }
 
+    /// Says a row of this generation is in the database (or was given up on).
+    pub(crate) fn mark_row_written(&self) {
+        self.row_written.cancel();
+    }
+
+    /// Waits until a row of this generation is in the database: its starting row while it
+    /// runs (a whole answer's start may be held back briefly), its final row once it ended.
+    pub async fn row_written(&self) {
+        self.row_written.cancelled().await;
+    }
+
     /// Says the task has queued its final row.
     pub(crate) fn mark_ended(&self) {
         self.ended.cancel();
@@ -243,12 +259,8 @@ impl Outcome {
             status: "error",
             content: String::new(),
             embeddings: Vec::new(),
-            image_count: 0,
-            error: Some(Failure {
-                code: "not_recorded".into(),
-                message: "The answer could not be saved, so it is not shown. Try again.".into(),
-                upstream_status: None,
-            }),
+            images: Vec::new(),
+            error: Some(GenerationError::NotRecorded),
             ..ended
         }
     }
@@ -258,11 +270,7 @@ impl Outcome {
     pub fn start_not_recorded() -> Outcome {
         Outcome {
             status: "error",
-            error: Some(Failure {
-                code: "storage_unavailable".into(),
-                message: "Generations cannot be saved right now, so this one was stopped. Try again in a moment.".into(),
-                upstream_status: None,
-            }),
+            error: Some(GenerationError::StorageUnavailable { started: true }),
             ..Outcome::interrupted(String::new())
         }
     }
@@ -279,13 +287,9 @@ impl Outcome {
             time_to_first_token_ms: None,
             answered_by: None,
             provider_generation_id: None,
-            image_count: 0,
+            images: Vec::new(),
             embeddings: Vec::new(),
-            error: Some(Failure {
-                code: "interrupted".into(),
-                message: "The server stopped while this generation was running.".into(),
-                upstream_status: None,
-            }),
+            error: Some(GenerationError::Interrupted { restarted: false }),
         }
     }
 }

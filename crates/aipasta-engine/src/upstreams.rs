@@ -3,12 +3,11 @@
 //! environment. A model whose provider has no usable key is refused before any call, with a
 //! message that says where to add one.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::http::StatusCode;
+use moka::future::Cache;
 
 use aipasta_core::secret_box::SecretBox;
 use aipasta_providers::ProviderKind;
@@ -17,7 +16,7 @@ use aipasta_store::Db;
 use aipasta_store::catalog::ModelRow;
 use aipasta_store::providers::{ProviderEndpointRow, find_user_key, list_endpoints};
 
-use crate::error::ApiError;
+use crate::error::GenerationError;
 
 /// An OpenAI-compatible endpoint the operator configured (`AIPASTA_OPENAI_COMPATIBLE_*`):
 /// trusted, so a local Ollama on `localhost:11434` just works.
@@ -66,20 +65,17 @@ impl fmt::Debug for ProviderSettings {
 }
 
 /// Why a model cannot be called from here.
-pub fn not_configured(model: &ModelRow, what: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "provider_not_configured",
-        format!(
-            "{} runs on {}, and {what}. An admin can add one on the Providers admin page, or you can add your own key in Settings.",
-            model.display_name, model.provider
-        ),
-    )
+pub fn not_configured(model: &ModelRow, reason: &'static str) -> GenerationError {
+    GenerationError::ProviderNotConfigured {
+        model: model.display_name.clone(),
+        provider: model.provider.clone(),
+        reason,
+    }
 }
 
 impl ProviderSettings {
     /// The endpoint for `model`, or why there is none.
-    pub fn upstream_for(&self, model: &ModelRow) -> Result<Upstream, ApiError> {
+    pub fn upstream_for(&self, model: &ModelRow) -> Result<Upstream, GenerationError> {
         match model.provider.as_str() {
             "openrouter" => {
                 let key = self
@@ -145,8 +141,8 @@ pub enum Network {
 /// How long stored endpoints and users' keys are reused before they are read again; an
 /// admin's or user's change on this instance clears them at once.
 const STORED_TTL: Duration = Duration::from_secs(5);
-
-type UserKeys = HashMap<(String, String), (Instant, Option<ApiKey>)>;
+/// The most (account, provider) keys kept.
+const MAX_USER_KEYS: u64 = 100_000;
 
 /// Resolves a model's endpoint and key: the caller's own key first (OpenRouter, Hugging Face),
 /// then a key an admin stored, then the environment; OpenAI-compatible endpoints from the
@@ -154,8 +150,10 @@ type UserKeys = HashMap<(String, String), (Instant, Option<ApiKey>)>;
 pub struct ProviderDirectory {
     pub settings: ProviderSettings,
     keys: SecretBox,
-    stored: Mutex<Option<(Instant, Arc<Vec<ProviderEndpointRow>>)>>,
-    user_keys: Mutex<UserKeys>,
+    /// The endpoints admins added or configured (one entry).
+    stored: Cache<(), Arc<Vec<ProviderEndpointRow>>>,
+    /// Each account's own key per provider (`None`: they stored none).
+    user_keys: Cache<(String, String), Option<ApiKey>>,
 }
 
 impl ProviderDirectory {
@@ -163,8 +161,14 @@ impl ProviderDirectory {
         ProviderDirectory {
             settings,
             keys,
-            stored: Mutex::new(None),
-            user_keys: Mutex::new(HashMap::new()),
+            stored: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(STORED_TTL)
+                .build(),
+            user_keys: Cache::builder()
+                .max_capacity(MAX_USER_KEYS)
+                .time_to_live(STORED_TTL)
+                .build(),
         }
     }
 
@@ -175,11 +179,8 @@ impl ProviderDirectory {
 
     /// Forgets cached endpoints and keys (after an admin or a user changes them).
     pub fn forget(&self) {
-        *self.stored.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        self.user_keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.stored.invalidate_all();
+        self.user_keys.invalidate_all();
     }
 
     /// The endpoint, key and network for calling `model` on behalf of `user_id`.
@@ -188,7 +189,7 @@ impl ProviderDirectory {
         db: &Db,
         model: &ModelRow,
         user_id: &str,
-    ) -> Result<(Upstream, Network), ApiError> {
+    ) -> Result<(Upstream, Network), GenerationError> {
         let stored = self.stored_endpoints(db).await?;
         match model.provider.as_str() {
             provider @ ("openrouter" | "huggingface") => {
@@ -255,16 +256,14 @@ impl ProviderDirectory {
         }
     }
 
-    async fn stored_endpoints(&self, db: &Db) -> Result<Arc<Vec<ProviderEndpointRow>>, ApiError> {
-        if let Some((at, rows)) = &*self.stored.lock().unwrap_or_else(PoisonError::into_inner)
-            && at.elapsed() < STORED_TTL
-        {
-            return Ok(rows.clone());
-        }
-        let rows = Arc::new(list_endpoints(db).await?);
-        *self.stored.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((Instant::now(), rows.clone()));
-        Ok(rows)
+    async fn stored_endpoints(
+        &self,
+        db: &Db,
+    ) -> Result<Arc<Vec<ProviderEndpointRow>>, GenerationError> {
+        self.stored
+            .try_get_with((), async { list_endpoints(db).await.map(Arc::new) })
+            .await
+            .map_err(|error| GenerationError::from_db(&error))
     }
 
     async fn user_key(
@@ -272,28 +271,13 @@ impl ProviderDirectory {
         db: &Db,
         user_id: &str,
         provider: &str,
-    ) -> Result<Option<ApiKey>, ApiError> {
-        let cache_key = (user_id.to_owned(), provider.to_owned());
-        if let Some((at, key)) = self
-            .user_keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&cache_key)
-            && at.elapsed() < STORED_TTL
-        {
-            return Ok(key.clone());
-        }
-        let key = find_user_key(db, user_id, provider)
-            .await?
-            .and_then(|row| self.open(&row.api_key_sealed));
-        let mut cache = self
-            .user_keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if cache.len() > 100_000 {
-            cache.clear();
-        }
-        cache.insert(cache_key, (Instant::now(), key.clone()));
-        Ok(key)
+    ) -> Result<Option<ApiKey>, GenerationError> {
+        self.user_keys
+            .try_get_with((user_id.to_owned(), provider.to_owned()), async {
+                let row = find_user_key(db, user_id, provider).await?;
+                Ok::<_, aipasta_store::DbError>(row.and_then(|row| self.open(&row.api_key_sealed)))
+            })
+            .await
+            .map_err(|error| GenerationError::from_db(&error))
     }
 }

@@ -4,15 +4,14 @@
 
 use std::cell::LazyCell;
 
-use axum::http::StatusCode;
 use serde::Deserialize;
 
 use aipasta_core::catalog::standard_range;
 use aipasta_providers::generate::{ChatMessage, GenerationRequest, Parameters, Role, Task};
 use aipasta_store::catalog::ModelRow;
 
-use super::cost::estimate_tokens;
-use crate::error::ApiError;
+use crate::cost::estimate_tokens;
+use crate::error::GenerationError;
 
 /// The system prompt code mode uses when the person gives none.
 pub const CODE_SYSTEM_PROMPT: &str = "You are an expert programmer. Answer with correct, \
@@ -115,7 +114,7 @@ pub fn prepare(
     model: &ModelRow,
     input: &GenerateInput,
     unsupported: Unsupported,
-) -> Result<GenerationRequest, ApiError> {
+) -> Result<GenerationRequest, GenerationError> {
     let task = choose_task(model, input)?;
     let system_prompt = match (input.mode, input.system_prompt.as_deref()) {
         (_, Some(s)) if !s.trim().is_empty() => Some(s.to_owned()),
@@ -140,10 +139,9 @@ pub fn prepare(
             _ => return Err(missing_input()),
         }
         if messages.len() > MAX_MESSAGES {
-            return Err(invalid(
-                "too_many_messages",
-                format!("A conversation can hold at most {MAX_MESSAGES} messages."),
-            ));
+            return Err(GenerationError::TooManyMessages {
+                limit: MAX_MESSAGES,
+            });
         }
         if !messages
             .iter()
@@ -180,18 +178,15 @@ pub fn prepare(
     })
 }
 
-fn missing_input() -> ApiError {
-    invalid(
-        "missing_input",
-        "Write a prompt (or send `messages` with at least one non-empty message).",
-    )
+fn missing_input() -> GenerationError {
+    GenerationError::MissingInput
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+fn out_of_range(param: &'static str, message: String) -> GenerationError {
+    GenerationError::ParameterOutOfRange { param, message }
 }
 
-fn choose_task(model: &ModelRow, input: &GenerateInput) -> Result<Task, ApiError> {
+fn choose_task(model: &ModelRow, input: &GenerateInput) -> Result<Task, GenerationError> {
     let caps = model.capabilities();
     let can_chat = caps.chat_completion;
     let wanted = match input.mode {
@@ -213,10 +208,10 @@ fn choose_task(model: &ModelRow, input: &GenerateInput) -> Result<Task, ApiError
     };
     if let Some((task, able, verb)) = wanted {
         if !able {
-            return Err(invalid(
-                "unsupported_mode",
-                format!("{} cannot {verb}.", model.display_name),
-            ));
+            return Err(GenerationError::UnsupportedMode {
+                model: model.display_name.clone(),
+                verb: Some(verb),
+            });
         }
         // A text-only model still answers a conversation, flattened into its prompt.
         if task == Task::Chat && !can_chat {
@@ -238,10 +233,10 @@ fn choose_task(model: &ModelRow, input: &GenerateInput) -> Result<Task, ApiError
     } else if caps.embedding && !has_messages {
         Task::Embedding
     } else {
-        return Err(invalid(
-            "unsupported_mode",
-            format!("{} cannot be run from here.", model.display_name),
-        ));
+        return Err(GenerationError::UnsupportedMode {
+            model: model.display_name.clone(),
+            verb: None,
+        });
     })
 }
 
@@ -249,18 +244,17 @@ fn check_input_size(
     model: &ModelRow,
     messages: &[ChatMessage],
     prompt: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), GenerationError> {
     let chars: usize = prompt.chars().count()
         + messages
             .iter()
             .map(|m| m.content.chars().count())
             .sum::<usize>();
     if chars > MAX_INPUT_CHARS {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "prompt_too_long",
-            format!("The input is {chars} characters; the limit is {MAX_INPUT_CHARS}."),
-        ));
+        return Err(GenerationError::InputTooLarge {
+            chars,
+            limit: MAX_INPUT_CHARS,
+        });
     }
     if let Some(context) = model.context_length.filter(|c| *c > 0) {
         let estimated: u64 = estimate_tokens(prompt)
@@ -269,13 +263,11 @@ fn check_input_size(
                 .map(|m| estimate_tokens(&m.content))
                 .sum::<u64>();
         if estimated > context as u64 {
-            return Err(invalid(
-                "prompt_too_long",
-                format!(
-                    "The input is about {estimated} tokens, more than {}'s context of {context} tokens. Shorten it or pick a model with a longer context.",
-                    model.display_name
-                ),
-            ));
+            return Err(GenerationError::ContextExceeded {
+                model: model.display_name.clone(),
+                estimated,
+                context,
+            });
         }
     }
     Ok(())
@@ -285,7 +277,7 @@ fn check_parameters(
     model: &ModelRow,
     input: &ParameterInput,
     unsupported: Unsupported,
-) -> Result<Parameters, ApiError> {
+) -> Result<Parameters, GenerationError> {
     // Read from the row's JSON only when the request sets a parameter (most set none).
     let supported = LazyCell::new(|| model.supported_parameters());
     let ranges = LazyCell::new(|| model.parameter_ranges());
@@ -293,7 +285,7 @@ fn check_parameters(
     let supports = |name: &str| supported.is_empty() || supported.iter().any(|p| p == name);
     let mut out = Parameters::default();
 
-    let float = |name: &'static str, value: Option<f64>| -> Result<Option<f64>, ApiError> {
+    let float = |name: &'static str, value: Option<f64>| -> Result<Option<f64>, GenerationError> {
         let Some(value) = value else { return Ok(None) };
         if !supports(name) {
             return match unsupported {
@@ -307,8 +299,8 @@ fn check_parameters(
             .or_else(|| standard_range(name))
             .unwrap_or((f64::MIN, f64::MAX));
         if !value.is_finite() || value < min || value > max {
-            return Err(invalid(
-                "parameter_out_of_range",
+            return Err(out_of_range(
+                name,
                 format!("`{name}` must be between {min} and {max}; it was {value}."),
             ));
         }
@@ -327,8 +319,8 @@ fn check_parameters(
         // Every model takes a length limit, listed or not.
         let limit = model.max_tokens.filter(|m| *m > 0);
         if max_tokens == 0 || limit.is_some_and(|limit| i64::from(max_tokens) > limit) {
-            return Err(invalid(
-                "parameter_out_of_range",
+            return Err(out_of_range(
+                "max_tokens",
                 format!(
                     "`max_tokens` must be between 1 and {}; it was {max_tokens}.",
                     limit.map_or_else(|| "the model's limit".to_owned(), |l| l.to_string())
@@ -346,8 +338,8 @@ fn check_parameters(
     }
     if !input.stop.is_empty() {
         if input.stop.len() > MAX_STOP_SEQUENCES || input.stop.iter().any(String::is_empty) {
-            return Err(invalid(
-                "parameter_out_of_range",
+            return Err(out_of_range(
+                "stop",
                 format!("`stop` takes 1 to {MAX_STOP_SEQUENCES} non-empty sequences."),
             ));
         }
@@ -361,8 +353,8 @@ fn check_parameters(
         if let Some(v) = value
             && !(64..=4096).contains(&v)
         {
-            return Err(invalid(
-                "parameter_out_of_range",
+            return Err(out_of_range(
+                name,
                 format!("`{name}` must be between 64 and 4096 pixels; it was {v}."),
             ));
         }
@@ -376,12 +368,9 @@ fn check_parameters(
     Ok(out)
 }
 
-fn not_supported(model: &ModelRow, name: &str) -> ApiError {
-    invalid(
-        "unsupported_parameter",
-        format!(
-            "{} does not accept `{name}`. Remove it, or pick a model that supports it.",
-            model.display_name
-        ),
-    )
+fn not_supported(model: &ModelRow, name: &'static str) -> GenerationError {
+    GenerationError::UnsupportedParameter {
+        param: name,
+        model: model.display_name.clone(),
+    }
 }
