@@ -283,17 +283,12 @@ async fn only_admins_can_create_a_key_with_the_admin_scope() {
 
         // The key's power follows its owner's role: demoted, the admin's key is refused.
         let key = scoped["data"]["key"].as_str().unwrap();
-        let users = || {
-            app.client
-                .get(app.url("/api/admin/users"))
-                .bearer_auth(key)
-                .send()
-        };
-        assert_eq!(users().await.unwrap().status(), StatusCode::OK);
+        let users = async || app.bearer(key).get("/api/admin/users").await.status;
+        assert_eq!(users().await, StatusCode::OK);
         aipasta_store::accounts::set_role(&app.db, &admin.id, "user")
             .await
             .unwrap();
-        assert_eq!(users().await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(users().await, StatusCode::FORBIDDEN);
     }
 }
 
@@ -313,15 +308,10 @@ async fn other_accounts_ids(backend: aipasta_store::Backend) {
         .unwrap();
     let ada_session = &sessions[0].id;
     let response = app
-        .as_user(
-            &eve,
-            Method::DELETE,
-            &format!("/api/users/sessions/{ada_session}"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        .user(&eve)
+        .delete(&format!("/api/users/sessions/{ada_session}"))
+        .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
     assert_eq!(
         aipasta_store::accounts::list_sessions(&app.db, &ada.id)
             .await

@@ -255,28 +255,16 @@ async fn sign_up_sign_in_theme_and_api_keys_in_the_browser() {
         .await;
     let key = key.as_str().unwrap_or_default().trim().to_owned();
     assert!(key.starts_with("ap_"), "{key}");
-    let works = app
-        .client
-        .get(app.url("/api/users/profile"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(works.status(), reqwest::StatusCode::OK);
+    let works = app.bearer(&key).get("/api/users/profile").await;
+    assert_eq!(works.status, reqwest::StatusCode::OK);
     browser
         .click(&browser.find(r#"tr[data-key="notebook"] button"#).await)
         .await;
     browser
         .wait_for("return location.search.includes('done=key-revoked')", 10)
         .await;
-    let refused = app
-        .client
-        .get(app.url("/api/users/profile"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let refused = app.bearer(&key).get("/api/users/profile").await;
+    assert_eq!(refused.status, reqwest::StatusCode::UNAUTHORIZED);
 
     browser
         .click(&browser.find(".account-nav button[type=submit]").await)

@@ -254,43 +254,35 @@ async fn admins_sync_and_edit_the_catalog_through_the_api() {
         .unwrap();
     let user = app.sign_up("User", "user@example.com").await;
 
+    let sync = serde_json::json!({ "provider": "openrouter" });
     let refused = app
-        .as_user(&user, reqwest::Method::POST, "/api/admin/models/sync")
-        .json(&serde_json::json!({ "provider": "openrouter" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+        .user(&user)
+        .post("/api/admin/models/sync", sync.clone())
+        .await;
+    assert_eq!(refused.status, reqwest::StatusCode::FORBIDDEN);
     let synced = app
-        .as_user(&admin, reqwest::Method::POST, "/api/admin/models/sync")
-        .json(&serde_json::json!({ "provider": "openrouter" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(synced.status(), reqwest::StatusCode::OK);
-    let body: Value = synced.json().await.unwrap();
+        .user(&admin)
+        .post("/api/admin/models/sync", sync.clone())
+        .await;
+    assert_eq!(synced.status, reqwest::StatusCode::OK);
+    let body = synced.json();
     assert!(body["data"][0]["inserted"].as_i64().unwrap() > 0, "{body}");
 
     let (_, list) = app.get_json("/api/models?limit=1").await;
     let id = list["data"][0]["id"].as_str().unwrap().to_owned();
     let edited = app
-        .as_user(
-            &admin,
-            reqwest::Method::PUT,
+        .user(&admin)
+        .put(
             &format!("/api/admin/models/{}", id.replace('/', "%2F")),
+            serde_json::json!({ "displayName": "House Pick", "featured": true }),
         )
-        .json(&serde_json::json!({ "displayName": "House Pick", "featured": true }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(edited.status(), reqwest::StatusCode::OK);
+        .await;
+    assert_eq!(edited.status, reqwest::StatusCode::OK);
     let again = app
-        .as_user(&admin, reqwest::Method::POST, "/api/admin/models/sync")
-        .json(&serde_json::json!({ "provider": "openrouter" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), reqwest::StatusCode::OK);
+        .user(&admin)
+        .post("/api/admin/models/sync", sync.clone())
+        .await;
+    assert_eq!(again.status, reqwest::StatusCode::OK);
     let (_, model) = app.get_json(&format!("/api/models/{id}")).await;
     assert_eq!(
         model["data"]["displayName"], "House Pick",
@@ -298,14 +290,9 @@ async fn admins_sync_and_edit_the_catalog_through_the_api() {
     );
 
     mock.set_models_fault(Some(Fault::Status(502)));
-    let failed = app
-        .as_user(&admin, reqwest::Method::POST, "/api/admin/models/sync")
-        .json(&serde_json::json!({ "provider": "openrouter" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(failed.status(), reqwest::StatusCode::BAD_GATEWAY);
-    let body: Value = failed.json().await.unwrap();
+    let failed = app.user(&admin).post("/api/admin/models/sync", sync).await;
+    assert_eq!(failed.status, reqwest::StatusCode::BAD_GATEWAY);
+    let body = failed.json();
     assert_eq!(body["data"][0]["changed"], false);
     assert!(body["data"][0]["error"].as_str().unwrap().contains("502"));
 }

@@ -12,7 +12,7 @@ use aipasta_web::WebConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, mock_provider_config, serve_app, spawn_app_with};
+use crate::helpers::{Reply, TestApp, TestUser, mock_provider_config, serve_app, spawn_app_with};
 
 /// A seeded OpenRouter model the mock answers for.
 const MODEL: &str = "ai21/jamba-large-1.7";
@@ -39,9 +39,8 @@ fn generate_in_background(
         .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
         .json(&json!({ "prompt": prompt }));
     tokio::spawn(async move {
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
+        let response = Reply::read(request).await;
+        (response.status, response.json())
     })
 }
 
@@ -55,9 +54,9 @@ fn stream_in_background(
         .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
         .json(&json!({ "prompt": prompt, "stream": true }));
     tokio::spawn(async move {
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        response.text().await.unwrap()
+        let response = Reply::read(request).await;
+        assert_eq!(response.status, StatusCode::OK);
+        response.text()
     })
 }
 
@@ -220,18 +219,15 @@ async fn a_full_disk_is_reported_refuses_new_generations_and_recovers_within_a_s
 
     // New generations are refused up front, not answered and held.
     let refused = app
-        .as_user(
-            &user,
-            Method::POST,
+        .user(&user)
+        .post(
             &format!("/api/models/{MODEL}/generate"),
+            json!({ "prompt": "and another" }),
         )
-        .json(&json!({ "prompt": "and another" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(refused.headers().contains_key("retry-after"));
-    let refusal: Value = refused.json().await.unwrap();
+        .await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers.contains_key("retry-after"));
+    let refusal = refused.json();
     assert_eq!(refusal["error"]["code"], "storage_unavailable", "{refusal}");
     assert!(!held.is_finished(), "the first answer is held, not sent");
 
@@ -361,34 +357,27 @@ async fn requests_that_need_an_unreachable_database_answer_503_with_retry_after(
             .unwrap()
             .to_owned();
         app.db.close().await;
-        let response = app
-            .as_user(&user, Method::GET, "/api/users/profile")
-            .send()
-            .await
-            .unwrap();
+        let response = app.user(&user).get("/api/users/profile").await;
         assert_eq!(
-            response.status(),
+            response.status,
             StatusCode::SERVICE_UNAVAILABLE,
             "{backend:?}"
         );
-        assert_eq!(response.headers()["retry-after"], "5");
-        let body: Value = response.json().await.unwrap();
+        assert_eq!(response.header("retry-after"), "5");
+        let body = response.json();
         assert_eq!(body["error"]["code"], "database_unavailable", "{body}");
 
         let response = app
-            .client
-            .get(app.url("/v1/models/ai21/jamba-large-1.7"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
+            .bearer(&key)
+            .get("/v1/models/ai21/jamba-large-1.7")
+            .await;
         assert_eq!(
-            response.status(),
+            response.status,
             StatusCode::SERVICE_UNAVAILABLE,
             "{backend:?}"
         );
-        assert!(response.headers().contains_key("retry-after"));
-        let body: Value = response.json().await.unwrap();
+        assert!(response.headers.contains_key("retry-after"));
+        let body = response.json();
         assert!(body["error"]["type"].is_string(), "OpenAI's shape: {body}");
     }
 }

@@ -3,11 +3,11 @@
 //! Only a bearer credential that checks out makes a request need no CSRF token.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use aipasta_store::accounts;
 
-use crate::helpers::{TestApp, backends, browser_client, csrf_from, spawn_app};
+use crate::helpers::{BrowserSession, Reply, TestApp, backends, csrf_from, spawn_app};
 
 /// `Authorization` values that are not a valid bearer credential.
 const NOT_A_BEARER_CREDENTIAL: &[&str] = &[
@@ -85,36 +85,17 @@ async fn signed_in_browser(app: &TestApp) -> (reqwest::Client, String, String, S
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let browser = browser_client();
-    let page = browser
-        .get(app.url("/auth/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = browser
-        .post(app.url("/auth/signin"))
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", ada.password.as_str()),
-            ("csrf_token", csrf_from(&page).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let settings = browser
-        .get(app.url("/dashboard/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let browser = BrowserSession::signed_in(app, &ada).await;
+    let settings = browser.page("/dashboard/settings").await;
     let key_id = key["data"]["id"].as_str().unwrap().to_owned();
-    (browser, csrf_from(&settings), ada.id, key_id, ada.token)
+    // The forged requests are built by hand with this browser's cookies.
+    (
+        browser.client,
+        csrf_from(&settings),
+        ada.id,
+        key_id,
+        ada.token,
+    )
 }
 
 /// Nothing the forged requests aimed at has changed.
@@ -138,13 +119,13 @@ async fn an_authorization_header_that_is_not_a_bearer_credential_never_skips_csr
             for forged in FORGED {
                 let context = format!("{backend:?}: {forged:?} with `Authorization: {header}`");
                 // No token: a forged form or fetch.
-                let response = forged
-                    .request(&app, &browser, &key_id)
-                    .header("authorization", *header)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = response.status();
+                let response = Reply::read(
+                    forged
+                        .request(&app, &browser, &key_id)
+                        .header("authorization", *header),
+                )
+                .await;
+                let status = response.status;
                 assert!(
                     status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED,
                     "{context}: answered {status}"
@@ -152,19 +133,18 @@ async fn an_authorization_header_that_is_not_a_bearer_credential_never_skips_csr
                 if status == StatusCode::FORBIDDEN
                     && matches!(forged, Forged::ApiSettings | Forged::ApiRevokeKey)
                 {
-                    let body: Value = response.json().await.unwrap();
-                    assert_eq!(body["error"]["code"], "csrf_failed", "{context}");
+                    assert_eq!(response.json()["error"]["code"], "csrf_failed", "{context}");
                 }
                 // The right token, but sent from another site.
-                let status = forged
-                    .request(&app, &browser, &key_id)
-                    .header("authorization", *header)
-                    .header("x-csrf-token", &csrf)
-                    .header("origin", "https://evil.example")
-                    .send()
-                    .await
-                    .unwrap()
-                    .status();
+                let status = Reply::read(
+                    forged
+                        .request(&app, &browser, &key_id)
+                        .header("authorization", *header)
+                        .header("x-csrf-token", &csrf)
+                        .header("origin", "https://evil.example"),
+                )
+                .await
+                .status;
                 assert!(
                     status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED,
                     "{context}, from another origin: answered {status}"
@@ -174,16 +154,16 @@ async fn an_authorization_header_that_is_not_a_bearer_credential_never_skips_csr
         }
 
         // The checks above can pass: the same requests go through when they are genuine.
-        let genuine = browser
-            .put(app.url("/api/users/settings"))
-            .header("authorization", "Basic dXNlcjpwYXNz")
-            .header("x-csrf-token", &csrf)
-            .json(&json!({ "theme": "light" }))
-            .send()
-            .await
-            .unwrap();
+        let genuine = Reply::read(
+            browser
+                .put(app.url("/api/users/settings"))
+                .header("authorization", "Basic dXNlcjpwYXNz")
+                .header("x-csrf-token", &csrf)
+                .json(&json!({ "theme": "light" })),
+        )
+        .await;
         assert_eq!(
-            genuine.status(),
+            genuine.status,
             StatusCode::OK,
             "{backend:?}: the cookie with its token"
         );
@@ -210,15 +190,15 @@ async fn a_verified_bearer_credential_in_any_case_needs_no_csrf_token() {
         ];
         for (scheme, theme) in schemes {
             for (client, with) in [(&app.client, "alone"), (&browser, "beside a cookie")] {
-                let response = client
-                    .put(app.url("/api/users/settings"))
-                    .header("authorization", format!("{scheme} {token}"))
-                    .json(&json!({ "theme": theme }))
-                    .send()
-                    .await
-                    .unwrap();
+                let response = Reply::read(
+                    client
+                        .put(app.url("/api/users/settings"))
+                        .header("authorization", format!("{scheme} {token}"))
+                        .json(&json!({ "theme": theme })),
+                )
+                .await;
                 let context = format!("{backend:?}: {scheme}, {with}");
-                assert_eq!(response.status(), StatusCode::OK, "{context}");
+                assert_eq!(response.status, StatusCode::OK, "{context}");
                 let user = accounts::find_user_by_id(&app.db, &user_id)
                     .await
                     .unwrap()

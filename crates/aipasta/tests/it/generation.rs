@@ -33,14 +33,11 @@ async fn start(backend: Backend) -> (MockServer, TestApp, TestUser) {
 }
 
 async fn generate(app: &TestApp, user: &TestUser, body: Value) -> (StatusCode, Value) {
-    let response = app
-        .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
+    let reply = app
+        .user(user)
+        .post(&format!("/api/models/{MODEL}/generate"), body)
+        .await;
+    (reply.status, reply.json())
 }
 
 /// Server-sent events of a finished response body, as (event, data).
@@ -74,19 +71,16 @@ async fn stream(app: &TestApp, user: &TestUser, body: Value) -> Vec<(String, Val
     let mut body = body;
     body["stream"] = json!(true);
     let response = app
-        .as_user(user, Method::POST, &format!("/api/models/{MODEL}/generate"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+        .user(user)
+        .post(&format!("/api/models/{MODEL}/generate"), body)
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
     assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
+        response
+            .header("content-type")
             .starts_with("text/event-stream")
     );
-    parse_sse(&response.text().await.unwrap())
+    parse_sse(&response.text())
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -183,14 +177,11 @@ async fn a_generation_is_answered_recorded_and_counted() {
         assert_eq!((count, rate), (1, Some(100.0)), "a percentage");
 
         // The record through the API, in the plan's shape.
-        let body: Value = app
-            .as_user(&user, Method::GET, &format!("/api/generations/{id}"))
-            .send()
+        let body = app
+            .user(&user)
+            .get(&format!("/api/generations/{id}"))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json();
         assert_eq!(body["data"]["output"]["content"], DEFAULT_TEXT);
         assert_eq!(body["data"]["status"], "success");
         assert_eq!(body["data"]["input"]["parameters"]["maxTokens"], 64);
@@ -422,18 +413,12 @@ async fn cancelling_keeps_the_partial_answer() {
     for backend in backends() {
         let (mock, app, user) = start(backend).await;
         let (id, mut response, mut buffer) = start_slow_stream(&mock, &app, &user).await;
-        let cancelled: Value = app
-            .as_user(
-                &user,
-                Method::POST,
-                &format!("/api/generations/{id}/cancel"),
-            )
-            .send()
+        let cancel = format!("/api/generations/{id}/cancel");
+        let cancelled = app
+            .user(&user)
+            .send(Method::POST, &cancel, None)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json();
         assert_eq!(cancelled["data"]["status"], "cancelled", "{cancelled}");
         let done = read_until(&mut response, &mut buffer, "done").await;
         assert_eq!(done["status"], "cancelled");
@@ -447,17 +432,9 @@ async fn cancelling_keeps_the_partial_answer() {
             app.state.engine.live(&id).is_none(),
             "a recorded generation stays in memory"
         );
-        let again = app
-            .as_user(
-                &user,
-                Method::POST,
-                &format!("/api/generations/{id}/cancel"),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(again.status(), StatusCode::CONFLICT);
-        let again: Value = again.json().await.unwrap();
+        let again = app.user(&user).send(Method::POST, &cancel, None).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let again = again.json();
         assert_eq!(again["error"]["code"], "already_finished", "{again}");
     }
 }
@@ -607,26 +584,16 @@ async fn a_dropped_connection_does_not_stop_the_generation_and_reattaching_repla
         let (id, response, _) = start_slow_stream(&mock, &app, &user).await;
         drop(response);
 
-        let reattached = app
-            .as_user(&user, Method::GET, &format!("/api/generations/{id}/stream"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reattached.status(), StatusCode::OK);
-        let events = parse_sse(&reattached.text().await.unwrap());
+        let stream_path = format!("/api/generations/{id}/stream");
+        let reattached = app.user(&user).get(&stream_path).await;
+        assert_eq!(reattached.status, StatusCode::OK);
+        let events = parse_sse(&reattached.text());
         assert_eq!(streamed_text(&events), DEFAULT_TEXT, "{events:?}");
         assert_eq!(events.last().unwrap().0, "done");
         assert_eq!(stored(&app, &id).await.status, "success");
 
         // After it ended (and once it left memory) the replay comes from the row.
-        let replayed = app
-            .as_user(&user, Method::GET, &format!("/api/generations/{id}/stream"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let replayed = app.user(&user).get(&stream_path).await.text();
         assert_eq!(streamed_text(&parse_sse(&replayed)), DEFAULT_TEXT);
 
         // Someone else's generation is unknown to them.
@@ -635,12 +602,8 @@ async fn a_dropped_connection_does_not_stop_the_generation_and_reattaching_repla
             format!("/api/generations/{id}"),
             format!("/api/generations/{id}/stream"),
         ] {
-            let response = app
-                .as_user(&other, Method::GET, &path)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            let response = app.user(&other).get(&path).await;
+            assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
         }
     }
 }
@@ -688,21 +651,22 @@ async fn refusals_happen_before_any_upstream_call() {
         }
         // An unknown model.
         let response = app
-            .as_user(&user, Method::POST, "/api/models/nobody/nothing/generate")
-            .json(&json!({"prompt": "x"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+            .user(&user)
+            .post(
+                "/api/models/nobody/nothing/generate",
+                json!({"prompt": "x"}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND);
         // Anonymous callers.
         let response = app
-            .client
-            .post(app.url(&format!("/api/models/{MODEL}/generate")))
-            .json(&json!({"prompt": "x"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            .anonymous()
+            .post(
+                &format!("/api/models/{MODEL}/generate"),
+                json!({"prompt": "x"}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
         // The monthly token limit.
         // Through the store, as the admin API does: it tells cached callers their row changed.
         aipasta_store::accounts::set_usage_limits(&app.db, &user.id, Some(10), "free")
@@ -738,25 +702,20 @@ async fn a_provider_without_a_key_is_named_before_sending() {
 async fn the_unified_endpoints_take_the_model_in_the_body() {
     for backend in backends() {
         let (_mock, app, user) = start(backend).await;
-        let body: Value = app
-            .as_user(&user, Method::POST, "/api/ai/generate")
-            .json(&json!({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}))
-            .send()
+        let body = app
+            .user(&user)
+            .post(
+                "/api/ai/generate",
+                json!({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}),
+            )
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json();
         assert_eq!(body["data"]["content"], DEFAULT_TEXT, "{body}");
         let text = app
-            .as_user(&user, Method::POST, "/api/ai/stream")
-            .json(&json!({"model": MODEL, "prompt": "hi"}))
-            .send()
+            .user(&user)
+            .post("/api/ai/stream", json!({"model": MODEL, "prompt": "hi"}))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text();
         assert_eq!(streamed_text(&parse_sse(&text)), DEFAULT_TEXT);
     }
 }
@@ -813,39 +772,26 @@ async fn hugging_face_images_and_summaries_go_through_the_inference_api() {
 
         // An image, asked for as a stream: it comes whole, is stored and served.
         let text = app
-            .as_user(&user, Method::POST, "/api/ai/stream")
-            .json(&json!({"model": "mock/painter", "prompt": "a bowl of pasta", "parameters": {"width": 128, "height": 128}}))
-            .send()
+            .user(&user)
+            .post("/api/ai/stream", json!({"model": "mock/painter", "prompt": "a bowl of pasta", "parameters": {"width": 128, "height": 128}}))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text();
         let events = parse_sse(&text);
         let (last, done) = events.last().unwrap();
         assert_eq!(last, "done", "{events:?}");
         let image_url = done["images"][0].as_str().unwrap().to_owned();
-        let image = app
-            .as_user(&user, Method::GET, &image_url)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(image.status(), StatusCode::OK);
-        assert_eq!(image.headers()["content-type"], "image/png");
-        let bytes = image.bytes().await.unwrap();
-        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let image = app.user(&user).get(&image_url).await;
+        assert_eq!(image.status, StatusCode::OK);
+        assert_eq!(image.header("content-type"), "image/png");
+        assert_eq!(&image.body[..8], b"\x89PNG\r\n\x1a\n");
         let sent = mock.requests(&aipasta_mock::hf_inference_path("mock/painter"));
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].json().unwrap()["inputs"], "a bowl of pasta");
         assert_eq!(sent[0].header("authorization"), Some("Bearer hf_test"));
         // Nobody else can fetch it.
         let other = app.sign_up("Other", "other-hf@example.com").await;
-        let refused = app
-            .as_user(&other, Method::GET, &image_url)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+        let refused = app.user(&other).get(&image_url).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
 
         // A summary, from a model that is still loading at first: its estimated time is
         // waited out, then the call is made again.
@@ -859,15 +805,11 @@ async fn hugging_face_images_and_summaries_go_through_the_inference_api() {
             }),
         );
         let started = std::time::Instant::now();
-        let body: Value = app
-            .as_user(&user, Method::POST, "/api/ai/generate")
-            .json(&json!({"model": "mock/summariser", "prompt": "A long text about pasta shapes and sauces."}))
-            .send()
+        let body = app
+            .user(&user)
+            .post("/api/ai/generate", json!({"model": "mock/summariser", "prompt": "A long text about pasta shapes and sauces."}))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json();
         assert_eq!(body["success"], true, "{body}");
         assert_eq!(body["data"]["content"], DEFAULT_TEXT);
         assert_eq!(mock.request_count(&summariser), 2);

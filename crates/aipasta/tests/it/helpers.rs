@@ -146,18 +146,18 @@ impl TestApp {
     pub async fn sign_up(&self, name: &str, email: &str) -> TestUser {
         let password = "pasta al dente 42".to_owned();
         let response = self
-            .client
-            .post(self.url("/api/auth/signup"))
-            .json(&serde_json::json!({ "name": name, "email": email, "password": password }))
-            .send()
-            .await
-            .expect("sign up");
+            .anonymous()
+            .post(
+                "/api/auth/signup",
+                serde_json::json!({ "name": name, "email": email, "password": password }),
+            )
+            .await;
         assert_eq!(
-            response.status(),
+            response.status,
             reqwest::StatusCode::CREATED,
             "sign up {email}"
         );
-        let body: serde_json::Value = response.json().await.expect("JSON");
+        let body = response.json();
         TestUser {
             id: body["user"]["id"].as_str().expect("id").to_owned(),
             email: email.trim().to_lowercase(),
@@ -166,7 +166,8 @@ impl TestApp {
         }
     }
 
-    /// A request with the user's bearer token.
+    /// A request with the user's bearer token, for the requests a test builds by hand (a
+    /// stream read as it comes, an unusual header); ordinary calls go through [`TestApp::user`].
     pub fn as_user(
         &self,
         user: &TestUser,
@@ -187,20 +188,211 @@ impl TestApp {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (reqwest::StatusCode, serde_json::Value) {
-        let mut request = self.as_user(user, method.clone(), path);
+        let reply = self.user(user).send(method, path, body).await;
+        (reply.status, reply.json())
+    }
+
+    /// Calls the JSON API with no credential, as a script that has not signed in does.
+    pub fn anonymous(&self) -> Caller<'_> {
+        Caller {
+            app: self,
+            bearer: None,
+        }
+    }
+
+    /// Calls the JSON API with the user's JWT.
+    pub fn user<'a>(&'a self, user: &'a TestUser) -> Caller<'a> {
+        self.bearer(&user.token)
+    }
+
+    /// Calls the JSON API with any bearer credential: an API key, or a JWT from a later
+    /// sign-in than the one [`TestUser`] keeps.
+    pub fn bearer<'a>(&'a self, token: &'a str) -> Caller<'a> {
+        Caller {
+            app: self,
+            bearer: Some(token),
+        }
+    }
+}
+
+/// One caller of the JSON API (anonymous or with a bearer credential): most API tests send
+/// ordinary requests that differ only in who sends them, and want the whole answer back at
+/// once. Requests that are themselves the subject of a test (odd headers, raw bodies, a stream
+/// read as it comes) are built by hand from [`TestApp::as_user`] or `client` instead.
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    bearer: Option<&'a str>,
+}
+
+impl Caller<'_> {
+    /// Sends `method path`, with `body` as JSON when given; answers the whole reply.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut request = self.app.client.request(method, self.app.url(path));
+        if let Some(token) = self.bearer {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = &body {
             request = request.json(body);
         }
-        let response = request
-            .send()
+        Reply::read(request).await
+    }
+
+    // The methods the API tests use, so a call reads as `app.user(&ada).get("/api/...")`.
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+/// A whole answer, read before any assertion: its status, headers and body stay at hand
+/// together, so a test can check them in any order and show the body when a check fails.
+pub struct Reply {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+    /// The request's method and URL, for the messages of failed checks.
+    request: String,
+}
+
+impl Reply {
+    /// Sends `request` and reads the whole answer. Hand-built requests (the ones a test is
+    /// about) are read through here too, so every answer is checked alike.
+    pub async fn read(request: reqwest::RequestBuilder) -> Reply {
+        let (client, request) = request.build_split();
+        let request = request.unwrap_or_else(|e| panic!("a request that cannot be sent: {e}"));
+        let what = format!("{} {}", request.method(), request.url());
+        let response = client
+            .execute(request)
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         let status = response.status();
-        let answer = response
-            .json()
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
             .await
-            .unwrap_or_else(|e| panic!("JSON from {method} {path}: {e}"));
-        (status, answer)
+            .unwrap_or_else(|e| panic!("the body of {what}: {e}"))
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+            request: what,
+        }
+    }
+
+    /// The request answered (`GET http://…/path?query`), for a failed check's message.
+    pub fn request(&self) -> &str {
+        &self.request
+    }
+
+    /// The body as text (UTF-8, as the app always answers).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; a body that is not JSON fails the test, showing it.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "JSON from {} ({}): {e}: {}",
+                self.request,
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    /// A header that must be there, as text (`location`, `retry-after`...).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header in the answer to {}", self.request))
+            .to_str()
+            .unwrap_or_else(|e| panic!("the {name} header of {}: {e}", self.request))
+    }
+}
+
+/// A browser signed in or not: a cookie-keeping client on one app. Pages and forms are what
+/// browsers use, so this answers whole [`Reply`]s for pages and form posts; a form's CSRF token
+/// is passed by the test, which is often what the test is about.
+pub struct BrowserSession<'a> {
+    app: &'a TestApp,
+    /// For requests a test builds by hand with this browser's cookies.
+    pub client: reqwest::Client,
+}
+
+impl<'a> BrowserSession<'a> {
+    /// A fresh browser with no cookies.
+    pub fn new(app: &'a TestApp) -> Self {
+        BrowserSession {
+            app,
+            client: browser_client(),
+        }
+    }
+
+    /// A fresh browser connecting from `127.0.0.x` (see [`browser_client_from`]).
+    pub fn from_address(app: &'a TestApp, last_octet: u8) -> Self {
+        BrowserSession {
+            app,
+            client: browser_client_from(last_octet),
+        }
+    }
+
+    /// A fresh browser signed in as `user` through the sign-in form; fails the test unless the
+    /// form answered with its redirect (303), as it does once the password is accepted.
+    pub async fn signed_in(app: &'a TestApp, user: &TestUser) -> Self {
+        let browser = BrowserSession::new(app);
+        let signed_in = browser.sign_in(user, None).await;
+        assert_eq!(signed_in.status, reqwest::StatusCode::SEE_OTHER);
+        browser
+    }
+
+    /// Fetches `path` on the app with this browser's cookies.
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::read(self.client.get(self.app.url(path))).await
+    }
+
+    /// The page at `path` as HTML, whatever its status.
+    pub async fn page(&self, path: &str) -> String {
+        self.get(path).await.text()
+    }
+
+    /// Posts `fields` as a form, in their order.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        Reply::read(self.client.post(self.app.url(path)).form(fields)).await
+    }
+
+    /// Fills in the sign-in form as `user` does (with the token of a freshly fetched form,
+    /// and `next` when given); answers the form's reply.
+    pub async fn sign_in(&self, user: &TestUser, next: Option<&str>) -> Reply {
+        let csrf = csrf_from(&self.page("/auth/signin").await);
+        let mut fields = vec![
+            ("email", user.email.as_str()),
+            ("password", user.password.as_str()),
+            ("csrf_token", csrf.as_str()),
+        ];
+        if let Some(next) = next {
+            fields.push(("next", next));
+        }
+        self.post_form("/auth/signin", &fields).await
     }
 }
 

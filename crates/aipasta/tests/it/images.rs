@@ -16,7 +16,7 @@ use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, backends, mock_provider_config, spawn_app_with};
+use crate::helpers::{Reply, TestApp, TestUser, backends, mock_provider_config, spawn_app_with};
 
 /// An image model of the environment's OpenAI-compatible endpoint `local` (the mock's `/v1`).
 const OPENAI_MODEL: &str = "local/pixel-painter";
@@ -108,16 +108,11 @@ impl Setup {
     }
 
     /// The image route's answer for the user.
-    async fn image(&self, id: &str, index: usize) -> reqwest::Response {
+    async fn image(&self, id: &str, index: usize) -> Reply {
         self.app
-            .as_user(
-                &self.user,
-                Method::GET,
-                &format!("/api/generations/{id}/image?index={index}"),
-            )
-            .send()
+            .user(&self.user)
+            .get(&format!("/api/generations/{id}/image?index={index}"))
             .await
-            .unwrap()
     }
 
     fn script_for(&self, model: &str, script: Script) {
@@ -259,11 +254,11 @@ async fn hostile_images_are_refused_when_the_generation_is_recorded() {
             // Nothing to serve, and the refusal still carries the sandbox policy.
             for index in 0..2 {
                 let response = s.image(id, index).await;
-                assert_eq!(response.status(), StatusCode::NOT_FOUND, "{name}");
-                assert_eq!(response.headers()["content-security-policy"], SANDBOX);
-                assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+                assert_eq!(response.status, StatusCode::NOT_FOUND, "{name}");
+                assert_eq!(response.headers["content-security-policy"], SANDBOX);
+                assert_eq!(response.headers["x-content-type-options"], "nosniff");
                 assert!(
-                    response.headers()["content-type"]
+                    response.headers["content-type"]
                         .to_str()
                         .unwrap()
                         .starts_with("application/json")
@@ -289,14 +284,8 @@ async fn hostile_images_are_refused_when_the_generation_is_recorded() {
 }
 
 /// Headers every stored image is served with, `format`'s type and extension.
-fn assert_asset_headers(
-    response: &reqwest::Response,
-    id: &str,
-    index: usize,
-    mime: &str,
-    ext: &str,
-) {
-    let headers = response.headers();
+fn assert_asset_headers(response: &Reply, id: &str, index: usize, mime: &str, ext: &str) {
+    let headers = &response.headers;
     assert_eq!(headers["content-type"], mime);
     let policies: Vec<_> = headers.get_all("content-security-policy").iter().collect();
     assert_eq!(policies, [SANDBOX], "exactly the sandbox policy");
@@ -366,9 +355,9 @@ async fn real_images_are_kept_with_the_type_their_bytes_say() {
                 .unwrap();
             assert_eq!(asset.mime_type, mime, "the true type is stored");
             let response = s.image(&id, 0).await;
-            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.status, StatusCode::OK);
             assert_asset_headers(&response, &id, 0, mime, ext);
-            assert_eq!(response.bytes().await.unwrap(), bytes);
+            assert_eq!(response.body, bytes);
         }
         // Several real images: all kept, each with its own type.
         s.script_for(
@@ -388,7 +377,7 @@ async fn real_images_are_kept_with_the_type_their_bytes_say() {
         .enumerate()
         {
             let response = s.image(id, index).await;
-            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.status, StatusCode::OK);
             assert_asset_headers(&response, id, index, mime, ext);
         }
     }
@@ -414,8 +403,8 @@ async fn an_image_stored_before_the_check_is_never_served_as_html() {
         .await
         .unwrap();
         let response = s.image(&id, 0).await;
-        assert_eq!(response.status(), StatusCode::GONE, "{backend:?}");
-        let headers = response.headers().clone();
+        assert_eq!(response.status, StatusCode::GONE, "{backend:?}");
+        let headers = response.headers.clone();
         assert!(
             headers["content-type"]
                 .to_str()
@@ -426,7 +415,7 @@ async fn an_image_stored_before_the_check_is_never_served_as_html() {
         assert_eq!(headers["content-security-policy"], SANDBOX);
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert!(headers.get("content-disposition").is_none());
-        let body: Value = response.json().await.unwrap();
+        let body = response.json();
         assert_eq!(body["success"], false);
         assert_eq!(body["error"]["code"], "image_not_served");
         let message = body["error"]["message"].as_str().unwrap();
@@ -455,17 +444,9 @@ async fn v1_images(
     key: &str,
     body: Value,
 ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let response = app
-        .client
-        .post(app.url("/v1/images/generations"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    (status, headers, response.json().await.unwrap())
+    let reply = app.bearer(key).post("/v1/images/generations", body).await;
+    let body = reply.json();
+    (reply.status, reply.headers, body)
 }
 
 #[tokio::test]
@@ -537,17 +518,11 @@ async fn v1_images_carry_only_checked_images_in_both_forms() {
         assert_eq!(status, StatusCode::OK, "{body}");
         let id = headers["x-aipasta-generation-id"].to_str().unwrap();
         let url = body["data"][0]["url"].as_str().unwrap();
-        let response = s
-            .app
-            .client
-            .get(url)
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        // The URL as given (absolute), not a path on the app.
+        let response = Reply::read(s.app.client.get(url).bearer_auth(&key)).await;
+        assert_eq!(response.status, StatusCode::OK);
         assert_asset_headers(&response, id, 0, "image/jpeg", "jpg");
-        assert_eq!(response.bytes().await.unwrap(), jpeg.bytes);
+        assert_eq!(response.body, jpeg.bytes);
     }
 }
 

@@ -8,7 +8,7 @@ use aipasta_mock::{MockOAuth, MockOAuthConfig, MockUser};
 use aipasta_store::accounts;
 use aipasta_web::auth::oauth::{OAuthProvider, ProviderKind};
 
-use crate::helpers::{TestApp, backends, browser_client, spawn_app_with};
+use crate::helpers::{BrowserSession, Reply, TestApp, backends, spawn_app_with};
 
 async fn app_with_providers(backend: aipasta_store::Backend, mock: &MockOAuth) -> TestApp {
     let mut config = aipasta_web::WebConfig::default();
@@ -37,39 +37,31 @@ async fn app_with_providers(backend: aipasta_store::Backend, mock: &MockOAuth) -
 }
 
 /// Runs the browser's side of the dance; answers where the app finally sends the person.
-async fn dance(app: &TestApp, browser: &reqwest::Client, provider: &str) -> String {
+/// The redirects are followed by hand, to the absolute URLs they name (the provider's, then
+/// the app's callback).
+async fn dance(browser: &BrowserSession<'_>, provider: &str) -> String {
     let start = browser
-        .get(app.url(&format!("/auth/oauth/{provider}?next=/models")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(start.status(), StatusCode::SEE_OTHER, "start");
-    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+        .get(&format!("/auth/oauth/{provider}?next=/models"))
+        .await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER, "start");
+    let authorize = start.header("location");
     assert!(
         authorize.contains("code_challenge_method=S256"),
         "PKCE: {authorize}"
     );
-    let consent = browser.get(&authorize).send().await.unwrap();
+    let consent = Reply::read(browser.client.get(authorize)).await;
     assert_eq!(
-        consent.status(),
+        consent.status,
         StatusCode::FOUND,
         "the provider sends the browser back"
     );
-    let callback = consent.headers()["location"].to_str().unwrap().to_owned();
-    let done = browser.get(&callback).send().await.unwrap();
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    done.headers()["location"].to_str().unwrap().to_owned()
+    let done = Reply::read(browser.client.get(consent.header("location"))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    done.header("location").to_owned()
 }
 
-async fn session_email(app: &TestApp, browser: &reqwest::Client) -> Value {
-    let session: Value = browser
-        .get(app.url("/api/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn session_email(browser: &BrowserSession<'_>) -> Value {
+    let session = browser.get("/api/auth/session").await.json();
     session["user"]["email"].clone()
 }
 
@@ -81,13 +73,9 @@ async fn oidc_sign_in_creates_then_finds_the_account_and_links_by_verified_email
 
         // Alice has a password account already: a verified email links the identity to it.
         let alice = app.sign_up("Alice", "alice@example.com").await;
-        let browser = browser_client();
-        assert_eq!(
-            dance(&app, &browser, "oidc").await,
-            "/models",
-            "{backend:?}"
-        );
-        assert_eq!(session_email(&app, &browser).await, "alice@example.com");
+        let browser = BrowserSession::new(&app);
+        assert_eq!(dance(&browser, "oidc").await, "/models", "{backend:?}");
+        assert_eq!(session_email(&browser).await, "alice@example.com");
         let identities = accounts::list_identities(&app.db, &alice.id).await.unwrap();
         let providers: Vec<&str> = identities.iter().map(|i| i.provider.as_str()).collect();
         assert_eq!(
@@ -97,9 +85,9 @@ async fn oidc_sign_in_creates_then_finds_the_account_and_links_by_verified_email
         );
 
         // She comes back: found by the provider's id for her, not duplicated.
-        let again = browser_client();
-        dance(&app, &again, "oidc").await;
-        assert_eq!(session_email(&app, &again).await, "alice@example.com");
+        let again = BrowserSession::new(&app);
+        dance(&again, "oidc").await;
+        assert_eq!(session_email(&again).await, "alice@example.com");
         let count: i64 = aipasta_store::Query::new("SELECT COUNT(*) FROM users")
             .fetch_scalar(&app.db)
             .await
@@ -108,9 +96,9 @@ async fn oidc_sign_in_creates_then_finds_the_account_and_links_by_verified_email
 
         // Someone new gets a new account without a password.
         mock.set_next_user(MockUser::new("2001", "carol@example.com", "Carol"));
-        let carol = browser_client();
-        dance(&app, &carol, "oidc").await;
-        assert_eq!(session_email(&app, &carol).await, "carol@example.com");
+        let carol = BrowserSession::new(&app);
+        dance(&carol, "oidc").await;
+        assert_eq!(session_email(&carol).await, "carol@example.com");
         let stored = accounts::find_user_by_email(&app.db, "carol@example.com")
             .await
             .unwrap()
@@ -128,10 +116,10 @@ async fn an_unverified_email_never_takes_over_an_existing_account() {
     let mut unverified = MockUser::new("1002", "bob@example.com", "Bob?");
     unverified.email_verified = false;
     mock.set_next_user(unverified);
-    let browser = browser_client();
-    let landed = dance(&app, &browser, "oidc").await;
+    let browser = BrowserSession::new(&app);
+    let landed = dance(&browser, "oidc").await;
     assert_eq!(landed, "/auth/error?error=unverified");
-    assert!(session_email(&app, &browser).await.is_null());
+    assert!(session_email(&browser).await.is_null());
     assert_eq!(
         accounts::list_identities(&app.db, &bob.id)
             .await
@@ -147,13 +135,9 @@ async fn github_sign_in_works_and_refusals_and_forged_states_are_errors() {
     for backend in backends() {
         let mock = MockOAuth::start(MockOAuthConfig::default()).await;
         let app = app_with_providers(backend, &mock).await;
-        let browser = browser_client();
-        assert_eq!(
-            dance(&app, &browser, "github").await,
-            "/models",
-            "{backend:?}"
-        );
-        assert_eq!(session_email(&app, &browser).await, "alice@example.com");
+        let browser = BrowserSession::new(&app);
+        assert_eq!(dance(&browser, "github").await, "/models", "{backend:?}");
+        assert_eq!(session_email(&browser).await, "alice@example.com");
         let user = accounts::find_user_by_email(&app.db, "alice@example.com")
             .await
             .unwrap()
@@ -163,40 +147,24 @@ async fn github_sign_in_works_and_refusals_and_forged_states_are_errors() {
         assert_eq!(identities[0].provider_user_id, "1001");
 
         // A callback whose state was not issued to this browser is refused.
-        let stranger = browser_client();
+        let stranger = BrowserSession::new(&app);
         let forged = stranger
-            .get(app.url("/auth/callback/github?code=abc&state=made-up"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(forged.headers()["location"], "/auth/error?error=state");
+            .get("/auth/callback/github?code=abc&state=made-up")
+            .await;
+        assert_eq!(forged.header("location"), "/auth/error?error=state");
 
         // The person declines at the provider.
         mock.set_deny(true);
-        let declined = browser_client();
-        let start = declined
-            .get(app.url("/auth/oauth/oidc"))
-            .send()
-            .await
-            .unwrap();
-        let authorize = start.headers()["location"].to_str().unwrap().to_owned();
-        let back = declined.get(&authorize).send().await.unwrap();
-        let callback = back.headers()["location"].to_str().unwrap().to_owned();
-        let landed = declined.get(&callback).send().await.unwrap();
-        assert_eq!(
-            landed.headers()["location"],
-            "/auth/error?error=access_denied"
-        );
+        let declined = BrowserSession::new(&app);
+        let start = declined.get("/auth/oauth/oidc").await;
+        let back = Reply::read(declined.client.get(start.header("location"))).await;
+        let landed = Reply::read(declined.client.get(back.header("location"))).await;
+        assert_eq!(landed.header("location"), "/auth/error?error=access_denied");
         mock.set_deny(false);
 
         // A provider that is not configured does not exist.
         assert_eq!(
-            browser
-                .get(app.url("/auth/oauth/myspace"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            browser.get("/auth/oauth/myspace").await.status,
             StatusCode::NOT_FOUND
         );
         let page = app.get("/auth/signin").await.text().await.unwrap();

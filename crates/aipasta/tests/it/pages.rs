@@ -8,7 +8,7 @@ use aipasta_store::Backend;
 use aipasta_web::auth::tokens::API_KEY_PREFIX;
 use reqwest::{StatusCode, Url};
 
-use crate::helpers::{TestApp, browser_client, csrf_from, spawn_seeded_app};
+use crate::helpers::{BrowserSession, TestApp, spawn_seeded_app};
 
 /// The links (`href`, `src`, and the `action` of forms sent with GET) in `html`, resolved
 /// against `page`; fragments dropped.
@@ -141,27 +141,7 @@ async fn signed_in(app: &TestApp, email: &str, admin: bool) -> reqwest::Client {
             .await
             .unwrap();
     }
-    let browser = browser_client();
-    let form = browser
-        .get(app.url("/auth/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let answer = browser
-        .post(app.url("/auth/signin"))
-        .form(&[
-            ("email", user.email.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", csrf_from(&form).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    browser
+    BrowserSession::signed_in(app, &user).await.client
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, TestUser, browser_client, csrf_from, mock_provider_config, spawn_app_with,
+    BrowserSession, Reply, TestApp, TestUser, browser_client, csrf_from, mock_provider_config,
+    spawn_app_with,
 };
 
 /// A seeded OpenRouter model that takes max_tokens, stop, temperature and top_p.
@@ -37,28 +38,10 @@ pub(crate) async fn start(backend: Backend, key: bool) -> (MockServer, TestApp, 
 
 /// A browser-like client signed in as `user` with a session cookie.
 pub(crate) async fn signed_in(app: &TestApp, user: &TestUser) -> reqwest::Client {
-    let browser = browser_client();
-    let page = browser
-        .get(app.url("/auth/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = browser
-        .post(app.url("/auth/signin"))
-        .form(&[
-            ("email", user.email.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", csrf_from(&page).as_str()),
-            ("next", "/playground"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    browser
+    let browser = BrowserSession::new(app);
+    let response = browser.sign_in(user, Some("/playground")).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    browser.client
 }
 
 pub(crate) async fn page(
@@ -66,8 +49,8 @@ pub(crate) async fn page(
     app: &TestApp,
     path: &str,
 ) -> (StatusCode, String) {
-    let response = client.get(app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
+    let response = Reply::read(client.get(app.url(path))).await;
+    (response.status, response.text())
 }
 
 /// The chat playground of [`MODEL`] as `client` sees it, and the new conversation's session id
@@ -161,13 +144,13 @@ pub(crate) async fn post_form_to(
     let csrf = csrf_from(html);
     let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
     form.extend_from_slice(fields);
-    let response = client
-        .post(app.url(&format!("/models/{model}/playground")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    let response = Reply::read(
+        client
+            .post(app.url(&format!("/models/{model}/playground")))
+            .form(&form),
+    )
+    .await;
+    (response.status, response.text())
 }
 
 #[tokio::test]
@@ -265,13 +248,14 @@ async fn the_form_runs_a_model_without_javascript_and_renders_output_inert() {
         );
 
         // No CSRF token, no generation.
-        let forged = client
-            .post(app.url(&format!("/models/{MODEL}/playground")))
-            .form(&[("prompt", "x")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        // Built by hand: the missing token is what is tested.
+        let forged = Reply::read(
+            client
+                .post(app.url(&format!("/models/{MODEL}/playground")))
+                .form(&[("prompt", "x")]),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
     }
 }
 
@@ -326,14 +310,8 @@ async fn the_picker_searches_and_lists_recent_models_first() {
 }
 
 pub(crate) async fn generate(app: &TestApp, user: &TestUser, body: Value) -> (StatusCode, Value) {
-    let response = app
-        .as_user(user, Method::POST, "/api/ai/generate")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
+    let reply = app.user(user).post("/api/ai/generate", body).await;
+    (reply.status, reply.json())
 }
 
 #[tokio::test]
@@ -341,19 +319,16 @@ async fn presets_are_created_listed_renamed_deleted_and_private() {
     for backend in backends() {
         let (_mock, app, ada) = start(backend, true).await;
         let eve = app.sign_up("Eve", "eve@example.com").await;
-        let create = |user: &TestUser, body: Value| {
-            app.as_user(user, Method::POST, "/api/users/presets")
-                .json(&body)
-                .send()
+        let create = async |user: &TestUser, body: Value| {
+            app.user(user).post("/api/users/presets", body).await
         };
         let response = create(
             &ada,
             json!({"name": "Focused", "parameters": {"temperature": 0.2, "topP": 0.9}, "systemPrompt": "Be brief."}),
         )
-        .await
-        .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED, "{backend:?}");
-        let created: Value = response.json().await.unwrap();
+        .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{backend:?}");
+        let created = response.json();
         let id = created["data"]["id"].as_str().unwrap().to_owned();
         assert_eq!(created["data"]["parameters"]["temperature"], json!(0.2));
 
@@ -369,13 +344,13 @@ async fn presets_are_created_listed_renamed_deleted_and_private() {
             ),
             (json!({"name": "x", "parameters": [1]}), "not an object"),
         ] {
-            let response = create(&ada, body).await.unwrap();
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
-            let body: Value = response.json().await.unwrap();
+            let response = create(&ada, body).await;
+            assert_eq!(response.status, StatusCode::BAD_REQUEST, "{what}");
+            let body = response.json();
             assert!(!body["error"]["message"].as_str().unwrap().is_empty());
         }
-        let duplicate = create(&ada, json!({"name": "Focused"})).await.unwrap();
-        assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+        let duplicate = create(&ada, json!({"name": "Focused"})).await;
+        assert_eq!(duplicate.status, StatusCode::CONFLICT);
 
         let (_, list) = list_presets(&app, &ada).await;
         assert_eq!(list["data"].as_array().unwrap().len(), 1);
@@ -383,50 +358,34 @@ async fn presets_are_created_listed_renamed_deleted_and_private() {
         assert_eq!(theirs["data"].as_array().unwrap().len(), 0, "private");
 
         let path = format!("/api/users/presets/{id}");
-        let renamed = app
-            .as_user(&ada, Method::PUT, &path)
-            .json(&json!({"name": "Sharp"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(renamed.status(), StatusCode::OK);
-        let renamed: Value = renamed.json().await.unwrap();
+        let renamed = app.user(&ada).put(&path, json!({"name": "Sharp"})).await;
+        assert_eq!(renamed.status, StatusCode::OK);
+        let renamed = renamed.json();
         assert_eq!(renamed["data"]["name"], "Sharp");
         assert_eq!(renamed["data"]["parameters"]["topP"], json!(0.9), "kept");
 
         for method in [Method::PUT, Method::DELETE] {
             let response = app
-                .as_user(&eve, method.clone(), &path)
-                .json(&json!({"name": "Mine now"}))
-                .send()
-                .await
-                .unwrap();
+                .user(&eve)
+                .send(method.clone(), &path, Some(json!({"name": "Mine now"})))
+                .await;
             assert_eq!(
-                response.status(),
+                response.status,
                 StatusCode::NOT_FOUND,
                 "{method} by another account"
             );
         }
-        let deleted = app
-            .as_user(&ada, Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(deleted.status(), StatusCode::OK);
-        let again = app
-            .as_user(&ada, Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(again.status(), StatusCode::NOT_FOUND);
+        let deleted = app.user(&ada).delete(&path).await;
+        assert_eq!(deleted.status, StatusCode::OK);
+        let again = app.user(&ada).delete(&path).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
 
         // The page offers built-in presets and the account's own.
         create(
             &ada,
             json!({"name": "Mine", "parameters": {"temperature": 0.5}}),
         )
-        .await
-        .unwrap();
+        .await;
         let client = signed_in(&app, &ada).await;
         let (_, html) = page(&client, &app, &format!("/models/{MODEL}/playground")).await;
         for name in ["Precise", "Balanced", "Creative", "Mine"] {
@@ -436,12 +395,8 @@ async fn presets_are_created_listed_renamed_deleted_and_private() {
 }
 
 async fn list_presets(app: &TestApp, user: &TestUser) -> (StatusCode, Value) {
-    let response = app
-        .as_user(user, Method::GET, "/api/users/presets")
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
+    let reply = app.user(user).get("/api/users/presets").await;
+    (reply.status, reply.json())
 }
 
 #[tokio::test]
@@ -496,9 +451,9 @@ async fn a_two_turn_conversation_reopens_from_the_list_rendered_on_the_server() 
         let link = format!("/playground?session={session}");
         assert!(list.contains(&link), "the conversation is listed");
         assert!(list.contains("First question"));
-        let reopened = client.get(app.url(&link)).send().await.unwrap();
-        assert_eq!(reopened.status(), StatusCode::SEE_OTHER);
-        let location = reopened.headers()["location"].to_str().unwrap().to_owned();
+        let reopened = Reply::read(client.get(app.url(&link))).await;
+        assert_eq!(reopened.status, StatusCode::SEE_OTHER);
+        let location = reopened.header("location").to_owned();
         let (_, html) = page(&client, &app, &location).await;
         let area = output_of(&html);
         for text in [
@@ -560,20 +515,16 @@ async fn a_500_message_conversation_opens_fast_and_the_page_stays_light() {
         let gzipped = |url: String| {
             let client = client.clone();
             async move {
-                let response = client
-                    .get(url.clone())
-                    .header("accept-encoding", "gzip")
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), StatusCode::OK, "{url}");
+                // Built by hand: the accepted encoding is what is measured.
+                let response =
+                    Reply::read(client.get(url.clone()).header("accept-encoding", "gzip")).await;
+                assert_eq!(response.status, StatusCode::OK, "{url}");
                 let encoding = response
-                    .headers()
+                    .headers
                     .get("content-encoding")
                     .map(|v| v.to_str().unwrap().to_owned());
-                let body = response.bytes().await.unwrap();
-                assert!(!body.is_empty(), "{url}");
-                (encoding, body.len())
+                assert!(!response.body.is_empty(), "{url}");
+                (encoding, response.body.len())
             }
         };
         let (encoding, mut compressed) =
@@ -590,15 +541,7 @@ async fn a_500_message_conversation_opens_fast_and_the_page_stays_light() {
             let (encoding, size) = gzipped(app.url(url)).await;
             assert_eq!(encoding.as_deref(), Some("gzip"), "{url}");
             compressed += size;
-            uncompressed += client
-                .get(app.url(url))
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap()
-                .len();
+            uncompressed += Reply::read(client.get(app.url(url))).await.body.len();
         }
         assert!(
             compressed < 100_000,
@@ -651,8 +594,8 @@ async fn image_mode_shows_each_image_with_a_download_link() {
             .to_owned();
         assert!(src.ends_with("/image?index=0"), "{src}");
         assert!(area.contains("download>Download image 1</a>"), "{area}");
-        let image = client.get(app.url(&src)).send().await.unwrap();
-        assert_eq!(image.status(), StatusCode::OK);
-        assert_eq!(image.headers()["content-type"], "image/png");
+        let image = Reply::read(client.get(app.url(&src))).await;
+        assert_eq!(image.status, StatusCode::OK);
+        assert_eq!(image.header("content-type"), "image/png");
     }
 }

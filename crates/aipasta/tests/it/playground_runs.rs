@@ -283,8 +283,8 @@ async fn recent_runs_of_every_mode_are_listed_opened_and_run_again() {
             "nor fill a form with it"
         );
         // Signed out, the run's page asks to sign in.
-        let anonymous = crate::helpers::browser_client();
-        let response = anonymous.get(app.url(&text_run)).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let anonymous = crate::helpers::BrowserSession::new(&app);
+        let response = anonymous.get(&text_run).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER);
     }
 }

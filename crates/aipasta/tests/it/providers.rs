@@ -19,7 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, TestUser, backends, browser_client, csrf_from, mock_provider_config, spawn_app_with,
+    BrowserSession, TestApp, TestUser, backends, csrf_from, mock_provider_config, spawn_app_with,
 };
 
 /// A seeded OpenRouter chat model.
@@ -69,20 +69,14 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, String, Value) {
-    let mut request = app.as_user(user, method, path);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    (status, text, json)
+    let reply = app.user(user).send(method, path, body).await;
+    let json = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    (reply.status, reply.text(), json)
 }
 
 async fn page(app: &TestApp, user: &TestUser, path: &str) -> (StatusCode, String) {
-    let response = app.as_user(user, Method::GET, path).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
+    let reply = app.user(user).get(path).await;
+    (reply.status, reply.text())
 }
 
 async fn generate(app: &TestApp, user: &TestUser, model: &str) -> (StatusCode, Value) {
@@ -557,14 +551,13 @@ async fn a_users_own_key_is_used_for_their_generations_only() {
         .await;
         let api_key = key["data"]["key"].as_str().unwrap();
         let refused = app
-            .client
-            .put(app.url("/api/users/provider-keys/openrouter"))
-            .bearer_auth(api_key)
-            .json(&json!({ "apiKey": ADA_OPENROUTER_KEY }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+            .bearer(api_key)
+            .put(
+                "/api/users/provider-keys/openrouter",
+                json!({ "apiKey": ADA_OPENROUTER_KEY }),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
         for text in &bodies {
             assert_no_key(
@@ -639,68 +632,32 @@ async fn an_admins_stored_key_is_used_when_the_environment_has_none() {
     }
 }
 
-/// Signs `user` in through the sign-in form: a browser with a session cookie.
-async fn browser_session(app: &TestApp, user: &TestUser) -> reqwest::Client {
-    let browser = browser_client();
-    let html = browser
-        .get(app.url("/auth/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = browser
-        .post(app.url("/auth/signin"))
-        .form(&[
-            ("email", user.email.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", csrf_from(&html).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    browser
-}
-
-async fn browser_page(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    path: &str,
-) -> (StatusCode, String) {
-    let response = browser.get(app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
+async fn browser_page(browser: &BrowserSession<'_>, path: &str) -> (StatusCode, String) {
+    let reply = browser.get(path).await;
+    (reply.status, reply.text())
 }
 
 /// Posts a form; answers the status, the redirect target and the body.
 async fn post_form(
-    app: &TestApp,
-    browser: &reqwest::Client,
+    browser: &BrowserSession<'_>,
     path: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String, String) {
-    let response = browser
-        .post(app.url(path))
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
+    let reply = browser.post_form(path, fields).await;
+    let location = reply
+        .headers
         .get("location")
         .map(|l| l.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    (status, location, response.text().await.unwrap())
+    (reply.status, location, reply.text())
 }
 
 #[tokio::test]
 async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
     for backend in backends() {
         let (mock, app, admin, ada) = start(backend, None, false).await;
-        let browser = browser_session(&app, &admin).await;
-        let (status, html) = browser_page(&app, &browser, "/admin/providers").await;
+        let browser = BrowserSession::signed_in(&app, &admin).await;
+        let (status, html) = browser_page(&browser, "/admin/providers").await;
         assert_eq!(status, StatusCode::OK, "{backend:?}");
         assert!(html.contains("No endpoints yet"), "an empty state: {html}");
         let csrf = csrf_from(&html);
@@ -709,7 +666,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // Without the CSRF token: refused.
         let (status, _, _) = post_form(
-            &app,
             &browser,
             "/admin/providers",
             &[("name", ENDPOINT), ("base_url", &base_url)],
@@ -720,7 +676,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
         // A private address without permission: the page again, with the message and the
         // entered values, but not the key.
         let (status, _, html) = post_form(
-            &app,
             &browser,
             "/admin/providers",
             &[
@@ -741,7 +696,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // A bad name.
         let (status, _, html) = post_form(
-            &app,
             &browser,
             "/admin/providers",
             &[
@@ -758,7 +712,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // Accepted with permission: a redirect to the page with a notice.
         let (status, location, _) = post_form(
-            &app,
             &browser,
             "/admin/providers",
             &[
@@ -776,7 +729,7 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
             location,
             format!("/admin/providers?done=created-synced&models={MOCK_MODELS}")
         );
-        let (_, html) = browser_page(&app, &browser, &location).await;
+        let (_, html) = browser_page(&browser, &location).await;
         assert!(
             html.contains(&format!(
                 "The endpoint is added and synced: {MOCK_MODELS} models arrived in the catalog."
@@ -793,7 +746,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // Sync from the page: the result is shown.
         let (status, _, html) = post_form(
-            &app,
             &browser,
             "/admin/providers/sync",
             &[("csrf_token", &csrf), ("provider", ENDPOINT)],
@@ -808,7 +760,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // A refused edit keeps what was entered and opens the form.
         let (status, _, html) = post_form(
-            &app,
             &browser,
             &format!("/admin/providers/{id}/edit"),
             &[
@@ -823,7 +774,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
         assert!(html.contains("value=\"http://10.1.2.3/v1\""), "{html}");
         // A saved edit: a new key.
         let (status, location, _) = post_form(
-            &app,
             &browser,
             &format!("/admin/providers/{id}/edit"),
             &[
@@ -847,7 +797,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // A built-in's key, stored and removed from the page.
         let (status, location, _) = post_form(
-            &app,
             &browser,
             "/admin/providers/builtin/openrouter/key",
             &[("csrf_token", &csrf), ("api_key", ADMIN_OPENROUTER_KEY)],
@@ -857,12 +806,11 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
             (status, location.as_str()),
             (StatusCode::SEE_OTHER, "/admin/providers?done=key-saved")
         );
-        let (_, html) = browser_page(&app, &browser, "/admin/providers").await;
+        let (_, html) = browser_page(&browser, "/admin/providers").await;
         assert!(html.contains(&key_hint(ADMIN_OPENROUTER_KEY)), "{html}");
         assert!(html.contains("the key stored here"), "{html}");
         pages.push(html);
         let (status, _, html) = post_form(
-            &app,
             &browser,
             "/admin/providers/builtin/openrouter/key",
             &[("csrf_token", &csrf), ("api_key", "has a space")],
@@ -871,7 +819,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(html.contains("OpenRouter: The API key"), "{html}");
         let (status, location, _) = post_form(
-            &app,
             &browser,
             "/admin/providers/builtin/openrouter/key/delete",
             &[("csrf_token", &csrf)],
@@ -884,7 +831,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
 
         // Deleting needs the confirmation box.
         let (status, _, html) = post_form(
-            &app,
             &browser,
             &format!("/admin/providers/{id}/delete"),
             &[("csrf_token", &csrf)],
@@ -899,7 +845,6 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
                 .is_some()
         );
         let (status, location, _) = post_form(
-            &app,
             &browser,
             &format!("/admin/providers/{id}/delete"),
             &[("csrf_token", &csrf), ("confirm", "yes")],
@@ -919,11 +864,10 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
         assert_eq!(active, 0);
 
         // A person's own keys from the settings page.
-        let ada_browser = browser_session(&app, &ada).await;
-        let (_, html) = browser_page(&app, &ada_browser, "/dashboard/settings").await;
+        let ada_browser = BrowserSession::signed_in(&app, &ada).await;
+        let (_, html) = browser_page(&ada_browser, "/dashboard/settings").await;
         let ada_csrf = csrf_from(&html);
         let (status, location, _) = post_form(
-            &app,
             &ada_browser,
             "/dashboard/settings/provider-keys/openrouter",
             &[("csrf_token", &ada_csrf), ("api_key", ADA_OPENROUTER_KEY)],
@@ -936,12 +880,11 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
                 "/dashboard/settings?done=provider-key-saved"
             )
         );
-        let (_, html) = browser_page(&app, &ada_browser, &location).await;
+        let (_, html) = browser_page(&ada_browser, &location).await;
         assert!(html.contains(&key_hint(ADA_OPENROUTER_KEY)), "{html}");
         assert!(html.contains("Remove my OpenRouter key"), "{html}");
         pages.push(html);
         let (status, location, _) = post_form(
-            &app,
             &ada_browser,
             "/dashboard/settings/provider-keys/openrouter/remove",
             &[("csrf_token", &ada_csrf)],
@@ -954,7 +897,7 @@ async fn the_admin_page_works_with_plain_forms_and_shows_form_errors() {
                 "/dashboard/settings?done=provider-key-removed"
             )
         );
-        let (status, _) = browser_page(&app, &ada_browser, "/admin/providers").await;
+        let (status, _) = browser_page(&ada_browser, "/admin/providers").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "not for users");
 
         for html in &pages {
@@ -1015,10 +958,9 @@ async fn an_endpoint_failing_when_added_says_why_and_its_models_arrive_when_it_a
         assert_eq!(listed(&app.db, ENDPOINT).await, 0);
 
         // The form: the page says the sync failed, and why.
-        let browser = browser_session(&app, &admin).await;
-        let (_, html) = browser_page(&app, &browser, "/admin/providers").await;
+        let browser = BrowserSession::signed_in(&app, &admin).await;
+        let (_, html) = browser_page(&browser, "/admin/providers").await;
         let (status, location, _) = post_form(
-            &app,
             &browser,
             "/admin/providers",
             &[
@@ -1032,7 +974,7 @@ async fn an_endpoint_failing_when_added_says_why_and_its_models_arrive_when_it_a
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(location, "/admin/providers?done=created-failed");
-        let (_, html) = browser_page(&app, &browser, &location).await;
+        let (_, html) = browser_page(&browser, &location).await;
         assert!(
             html.contains("its models could not be fetched"),
             "{backend:?}: {html}"
@@ -1063,7 +1005,7 @@ async fn an_endpoint_failing_when_added_says_why_and_its_models_arrive_when_it_a
             .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(listed_models["pagination"]["total"], MOCK_MODELS);
-        let (_, html) = browser_page(&app, &browser, "/admin/providers").await;
+        let (_, html) = browser_page(&browser, "/admin/providers").await;
         assert!(!html.contains("The last sync failed"), "{html}");
     }
 }

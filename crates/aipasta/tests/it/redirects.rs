@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use aipasta_mock::{MockOAuth, MockOAuthConfig};
 use aipasta_web::auth::oauth::{OAuthProvider, ProviderKind};
 
-use crate::helpers::{TestApp, browser_client, browser_client_from, csrf_from, spawn_app_with};
+use crate::helpers::{BrowserSession, Reply, TestApp, browser_client, csrf_from, spawn_app_with};
 
 /// Where a refused `next` sends the person.
 const DEFAULT: &str = "/dashboard/settings";
@@ -65,14 +65,14 @@ const KEPT: &[(&str, &str)] = &[
     ("/playground#chat", "/playground#chat"),
 ];
 
-fn location(response: &reqwest::Response) -> String {
+fn location(response: &Reply) -> String {
     assert_eq!(
-        response.status(),
+        response.status,
         StatusCode::SEE_OTHER,
         "{:?}",
-        response.url()
+        response.request()
     );
-    response.headers()["location"].to_str().unwrap().to_owned()
+    response.header("location").to_owned()
 }
 
 /// The generous limits and the OIDC provider every case needs.
@@ -106,35 +106,15 @@ async fn the_sign_in_and_sign_up_pages_redirect_only_within_the_site() {
     let mock = MockOAuth::start(MockOAuthConfig::default()).await;
     let app = app_with_oidc(&mock).await;
     let ada = app.sign_up("Ada", "ada@example.com").await;
-    let signed_in = browser_client();
-    let page = signed_in
-        .get(app.url("/auth/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    signed_in
-        .post(app.url("/auth/signin"))
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", ada.password.as_str()),
-            ("csrf_token", csrf_from(&page).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = BrowserSession::new(&app);
+    signed_in.sign_in(&ada, None).await;
 
     for (next, expected) in cases() {
         // Signed in, the pages send the person on at once.
         for page in ["/auth/signin", "/auth/signup"] {
-            let response = signed_in
-                .get(app.url(page))
-                .query(&[("next", next)])
-                .send()
-                .await
-                .unwrap();
+            // Built by hand: `next` is encoded as a query, as a browser would.
+            let response =
+                Reply::read(signed_in.client.get(app.url(page)).query(&[("next", next)])).await;
             assert_eq!(
                 location(&response),
                 expected,
@@ -142,16 +122,13 @@ async fn the_sign_in_and_sign_up_pages_redirect_only_within_the_site() {
             );
         }
         // Signed out, the page carries `next` into its form and links only once checked.
-        let html = app
-            .client
-            .get(app.url("/auth/signin"))
-            .query(&[("next", next)])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = Reply::read(
+            app.client
+                .get(app.url("/auth/signin"))
+                .query(&[("next", next)]),
+        )
+        .await
+        .text();
         let in_form = html
             .split(r#"name="next" value=""#)
             .nth(1)
@@ -170,55 +147,29 @@ async fn the_sign_in_and_sign_up_forms_redirect_only_within_the_site() {
     let ada = app.sign_up("Ada", "ada@example.com").await;
     for (i, (next, expected)) in cases().into_iter().enumerate() {
         // Each case from its own address, so the per-address limits never answer first.
-        let browser = browser_client_from(u8::try_from(10 + i).unwrap());
-        let page = browser
-            .get(app.url("/auth/signin"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = csrf_from(&page);
-        let response = browser
-            .post(app.url("/auth/signin"))
-            .form(&[
-                ("email", "ada@example.com"),
-                ("password", ada.password.as_str()),
-                ("csrf_token", csrf.as_str()),
-                ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let browser = BrowserSession::from_address(&app, u8::try_from(10 + i).unwrap());
+        let response = browser.sign_in(&ada, Some(next)).await;
         assert_eq!(
             location(&response),
             expected,
             "POST /auth/signin with next={next:?}"
         );
 
-        let newcomer = browser_client_from(u8::try_from(10 + i).unwrap());
-        let page = newcomer
-            .get(app.url("/auth/signup"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let newcomer = BrowserSession::from_address(&app, u8::try_from(10 + i).unwrap());
+        let page = newcomer.page("/auth/signup").await;
         let email = format!("new{i}@example.com");
         let response = newcomer
-            .post(app.url("/auth/signup"))
-            .form(&[
-                ("name", "New"),
-                ("email", email.as_str()),
-                ("password", "a long enough phrase"),
-                ("csrf_token", csrf_from(&page).as_str()),
-                ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/auth/signup",
+                &[
+                    ("name", "New"),
+                    ("email", email.as_str()),
+                    ("password", "a long enough phrase"),
+                    ("csrf_token", csrf_from(&page).as_str()),
+                    ("next", next),
+                ],
+            )
+            .await;
         assert_eq!(
             location(&response),
             expected,
@@ -232,22 +183,23 @@ async fn the_oauth_flow_returns_only_within_the_site() {
     let mock = MockOAuth::start(MockOAuthConfig::default()).await;
     let app = app_with_oidc(&mock).await;
     for (next, expected) in cases() {
+        // Built by hand: `next` in a query, then the URLs the redirects name, as given.
         let browser = browser_client();
-        let start = browser
-            .get(app.url("/auth/oauth/oidc"))
-            .query(&[("next", next)])
-            .send()
-            .await
-            .unwrap();
+        let start = Reply::read(
+            browser
+                .get(app.url("/auth/oauth/oidc"))
+                .query(&[("next", next)]),
+        )
+        .await;
         let authorize = location(&start);
-        let consent = browser.get(&authorize).send().await.unwrap();
+        let consent = Reply::read(browser.get(&authorize)).await;
         assert_eq!(
-            consent.status(),
+            consent.status,
             StatusCode::FOUND,
             "the provider sends the browser back"
         );
-        let callback = consent.headers()["location"].to_str().unwrap().to_owned();
-        let done = browser.get(&callback).send().await.unwrap();
+        let callback = consent.header("location").to_owned();
+        let done = Reply::read(browser.get(&callback)).await;
         assert_eq!(
             location(&done),
             expected,

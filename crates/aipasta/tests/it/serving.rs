@@ -13,12 +13,12 @@ use aipasta_store::Backend;
 use aipasta_web::WebConfig;
 use aipasta_web::auth::oauth::{OAuthProvider, ProviderKind};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    TestApp, backends, browser_client, csrf_from, mock_provider_config, spawn_app, spawn_app_with,
+    BrowserSession, Reply, TestApp, backends, mock_provider_config, spawn_app, spawn_app_with,
 };
 
 // ---- slow and idle connections ----
@@ -89,17 +89,14 @@ async fn answers_longer_than_the_header_timeout_are_not_cut() {
         );
         let started = Instant::now();
         let response = app
-            .as_user(
-                &user,
-                Method::POST,
+            .user(&user)
+            .post(
                 "/api/models/ai21/jamba-large-1.7/generate",
+                json!({"prompt": "take your time", "stream": stream}),
             )
-            .json(&json!({"prompt": "take your time", "stream": stream}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body = response.text().await.unwrap();
+            .await;
+        assert_eq!(response.status, StatusCode::OK);
+        let body = response.text();
         assert!(
             started.elapsed() > Duration::from_secs(1),
             "{:?}",
@@ -153,12 +150,13 @@ async fn metrics_can_ask_for_a_bearer_token() {
     let mut config = WebConfig::default();
     config.server.metrics_token = Some("scrape-0123456789abcdef".into());
     let app = spawn_app_with(Backend::Sqlite, config, false).await;
+    // Built by hand: the authorization header, right or malformed, is what is tested.
     let metrics = |authorization: Option<&str>| {
         let mut request = app.client.get(app.url("/metrics"));
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        request.send()
+        Reply::read(request)
     };
     for wrong in [
         None,
@@ -169,20 +167,18 @@ async fn metrics_can_ask_for_a_bearer_token() {
         Some("Basic c2NyYXBlLTAxMjM0NTY3ODlhYmNkZWY="),
         Some("scrape-0123456789abcdef"),
     ] {
-        let response = metrics(wrong).await.unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{wrong:?}");
+        let response = metrics(wrong).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{wrong:?}");
         assert_eq!(
-            response.headers()["www-authenticate"],
+            response.header("www-authenticate"),
             "Bearer realm=\"metrics\""
         );
-        let body = response.text().await.unwrap();
+        let body = response.text();
         assert!(!body.contains("aipasta_http_requests_total"), "{wrong:?}");
     }
-    let response = metrics(Some("Bearer scrape-0123456789abcdef"))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = response.text().await.unwrap();
+    let response = metrics(Some("Bearer scrape-0123456789abcdef")).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let body = response.text();
     assert!(body.contains("aipasta_http_requests_total"), "{body}");
 }
 
@@ -192,49 +188,20 @@ async fn metrics_can_ask_for_a_bearer_token() {
 async fn the_data_export_is_never_cached() {
     let app = spawn_app(Backend::Sqlite).await;
     let user = app.sign_up("Ada", "ada@example.com").await;
-    let response = app
-        .as_user(&user, Method::GET, "/api/users/export")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["cache-control"], "no-store");
+    let response = app.user(&user).get("/api/users/export").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("cache-control"), "no-store");
 
     // The settings page's download, signed in with a browser session.
-    let browser = browser_client();
-    let html = browser
-        .get(app.url("/auth/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&html);
-    let signed_in = browser
-        .post(app.url("/auth/signin"))
-        .form(&[
-            ("email", user.email.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let download = browser
-        .get(app.url("/dashboard/settings/export"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(download.status(), StatusCode::OK);
+    let browser = BrowserSession::signed_in(&app, &user).await;
+    let download = browser.get("/dashboard/settings/export").await;
+    assert_eq!(download.status, StatusCode::OK);
     assert!(
-        download.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
+        download
+            .header("content-disposition")
             .starts_with("attachment")
     );
-    assert_eq!(download.headers()["cache-control"], "no-store");
+    assert_eq!(download.header("cache-control"), "no-store");
 }
 
 // ---- absolute URLs ----
@@ -274,15 +241,15 @@ async fn url_app(
 /// the `/v1/images` `url`, the API docs' and the playground's examples.
 async fn urls_built_for(app: &TestApp, host: &str, user_name: &str) -> Vec<String> {
     let mut built = Vec::new();
-    let start = app
-        .client
-        .get(app.url("/auth/oauth/oidc"))
-        .header("host", host)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(start.status(), StatusCode::SEE_OTHER);
-    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    // Built by hand: the Host header is what is tested.
+    let start = Reply::read(
+        app.client
+            .get(app.url("/auth/oauth/oidc"))
+            .header("host", host),
+    )
+    .await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    let authorize = start.header("location").to_owned();
     let redirect_uri = url_query(&authorize, "redirect_uri");
     built.push(redirect_uri);
 
@@ -299,18 +266,15 @@ async fn urls_built_for(app: &TestApp, host: &str, user_name: &str) -> Vec<Strin
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let key = body["data"]["key"].as_str().unwrap();
-    let images: Value = app
-        .client
-        .post(app.url("/v1/images/generations"))
-        .header("host", host)
-        .bearer_auth(key)
-        .json(&json!({"model": "local/pixel-painter", "prompt": "a red square", "response_format": "url"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let images = Reply::read(
+        app.client
+            .post(app.url("/v1/images/generations"))
+            .header("host", host)
+            .bearer_auth(key)
+            .json(&json!({"model": "local/pixel-painter", "prompt": "a red square", "response_format": "url"})),
+    )
+    .await
+    .json();
     built.push(
         images["data"][0]["url"]
             .as_str()
@@ -319,16 +283,9 @@ async fn urls_built_for(app: &TestApp, host: &str, user_name: &str) -> Vec<Strin
     );
 
     for page in ["/docs/api", "/models/ai21/jamba-large-1.7/playground"] {
-        let html = app
-            .client
-            .get(app.url(page))
-            .header("host", host)
-            .send()
+        let html = Reply::read(app.client.get(app.url(page)).header("host", host))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text();
         built.push(html);
     }
     built

@@ -119,16 +119,17 @@ async fn api_key(app: &TestApp, user: &TestUser) -> String {
 /// A whole generation through `/api`: its status, body as text, and id.
 async fn api_generate(app: &TestApp, user: &TestUser, model: &str) -> (StatusCode, String, String) {
     let response = app
-        .as_user(user, Method::POST, &format!("/api/models/{model}/generate"))
-        .json(&json!({"prompt": "Say something short"}))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}"));
-    let id = body["data"]["id"].as_str().unwrap_or_default().to_owned();
-    (status, text, id)
+        .user(user)
+        .post(
+            &format!("/api/models/{model}/generate"),
+            json!({"prompt": "Say something short"}),
+        )
+        .await;
+    let id = response.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (response.status, response.text(), id)
 }
 
 /// A chat completion through `/v1`, whole and streamed: both answers as text.
@@ -136,18 +137,17 @@ async fn v1_chat(app: &TestApp, key: &str, model: &str) -> Vec<String> {
     let mut answers = Vec::new();
     for stream in [false, true] {
         let response = app
-            .client
-            .post(app.url("/v1/chat/completions"))
-            .bearer_auth(key)
-            .json(&json!({
-                "model": model, "stream": stream,
-                "messages": [{"role": "user", "content": "Say something short"}],
-            }))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
+            .bearer(key)
+            .post(
+                "/v1/chat/completions",
+                json!({
+                    "model": model, "stream": stream,
+                    "messages": [{"role": "user", "content": "Say something short"}],
+                }),
+            )
+            .await;
+        let status = response.status;
+        let text = response.text();
         assert!(
             status.is_client_error() || status.is_server_error() || text.contains("error"),
             "{status}: {text}"

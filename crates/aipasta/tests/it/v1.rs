@@ -24,7 +24,7 @@ use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, mock_provider_config, spawn_app_with};
+use crate::helpers::{Caller, Reply, TestApp, TestUser, mock_provider_config, spawn_app_with};
 
 /// A seeded OpenRouter chat model: takes max_tokens, stop, temperature, top_p (not top_k).
 const MODEL: &str = "ai21/jamba-large-1.7";
@@ -210,24 +210,21 @@ async fn start(backend: Backend) -> Setup {
 }
 
 async fn create_key(app: &TestApp, user: &TestUser, scopes: &[&str]) -> String {
-    let body: Value = app
-        .as_user(user, Method::POST, "/api/users/api-keys")
-        .json(&json!({"name": "sdk", "scopes": scopes}))
-        .send()
+    let body = app
+        .user(user)
+        .post(
+            "/api/users/api-keys",
+            json!({"name": "sdk", "scopes": scopes}),
+        )
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     body["data"]["key"].as_str().expect("a key").to_owned()
 }
 
 impl Setup {
-    fn call(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.app
-            .client
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.key)
+    /// Calls with the SDK's key, as OpenAI's clients do.
+    fn sdk(&self) -> Caller<'_> {
+        self.app.bearer(&self.key)
     }
 
     async fn post(
@@ -235,36 +232,22 @@ impl Setup {
         path: &str,
         body: Value,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let response = self
-            .call(Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}"));
-        (status, headers, body)
+        let reply = self.sdk().post(path, body).await;
+        let body = reply.json();
+        (reply.status, reply.headers, body)
     }
 
     /// A streamed call: the `data:` payloads, in order.
     async fn stream(&self, path: &str, body: Value) -> Vec<String> {
-        let response = self
-            .call(Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        let response = self.sdk().post(path, body).await;
+        assert_eq!(response.status, StatusCode::OK);
         assert!(
-            response.headers()["content-type"]
-                .to_str()
-                .unwrap()
+            response
+                .header("content-type")
                 .starts_with("text/event-stream")
         );
-        assert!(response.headers().contains_key("x-aipasta-generation-id"));
-        data_lines(&response.text().await.unwrap())
+        assert!(response.headers.contains_key("x-aipasta-generation-id"));
+        data_lines(&response.text())
     }
 }
 
@@ -379,9 +362,9 @@ async fn add_local_models(app: &TestApp) {
 async fn models_are_listed_in_openais_shape() {
     for backend in backends() {
         let s = start(backend).await;
-        let response = s.call(Method::GET, "/v1/models").send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
+        let response = s.sdk().get("/v1/models").await;
+        assert_eq!(response.status, StatusCode::OK);
+        let body = response.json();
         conforms("ListModelsResponse", &body);
         assert_eq!(body["object"], "list");
         let data = body["data"].as_array().unwrap();
@@ -396,13 +379,9 @@ async fn models_are_listed_in_openais_shape() {
         );
 
         // One model, by its slug (which holds a slash).
-        let response = s
-            .call(Method::GET, &format!("/v1/models/{MODEL}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let one: Value = response.json().await.unwrap();
+        let response = s.sdk().get(&format!("/v1/models/{MODEL}")).await;
+        assert_eq!(response.status, StatusCode::OK);
+        let one = response.json();
         conforms("Model", &one);
         assert_eq!(&one, model);
 
@@ -414,14 +393,7 @@ async fn models_are_listed_in_openais_shape() {
             .unwrap();
         s.app.db.note_catalog_change();
         s.app.state.engine.changed(aipasta_engine::Change::Catalog);
-        let body: Value = s
-            .call(Method::GET, "/v1/models")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = s.sdk().get("/v1/models").await.json();
         assert!(
             body["data"]
                 .as_array()
@@ -433,10 +405,14 @@ async fn models_are_listed_in_openais_shape() {
             format!("/v1/models/{MODEL}"),
             "/v1/models/nobody/nothing".to_owned(),
         ] {
-            let response = s.call(Method::GET, &path).send().await.unwrap();
-            let status = response.status();
-            let body: Value = response.json().await.unwrap();
-            let error = assert_error(status, &body, StatusCode::NOT_FOUND, "model_not_found");
+            let response = s.sdk().get(&path).await;
+            let body = response.json();
+            let error = assert_error(
+                response.status,
+                &body,
+                StatusCode::NOT_FOUND,
+                "model_not_found",
+            );
             assert_eq!(error["param"], "model");
         }
     }
@@ -505,14 +481,7 @@ async fn a_chat_completion_is_answered_recorded_and_in_the_history() {
         assert_eq!(stored.status, "success");
         assert_eq!(stored.output_content, DEFAULT_TEXT);
         assert_eq!(stored.user_id.as_deref(), Some(s.user.id.as_str()));
-        let record: Value = s
-            .call(Method::GET, &format!("/api/generations/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let record = s.sdk().get(&format!("/api/generations/{id}")).await.json();
         assert_eq!(record["data"]["source"], "v1", "{record}");
         assert_eq!(record["data"]["output"]["content"], DEFAULT_TEXT);
         assert_eq!(record["data"]["input"]["parameters"]["maxTokens"], 64);
@@ -673,16 +642,16 @@ async fn upstream_failures_answer_openai_errors_before_and_during_a_stream() {
                 .push_script(OPENROUTER_CHAT_PATH, Script::status(502));
         }
         let response = s
-            .call(Method::POST, "/v1/chat/completions")
-            .json(&json!({"model": MODEL, "stream": true,
-                          "messages": [{"role": "user", "content": "anyone?"}]}))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        assert!(response.headers().contains_key("x-aipasta-generation-id"));
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+            .sdk()
+            .post(
+                "/v1/chat/completions",
+                json!({"model": MODEL, "stream": true,
+                       "messages": [{"role": "user", "content": "anyone?"}]}),
+            )
+            .await;
+        assert!(response.headers.contains_key("x-aipasta-generation-id"));
+        let body = response.json();
+        assert_eq!(response.status, StatusCode::BAD_GATEWAY, "{body}");
         conforms("ErrorResponse", &body);
         assert!(
             body["error"]["code"]
@@ -723,6 +692,7 @@ async fn keys_and_scopes_are_checked_with_openai_errors() {
             Some("Bearer nonsense"),
             Some("Bearer aip_0000000000000000"),
         ] {
+            // Built by hand: the malformed credential is what is tested.
             let mut request = s
                 .app
                 .client
@@ -731,60 +701,45 @@ async fn keys_and_scopes_are_checked_with_openai_errors() {
             if let Some(auth) = auth {
                 request = request.header("authorization", auth);
             }
-            let response = request.send().await.unwrap();
-            let status = response.status();
-            let body: Value = response.json().await.unwrap();
-            let error = assert_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_api_key");
+            let response = Reply::read(request).await;
+            let body = response.json();
+            let error = assert_error(
+                response.status,
+                &body,
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+            );
             assert_eq!(error["type"], "invalid_request_error");
         }
         // A key with only the read scope lists models but cannot generate.
         let reader = create_key(&s.app, &s.user, &["read"]).await;
+        let response = s.app.bearer(&reader).get("/v1/models").await;
+        assert_eq!(response.status, StatusCode::OK);
         let response = s
             .app
-            .client
-            .get(s.app.url("/v1/models"))
-            .bearer_auth(&reader)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let response = s
-            .app
-            .client
-            .post(s.app.url("/v1/chat/completions"))
-            .bearer_auth(&reader)
-            .json(&chat)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
+            .bearer(&reader)
+            .post("/v1/chat/completions", chat.clone())
+            .await;
+        let body = response.json();
         let error = assert_error(
-            status,
+            response.status,
             &body,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
         );
         assert!(error["message"].as_str().unwrap().contains("generate"));
         // Unknown routes and wrong methods answer OpenAI's shape too.
-        let response = s
-            .call(Method::POST, "/v1/nothing/here")
-            .json(&chat)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_error(status, &body, StatusCode::NOT_FOUND, "unknown_url");
-        let response = s
-            .call(Method::GET, "/v1/chat/completions")
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
+        let response = s.sdk().post("/v1/nothing/here", chat).await;
         assert_error(
-            status,
+            response.status,
+            &response.json(),
+            StatusCode::NOT_FOUND,
+            "unknown_url",
+        );
+        let response = s.sdk().get("/v1/chat/completions").await;
+        let body = response.json();
+        assert_error(
+            response.status,
             &body,
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -863,16 +818,22 @@ async fn bad_requests_unknown_models_and_the_monthly_limit_are_refused_like_open
             assert_eq!(error["param"].as_str(), param, "{code}: {answer}");
         }
         // Not JSON at all.
-        let response = s
-            .call(Method::POST, "/v1/chat/completions")
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_json");
+        // Built by hand: a body that is not JSON is what is tested.
+        let response = Reply::read(
+            s.app
+                .client
+                .post(s.app.url("/v1/chat/completions"))
+                .bearer_auth(&s.key)
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
+        assert_error(
+            response.status,
+            &response.json(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        );
         assert_eq!(s.mock.request_count(OPENROUTER_CHAT_PATH), 0);
 
         // The monthly token limit: one call fits, the next is refused as OpenAI's quota error.
@@ -1075,16 +1036,10 @@ async fn embeddings_and_images_run_through_an_openai_compatible_endpoint() {
             url.starts_with(&format!("http://{}/api/generations/", s.app.address)),
             "{url}"
         );
-        let image = s
-            .app
-            .client
-            .get(url)
-            .bearer_auth(&s.key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(image.status(), StatusCode::OK);
-        assert_eq!(image.headers()["content-type"], "image/png");
+        // The URL as given (absolute), not a path on the app.
+        let image = Reply::read(s.app.client.get(url).bearer_auth(&s.key)).await;
+        assert_eq!(image.status, StatusCode::OK);
+        assert_eq!(image.header("content-type"), "image/png");
 
         // Refusals: n above 1, a malformed size, a text model.
         for (body, code, param) in [
