@@ -23,22 +23,40 @@ use crate::helpers::{TestApp, TestUser, backends, mock_provider_config, spawn_ap
 /// A seeded OpenRouter chat model.
 const MODEL: &str = "ai21/jamba-large-1.7";
 
-/// Everything the app logs while a test runs, at debug level and above. The subscriber is
-/// this thread's default, and a `#[tokio::test]` runs the app's tasks on its one thread.
+/// Everything the app logs on this test's thread while it runs, at debug level and above (a
+/// `#[tokio::test]` runs the app's tasks on its one thread).
+///
+/// One global subscriber routes each event to the buffer of the thread it happens on. A
+/// per-thread default subscriber (`set_default`) lost events now and then when tests ran in
+/// parallel: tracing caches each log site's interest for every thread at once, and a site
+/// first reached on a thread without a subscriber could be cached as uninteresting.
 struct Logs {
     buffer: Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
 }
 
-#[derive(Clone)]
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
+thread_local! {
+    /// Where this thread's events go while a test captures them.
+    static CAPTURE: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
 
-impl Write for LogWriter {
+fn capturing() -> bool {
+    CAPTURE.with(|capture| capture.borrow().is_some())
+}
+
+/// Writes to the current thread's capture, if it has one.
+struct ThreadWriter;
+
+impl Write for ThreadWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
+        CAPTURE.with(|capture| {
+            if let Some(buffer) = &*capture.borrow() {
+                buffer
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend_from_slice(bytes);
+            }
+        });
         Ok(bytes.len())
     }
 
@@ -49,22 +67,36 @@ impl Write for LogWriter {
 
 impl Logs {
     fn capture() -> Logs {
+        use tracing_subscriber::layer::SubscriberExt;
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            // Asked per event, never cached per site: only capturing threads pay for
+            // formatting.
+            let only_captured = tracing_subscriber::filter::filter_fn(|metadata| {
+                *metadata.level() <= tracing::Level::DEBUG && capturing()
+            });
+            let layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(|| ThreadWriter);
+            let subscriber = tracing_subscriber::registry()
+                .with(tracing_subscriber::Layer::with_filter(layer, only_captured));
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the test binary");
+        });
         let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = LogWriter(buffer.clone());
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        Logs {
-            buffer,
-            _guard: tracing::subscriber::set_default(subscriber),
-        }
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(buffer.clone()));
+        Logs { buffer }
     }
 
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.buffer.lock().unwrap_or_else(PoisonError::into_inner))
             .into_owned()
+    }
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| *capture.borrow_mut() = None);
     }
 }
 
