@@ -389,19 +389,11 @@ pub struct ParameterRange {
     pub default: f64,
 }
 
-/// Ranges of parameters providers list that AI Pasta does not pass on yet (not in
-/// [`SAMPLING`]), kept so a model's stored ranges stay complete.
-const RANGES_ONLY: &[(&str, f64, f64, f64)] = &[("min_p", 0.0, 1.0, 0.0), ("top_a", 0.0, 1.0, 0.0)];
-
 /// The documented range and default of a parameter by API name (`min`, `max`, `default`).
 fn standard(name: &str) -> Option<(f64, f64, f64)> {
-    match sampling_param(name) {
-        Some(param) if param.name == name => Some((param.min, param.max, param.default)),
-        _ => RANGES_ONLY
-            .iter()
-            .find(|(n, ..)| *n == name)
-            .map(|&(_, min, max, default)| (min, max, default)),
-    }
+    sampling_param(name)
+        .filter(|param| param.name == name)
+        .map(|param| (param.min, param.max, param.default))
 }
 
 /// The documented range of a sampling parameter by API name, for checking a request when the

@@ -113,6 +113,30 @@ pub const SAMPLING: &[SamplingParam] = &[
         tgi: true,
         summary: "Discourages repeating the input and earlier output (1: none).",
     },
+    SamplingParam {
+        name: "min_p",
+        field: "minP",
+        label: "Min P",
+        kind: ValueKind::Number,
+        min: 0.0,
+        max: 1.0,
+        default: 0.0,
+        advanced: true,
+        tgi: false,
+        summary: "Only tokens at least this likely relative to the most likely one (0: off).",
+    },
+    SamplingParam {
+        name: "top_a",
+        field: "topA",
+        label: "Top A",
+        kind: ValueKind::Number,
+        min: 0.0,
+        max: 1.0,
+        default: 0.0,
+        advanced: true,
+        tgi: false,
+        summary: "Only tokens whose probability is high enough given the most likely one's (0: off).",
+    },
 ];
 
 /// The sampling parameter called `name` (its providers' name or its plan's name).

@@ -29,6 +29,7 @@ mod playground_modes;
 mod playground_runs;
 mod providers;
 mod redirects;
+mod sampling;
 mod serving;
 mod startup_sync;
 mod upstream_faults;
