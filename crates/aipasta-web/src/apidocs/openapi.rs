@@ -955,7 +955,8 @@ fn schemas() -> Value {
             "properties": {
                 "success": {"const": false},
                 "error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}}},
+                    "code": {"type": "string"}, "message": {"type": "string"},
+                    "param": {"type": "string", "description": "The request field at fault, when the error is about one (`model`, `messages`, `temperature`, ...)."}}},
             },
         }),
     );
