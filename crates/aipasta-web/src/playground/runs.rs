@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use aipasta_providers::generate::{ChatMessage, Role};
@@ -17,6 +16,7 @@ use super::form;
 use super::modes;
 use super::page::{playground_href, stats_line, when};
 use crate::auth::Caller;
+use crate::catalog::page_reads::unavailable_page;
 use crate::chrome::Chrome;
 use crate::pages::render;
 use crate::state::AppState;
@@ -189,16 +189,15 @@ pub async fn view(
     let row = match own_generation(&state, &caller, &id).await {
         Ok(Some(row)) => row,
         Ok(None) => return crate::pages::not_found(request).await,
-        Err(error) => {
-            tracing::error!(%error, "could not read a run");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        // The engine logged the cause; 503 when the database is unavailable.
+        Err(error) => return crate::error::generation_status(&error).into_response(),
     };
     let model = match &row.model_id {
-        Some(model_id) => catalog::find_model(&state.db, model_id)
-            .await
-            .ok()
-            .flatten(),
+        // Without its model the page could not offer "Run again", and would not say why.
+        Some(model_id) => match catalog::find_model(&state.db, model_id).await {
+            Ok(model) => model,
+            Err(error) => return unavailable_page("the run's model", &error),
+        },
         None => None,
     };
     let mode = mode_of(&row.parameters);

@@ -331,3 +331,42 @@ async fn saved_presets_that_cannot_be_read_leave_the_built_in_ones_and_a_notice(
         );
     }
 }
+
+#[tokio::test]
+async fn a_run_whose_model_cannot_be_read_is_a_503_not_a_page_without_run_again() {
+    use aipasta_mock::{MockConfig, MockServer};
+    for backend in backends() {
+        let mock = MockServer::start(MockConfig::default()).await;
+        let app = crate::helpers::spawn_app_with(
+            backend,
+            crate::helpers::mock_provider_config(&mock),
+            true,
+        )
+        .await;
+        let user = app.sign_up("Reader", "reader@example.com").await;
+        let (status, answer) = app
+            .call(
+                &user,
+                Method::POST,
+                "/api/ai/generate",
+                Some(serde_json::json!({"model": MODEL, "prompt": "Hi"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {answer}");
+        let run = format!(
+            "/playground/runs/{}",
+            answer["data"]["id"].as_str().unwrap()
+        );
+        let (status, html) = page_as(&app, &user, &run).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert!(html.contains("Run again"), "{backend:?}: {html}");
+
+        let model = aipasta_store::catalog::find_model(&app.db, MODEL)
+            .await
+            .unwrap()
+            .expect("the seeded model");
+        make_model_unreadable(&app, backend, &model.id).await;
+        let response = app.as_user(&user, Method::GET, &run).send().await.unwrap();
+        assert_unavailable(response, "a run whose model cannot be read").await;
+    }
+}
