@@ -37,41 +37,29 @@ async fn models_that_cannot_run_are_refused_by_kind() {
         );
         assert_eq!(error.field(), Some(Field::Model));
 
-        h.edit_model(
-            "UPDATE models SET status = $1 WHERE slug = $2",
-            "maintenance",
-            CHAT,
-        )
-        .await;
-        let error = refusal(h.start_generation(CHAT, &input).await);
-        assert_eq!(
-            error,
-            GenerationError::ModelMaintenance {
-                model: "Test chat-a".into()
-            }
-        );
-        assert_eq!(
-            (error.code(), error.param()),
-            ("model_maintenance", Some("model"))
-        );
-
-        h.edit_model(
-            "UPDATE models SET status = $1 WHERE slug = $2",
-            "deprecated",
-            CHAT,
-        )
-        .await;
-        let error = refusal(h.start_generation(CHAT, &input).await);
-        assert_eq!(
-            error,
-            GenerationError::ModelUnavailable {
-                model: "Test chat-a".into()
-            }
-        );
-        assert_eq!(
-            (error.code(), error.param()),
-            ("model_unavailable", Some("model"))
-        );
+        let model = || "Test chat-a".to_owned();
+        for (status, refused, code) in [
+            (
+                "maintenance",
+                GenerationError::ModelMaintenance { model: model() },
+                "model_maintenance",
+            ),
+            (
+                "deprecated",
+                GenerationError::ModelUnavailable { model: model() },
+                "model_unavailable",
+            ),
+        ] {
+            h.edit_model(
+                "UPDATE models SET status = $1 WHERE slug = $2",
+                status,
+                CHAT,
+            )
+            .await;
+            let error = refusal(h.start_generation(CHAT, &input).await);
+            assert_eq!(error, refused, "{backend:?}: {status}");
+            assert_eq!((error.code(), error.param()), (code, Some("model")));
+        }
 
         h.edit_model(
             "UPDATE models SET status = $1 WHERE slug = $2",

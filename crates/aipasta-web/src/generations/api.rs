@@ -326,7 +326,8 @@ async fn stored_image(
                 ),
             ),
         ],
-        Body::from(image.bytes.to_vec()),
+        // Shares the outcome's (or the row's) bytes rather than copying them.
+        Body::from(axum::body::Bytes::from_owner(image.bytes)),
     )
         .into_response())
 }
