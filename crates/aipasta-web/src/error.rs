@@ -7,11 +7,12 @@ use std::borrow::Cow;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use aipasta_engine::GenerationError;
 use aipasta_providers::generate::ProviderErrorKind;
 use aipasta_store::DbError;
+
+use crate::api::Failure;
 
 /// An error from a JSON API handler.
 #[derive(Debug)]
@@ -99,9 +100,9 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
     }
 }
 
-/// The JSON error envelope.
-pub fn envelope(code: &str, message: &str) -> serde_json::Value {
-    json!({ "success": false, "error": { "code": code, "message": message } })
+/// The JSON error envelope, as text.
+pub fn envelope(code: &str, message: &str) -> String {
+    serde_json::to_string(&Failure::new(code, message)).unwrap_or_default()
 }
 
 /// How long a client is asked to wait when the database is unavailable.
@@ -118,11 +119,9 @@ pub struct ErrorFacts {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = envelope(&self.code, &self.message);
-        if let Some(param) = self.param {
-            // Names the request field at fault, as OpenAI's `param` does.
-            body["error"]["param"] = param.into();
-        }
+        let mut body = Failure::new(&self.code, &self.message);
+        // Names the request field at fault, as OpenAI's `param` does.
+        body.error.param = self.param;
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

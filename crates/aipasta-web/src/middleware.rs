@@ -254,7 +254,7 @@ async fn error_bodies(request: Request, next: Next) -> Response {
             .map(|text| text.trim().to_string())
             .filter(|text| !text.is_empty() && status.is_client_error());
         let message = text.unwrap_or_else(|| default_message(status).to_string());
-        let json = envelope(code_for_status(status), &message).to_string();
+        let json = envelope(code_for_status(status), &message);
         response_parts
             .headers
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -1,8 +1,10 @@
-//! The API's documentation: the OpenAPI 3.1 document at `/api/openapi.json` (built once from
-//! the registered routes, see `openapi.rs`) and a readable page at `/docs/api` with curl,
-//! Python (the OpenAI SDK) and JavaScript (fetch) examples.
+//! The API's documentation: the OpenAPI 3.1 document at `/api/openapi.json` (derived once from
+//! the registered routes' annotations and types, see `openapi.rs`) and a readable page at
+//! `/docs/api` with curl, Python (the OpenAI SDK) and JavaScript (fetch) examples.
 
 mod openapi;
+
+pub use openapi::{annotate, parameter_input_schema, v1_sampling_schema};
 
 use std::sync::OnceLock;
 
@@ -12,6 +14,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use utoipa_axum::routes;
 
 use aipasta_store::Query;
 
@@ -23,7 +26,7 @@ use crate::state::AppState;
 pub fn routes() -> Routes {
     use Access::Public;
     Routes::new()
-        .get("/api/openapi.json", Public, openapi_json)
+        .api(Public, routes!(openapi_json))
         .get("/docs/api", Public, page)
 }
 
@@ -32,12 +35,21 @@ fn document() -> &'static (Value, String) {
     static DOCUMENT: OnceLock<(Value, String)> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let routes = crate::routes();
-        let value = openapi::document(routes.rules(), env!("CARGO_PKG_VERSION"));
+        let value = serde_json::to_value(openapi::document(routes.openapi())).unwrap_or_default();
         let text = value.to_string();
         (value, text)
     })
 }
 
+/// This document
+///
+/// The OpenAPI 3.1 description of `/api` and `/v1`, derived from the routes and the types
+/// their handlers read and write.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    responses((status = 200, description = "The document.", content_type = "application/json", body = Object)),
+)]
 async fn openapi_json() -> Response {
     (
         [
@@ -264,5 +276,79 @@ mod tests {
         }
         // Pages are not API routes.
         assert!(!paths.contains_key("/docs/api"));
+    }
+
+    #[test]
+    fn every_json_route_is_documented_with_its_method() {
+        let (doc, _) = document();
+        let routes = crate::routes();
+        let mut json_routes = 0;
+        for rule in routes.rules() {
+            if !crate::pages::is_api_path(&rule.path) {
+                continue;
+            }
+            json_routes += 1;
+            let documented = if rule.method == "POST" && rule.path == "/api/models/{*id}" {
+                "/api/models/{id}/generate".to_owned()
+            } else {
+                rule.path.replace("{*", "{")
+            };
+            let operation = &doc["paths"][&documented][rule.method.as_str().to_ascii_lowercase()];
+            assert!(
+                operation.is_object(),
+                "{} {} has no operation in the document",
+                rule.method,
+                rule.path
+            );
+            for field in ["summary", "description", "operationId"] {
+                assert!(
+                    operation[field]
+                        .as_str()
+                        .is_some_and(|text| !text.is_empty()),
+                    "{} {} lacks a {field}",
+                    rule.method,
+                    rule.path
+                );
+            }
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|status| status.starts_with('2')),
+                "{} {} documents no success",
+                rule.method,
+                rule.path
+            );
+            for (status, response) in responses {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|t| !t.is_empty()),
+                    "{} {} answers {status} without a description",
+                    rule.method,
+                    rule.path
+                );
+            }
+        }
+        let operations: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum();
+        assert_eq!(
+            operations, json_routes,
+            "the document has an operation no route serves"
+        );
+    }
+
+    /// The document changes only on purpose: a change to a handler's annotation or to a type
+    /// it reads or writes shows here, to be reviewed and accepted with `cargo insta review`
+    /// (or by replacing the `.snap` file with the `.snap.new` one the failing run wrote).
+    #[test]
+    fn the_document_changes_only_on_purpose() {
+        let (doc, _) = document();
+        let mut doc = doc.clone();
+        // The version moves with every release; the rest must not move by accident.
+        doc["info"]["version"] = "(version)".into();
+        insta::assert_snapshot!("openapi", serde_json::to_string_pretty(&doc).unwrap());
     }
 }

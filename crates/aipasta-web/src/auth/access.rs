@@ -1,6 +1,8 @@
 //! Every route declares who may call it. Routes are registered through [`Routes`], which
 //! records the rule beside the handler, so a route cannot exist without one, and the test of
-//! the access matrix walks the same list.
+//! the access matrix walks the same list. JSON routes (`/api`, `/v1`) are registered with
+//! [`Routes::api`] from their `#[utoipa::path]` annotation, so a JSON route cannot exist
+//! without its OpenAPI operation either: the document is derived from the same list.
 
 use axum::Router;
 use axum::extract::Request;
@@ -9,7 +11,9 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, on};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::UtoipaMethodRouter;
 
 use aipasta_core::account::{Role, Scope};
 
@@ -40,14 +44,18 @@ pub enum Access {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub method: Method,
-    pub path: &'static str,
+    /// The path as the router matches it (`{*id}` for a wildcard).
+    pub path: String,
     pub access: Access,
 }
 
-/// A router that cannot hold a route without an access rule.
+/// A router that cannot hold a route without an access rule, nor a JSON route without its
+/// OpenAPI operation.
 pub struct Routes {
     router: Router<AppState>,
     rules: Vec<Rule>,
+    /// The documented operations of the JSON routes, with their schemas.
+    openapi: OpenApi,
 }
 
 impl Default for Routes {
@@ -61,18 +69,21 @@ impl Routes {
         Routes {
             router: Router::new(),
             rules: Vec::new(),
+            openapi: OpenApi::default(),
         }
     }
 
-    /// Adds `handler` for `method` on `path`, callable by `access`.
+    /// Adds `handler` for `method` on `path`, callable by `access`. JSON routes go through
+    /// [`Routes::api`] instead.
     ///
     /// # Panics
     ///
     /// When axum cannot route `method` (an extension method such as `PURGE`): registering it
-    /// under another method would give the route a rule nobody declared. Routes are built once
-    /// at start-up, so this stops the server before it serves anything.
+    /// under another method would give the route a rule nobody declared. Also when `path` is a
+    /// JSON route (`/api/...`, `/v1/...`): those must be documented. Routes are built once at
+    /// start-up, so this stops the server before it serves anything.
     pub fn route<H, T>(
-        mut self,
+        self,
         method: Method,
         path: &'static str,
         access: Access,
@@ -82,22 +93,95 @@ impl Routes {
         H: Handler<T, AppState>,
         T: 'static,
     {
+        // TRANSITION: assert!(!is_api_path(path)) once every JSON route is documented.
         let Ok(filter) = MethodFilter::try_from(method.clone()) else {
             panic!(
                 "cannot register {method} {path}: axum routes only GET, POST, PUT, PATCH, DELETE, \
                  HEAD, OPTIONS, TRACE and CONNECT"
             );
         };
+        self.add(vec![method], path, access, on(filter, handler))
+    }
+
+    /// Adds a documented JSON route, callable by `access`: `routes!(handler)` from
+    /// `utoipa_axum`, where `handler` carries a `#[utoipa::path]` annotation. The operation
+    /// enters the document with who may call it (its security and a sentence in its
+    /// description), the errors that rule can answer, and a stable operation id.
+    pub fn api(self, access: Access, documented: UtoipaMethodRouter<AppState>) -> Routes {
+        self.api_routed(None, access, documented)
+    }
+
+    /// [`Routes::api`] for an operation the router serves under another path than the one
+    /// documented: `POST /api/models/{id}/generate` is matched by `/api/models/{*id}`, since a
+    /// model id contains slashes.
+    pub fn api_at(
+        self,
+        route_path: &'static str,
+        access: Access,
+        documented: UtoipaMethodRouter<AppState>,
+    ) -> Routes {
+        self.api_routed(Some(route_path), access, documented)
+    }
+
+    fn api_routed(
+        mut self,
+        route_path: Option<&'static str>,
+        access: Access,
+        (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+    ) -> Routes {
+        for (documented_path, mut item) in paths.paths {
+            let methods = crate::apidocs::annotate(&documented_path, &mut item, access);
+            let path = route_path.map_or_else(|| documented_path.clone(), str::to_owned);
+            assert!(
+                is_api_path(&path),
+                "{path} is not a JSON route; register pages with Routes::route"
+            );
+            self = self.add(methods, &path, access, method_router.clone());
+            let documented_path = documented_path.replace("{*", "{");
+            match self.openapi.paths.paths.get_mut(&documented_path) {
+                Some(existing) => existing.merge_operations(item),
+                None => {
+                    self.openapi.paths.paths.insert(documented_path, item);
+                }
+            }
+        }
+        let known = &mut self
+            .openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .schemas;
+        for (name, schema) in schemas {
+            // Two types of one name would silently share one schema: the document would
+            // describe one of them wrongly.
+            if let Some(existing) = known.get(&name) {
+                assert!(
+                    *existing == schema,
+                    "two different types are documented as the schema {name}: rename one \
+                     (#[schema(as = ...)])"
+                );
+            }
+            known.insert(name, schema);
+        }
+        self
+    }
+
+    fn add(
+        mut self,
+        methods: Vec<Method>,
+        path: &str,
+        access: Access,
+        method_router: MethodRouter<AppState>,
+    ) -> Routes {
         let method_router =
-            on(filter, handler).route_layer(from_fn(move |request: Request, next: Next| {
+            method_router.route_layer(from_fn(move |request: Request, next: Next| {
                 enforce(access, request, next)
             }));
         self.router = self.router.route(path, method_router);
-        self.rules.push(Rule {
+        self.rules.extend(methods.into_iter().map(|method| Rule {
             method,
-            path,
+            path: path.to_owned(),
             access,
-        });
+        }));
         self
     }
 
@@ -140,7 +224,26 @@ impl Routes {
     pub fn merge(mut self, other: Routes) -> Routes {
         self.router = self.router.merge(other.router);
         self.rules.extend(other.rules);
+        let (known, theirs) = (
+            self.openapi.components.get_or_insert_with(Default::default),
+            other.openapi.components.clone().unwrap_or_default(),
+        );
+        for (name, schema) in &theirs.schemas {
+            if let Some(existing) = known.schemas.get(name) {
+                assert!(
+                    existing == schema,
+                    "two different types are documented as the schema {name}: rename one \
+                     (#[schema(as = ...)])"
+                );
+            }
+        }
+        self.openapi.merge(other.openapi);
         self
+    }
+
+    /// The documented operations of the JSON routes registered so far.
+    pub fn openapi(&self) -> &OpenApi {
+        &self.openapi
     }
 
     pub fn rules(&self) -> &[Rule] {

@@ -6,6 +6,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use aipasta_providers::generate::{ChatMessage, Role};
 use aipasta_store::catalog::ModelRow;
@@ -17,42 +18,84 @@ use crate::state::AppState;
 use aipasta_engine::Source;
 use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
 
-use super::error::{OpenAiError, V1Result};
-use super::request::{Body, Sampling};
+use super::error::{OpenAiError, OpenAiErrorBody, V1Result};
+use super::request::{Body, Sampling, required};
+use super::shapes::Completion;
 use super::stream::{Flavor, respond, whole};
 
 /// OpenAI's chat request; fields not listed here are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = V1ChatRequest)]
 pub struct ChatRequest {
-    pub model: String,
-    pub messages: Vec<InMessage>,
+    /// A model id from `GET /v1/models`.
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    pub model: Option<String>,
+    /// The conversation, oldest first: at least one message.
+    #[serde(default)]
+    #[schema(value_type = Vec<InMessage>, required = true, min_items = 1)]
+    pub messages: Option<Vec<InMessage>>,
     #[serde(flatten)]
     pub sampling: Sampling,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = V1ChatMessage)]
 pub struct InMessage {
+    /// `system`, `developer`, `user` or `assistant`.
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
 }
 
 /// A message's content: text, or a list of parts.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = V1Content)]
 pub enum Content {
     Text(String),
     Parts(Vec<Part>),
 }
 
-#[derive(Debug, Deserialize)]
+/// A content part: `text` parts are joined; others are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = V1ContentPart)]
 pub struct Part {
+    /// `text`.
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
     pub text: Option<String>,
 }
 
+/// Create a chat completion
+///
+/// OpenAI's chat completion. With `stream: true` the answer is Server-Sent Events:
+/// `data: {chat.completion.chunk}` lines — a first chunk with
+/// `delta: {role: "assistant", content: ""}`, content deltas, a chunk with an empty delta and
+/// `finish_reason`, then (with `stream_options.include_usage`) a chunk with `choices: []` and
+/// `usage` — and `data: [DONE]`. The first chunk (which carries the generation's id) is sent
+/// once the generation's row is stored, and `[DONE]` (or a whole answer) once its final row
+/// is. A failure after the stream started sends one `data: {"error": {...}}` event and closes
+/// without `[DONE]` (OpenAI's SDKs raise it as an `APIError`); a failure before the first
+/// token is an HTTP error. Parameters the model does not support are dropped; unknown fields
+/// are ignored; `n` must be 1; image content parts are refused. The generation is recorded
+/// with `source: v1`; its id is in the `X-AIPasta-Generation-Id` header.
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The completion (`chat.completion`), or its chunks (`chat.completion.chunk`) when streaming.",
+            content((Completion = "application/json"), (String = "text/event-stream"))),
+        (status = 400, description = "A refused request (`invalid_request_error`, with `param`): `missing_required_parameter`, `parameter_out_of_range`, `empty_array`, `missing_input`, `image_input_not_supported`, `unsupported_value`, `invalid_json`.", body = OpenAiErrorBody),
+        (status = 404, description = "An unknown model (`model_not_found`).", body = OpenAiErrorBody),
+        (status = 429, description = "Too many requests (`rate_limit_exceeded`) or the monthly token allowance used up (`insufficient_quota`).", body = OpenAiErrorBody),
+        (status = 502, description = "The provider failed.", body = OpenAiErrorBody),
+        (status = 503, description = "Generations cannot be saved right now (`storage_unavailable`); nothing was started. `Retry-After` says when to try again.", body = OpenAiErrorBody),
+        (status = 504, description = "The provider timed out.", body = OpenAiErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,9 +103,11 @@ pub async fn create(
     headers: HeaderMap,
     Body(request): Body<ChatRequest>,
 ) -> V1Result<Response> {
+    let model_id = required(request.model, "model")?;
+    let given = required(request.messages, "messages")?;
     request.sampling.check_n()?;
-    let model = find_model(&state, &request.model).await?;
-    let messages = messages(&model, &request.messages)?;
+    let model = find_model(&state, &model_id).await?;
+    let messages = messages(&model, &given)?;
     let input = GenerateInput {
         messages: Some(messages),
         parameters: request.sampling.parameters(),
@@ -74,7 +119,7 @@ pub async fn create(
     let live = begin(
         &state,
         &caller,
-        &request.model,
+        &model_id,
         &input,
         Source::V1,
         Unsupported::Drop,

@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
@@ -16,25 +17,36 @@ use aipasta_engine::prepare::{GenerateInput, Mode, Unsupported};
 use aipasta_engine::{Field, Source};
 
 use super::chat::find_model;
-use super::error::{OpenAiError, V1Result};
-use super::request::{Body, Sampling};
+use super::error::{OpenAiError, OpenAiErrorBody, V1Result};
+use super::request::{Body, Sampling, required};
+use super::shapes::Completion;
 use super::stream::{Flavor, respond, whole};
 
-#[derive(Debug, Deserialize)]
+/// OpenAI's legacy completion request; fields not listed here are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = V1CompletionRequest)]
 pub struct CompletionRequest {
-    pub model: String,
-    pub prompt: Prompt,
+    /// A model id from `GET /v1/models`.
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    pub model: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Prompt, required = true)]
+    pub prompt: Option<Prompt>,
     #[serde(flatten)]
     pub sampling: Sampling,
 }
 
 /// `"prompt": "text"` or `["text"]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = V1Prompt)]
 pub enum Prompt {
     One(String),
+    #[schema(value_type = Vec<String>)]
     Many(Vec<String>),
-    /// Token ids, which AI Pasta cannot send on.
+    /// Token ids, which AI Pasta cannot send on (refused with `invalid_type`).
+    #[schema(value_type = Vec<u32>)]
     Other(serde::de::IgnoredAny),
 }
 
@@ -57,6 +69,24 @@ impl Prompt {
     }
 }
 
+/// Create a completion (legacy)
+///
+/// OpenAI's legacy text completion: `prompt` is a string or an array of one string. Streams
+/// `text_completion` chunks like chat does, ending with `data: [DONE]`.
+#[utoipa::path(
+    post,
+    path = "/v1/completions",
+    request_body = CompletionRequest,
+    responses(
+        (status = 200, description = "The completion (`text_completion`), or its chunks when streaming.",
+            content((Completion = "application/json"), (String = "text/event-stream"))),
+        (status = 400, description = "A refused request (`missing_required_parameter`, `invalid_type`, `parameter_out_of_range`, `unsupported_value`, ...), with `param`.", body = OpenAiErrorBody),
+        (status = 404, description = "An unknown model (`model_not_found`).", body = OpenAiErrorBody),
+        (status = 429, description = "Too many requests, or the monthly token allowance used up.", body = OpenAiErrorBody),
+        (status = 502, description = "The provider failed.", body = OpenAiErrorBody),
+        (status = 503, description = "Generations cannot be saved right now (`storage_unavailable`).", body = OpenAiErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -64,9 +94,11 @@ pub async fn create(
     headers: HeaderMap,
     Body(request): Body<CompletionRequest>,
 ) -> V1Result<Response> {
+    let model = required(request.model, "model")?;
+    let prompt = required(request.prompt, "prompt")?;
     request.sampling.check_n()?;
-    find_model(&state, &request.model).await?;
-    let prompt = request.prompt.text()?;
+    find_model(&state, &model).await?;
+    let prompt = prompt.text()?;
     let input = GenerateInput {
         prompt: Some(prompt),
         parameters: request.sampling.parameters(),
@@ -78,7 +110,7 @@ pub async fn create(
     let live = begin(
         &state,
         &caller,
-        &request.model,
+        &model,
         &input,
         Source::V1,
         Unsupported::Drop,

@@ -18,7 +18,8 @@ use axum::body::{Body, to_bytes};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use aipasta_engine::{Field, GenerationError, Outcome};
 
@@ -38,6 +39,25 @@ pub struct OpenAiError {
 }
 
 pub type V1Result<T> = Result<T, OpenAiError>;
+
+/// An error as OpenAI writes it: `{"error": {"message", "type", "param", "code"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = V1Error)]
+pub struct OpenAiErrorBody<'a> {
+    pub error: OpenAiErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenAiErrorDetail<'a> {
+    pub message: &'a str,
+    /// `invalid_request_error`, `authentication_error`, `insufficient_quota`, `server_error`, ...
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    /// The request field at fault, or `null`.
+    pub param: Option<&'a str>,
+    /// A stable code (`model_not_found`, `invalid_api_key`, `rate_limit_exceeded`, ...), or `null`.
+    pub code: Option<&'a str>,
+}
 
 impl OpenAiError {
     pub fn new(
@@ -76,15 +96,15 @@ impl OpenAiError {
         self
     }
 
-    pub fn body(&self) -> Value {
-        json!({
-            "error": {
-                "message": self.message,
-                "type": self.kind,
-                "param": self.param,
-                "code": self.code,
-            }
-        })
+    pub fn body(&self) -> OpenAiErrorBody<'_> {
+        OpenAiErrorBody {
+            error: OpenAiErrorDetail {
+                message: &self.message,
+                kind: self.kind,
+                param: self.param.as_deref(),
+                code: self.code.as_deref(),
+            },
+        }
     }
 
     /// A generation that ended badly: the upstream's failure, with the status the plan's API
@@ -113,11 +133,6 @@ impl OpenAiError {
             answer.param = Some(name.to_owned());
         }
         answer
-    }
-
-    /// The error object a stream sends when the generation fails after it started.
-    pub fn stream_event(outcome: &Outcome) -> Value {
-        OpenAiError::from_outcome(outcome).body()
     }
 }
 
@@ -273,7 +288,7 @@ pub async fn rewrite(response: Response) -> Response {
             translate(status, code, message, None)
         }
     };
-    let body = error.body().to_string();
+    let body = serde_json::to_string(&error.body()).unwrap_or_default();
     parts
         .headers
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -297,6 +312,7 @@ fn default_message(status: StatusCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn the_missing_key_message_shows_how_keys_start() {

@@ -11,8 +11,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::auth::api::ClientInfo;
@@ -24,15 +24,24 @@ use aipasta_engine::prepare::{GenerateInput, Mode, ParameterInput, Unsupported};
 use aipasta_engine::{Field, Source};
 
 use super::chat::find_model;
-use super::error::{OpenAiError, V1Result};
-use super::request::Body;
+use super::error::{OpenAiError, OpenAiErrorBody, V1Result};
+use super::request::{Body, required};
 use super::{unix_seconds, with_generation_id};
 
-#[derive(Debug, Deserialize)]
+/// OpenAI's image request; fields not listed here are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = V1ImageRequest)]
 pub struct ImageRequest {
-    pub model: String,
-    pub prompt: String,
+    /// An image model's id from `GET /v1/models`.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    pub model: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    pub prompt: Option<String>,
+    /// AI Pasta makes one image per request: only 1 is taken.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1)]
     pub n: Option<u32>,
     /// `"1024x1024"`, or `"auto"` for the model's default.
     #[serde(default)]
@@ -44,6 +53,52 @@ pub struct ImageRequest {
     pub seed: Option<i64>,
 }
 
+/// The images, in OpenAI's shape.
+#[derive(Serialize, ToSchema)]
+#[schema(as = V1ImagesResponse)]
+pub struct ImagesResponse {
+    /// Unix seconds.
+    created: i64,
+    data: Vec<ImageData>,
+}
+
+/// One image: `b64_json` or `url`, as `response_format` asked.
+#[derive(Serialize, ToSchema)]
+#[schema(as = V1Image)]
+pub struct ImageData {
+    /// The image's bytes in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    b64_json: Option<String>,
+    /// `/api/generations/{id}/image?index=N` on the site's public address; it needs the same
+    /// `Authorization` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// The text the provider answered with the image, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revised_prompt: Option<String>,
+}
+
+/// Create an image
+///
+/// An image from an image model. `n` must be 1; `size` is `WIDTHxHEIGHT`; `response_format`
+/// is `b64_json` (the default here) or `url`, a link to `/api/generations/{id}/image` on the
+/// site's public address (`AIPASTA_PUBLIC_URL`; never taken from the request's `Host`) that
+/// needs the same `Authorization` header. Either form carries only images whose bytes are a
+/// PNG, JPEG, WebP or GIF, typed by those bytes whatever the provider claimed; a provider
+/// answer holding anything else (HTML, SVG, script, nothing) is refused as a whole — a 502
+/// `upstream_malformed` saying what the image looked like, recorded as an `error`, with none
+/// of its images kept.
+#[utoipa::path(
+    post,
+    path = "/v1/images/generations",
+    request_body = ImageRequest,
+    responses(
+        (status = 200, description = "The image.", body = ImagesResponse),
+        (status = 400, description = "A refused request (`missing_required_parameter`, `unsupported_value`, `invalid_value`), with `param`.", body = OpenAiErrorBody),
+        (status = 404, description = "An unknown model (`model_not_found`).", body = OpenAiErrorBody),
+        (status = 502, description = "The provider failed, or returned an image that is not a PNG, JPEG, WebP or GIF (`upstream_malformed`).", body = OpenAiErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,6 +106,8 @@ pub async fn create(
     headers: HeaderMap,
     Body(request): Body<ImageRequest>,
 ) -> V1Result<Response> {
+    let model = required(request.model, "model")?;
+    let prompt = required(request.prompt, "prompt")?;
     if let Some(n) = request.n.filter(|n| *n != 1) {
         return Err(OpenAiError::invalid(
             "n",
@@ -79,9 +136,9 @@ pub async fn create(
             )
         })?,
     };
-    find_model(&state, &request.model).await?;
+    find_model(&state, &model).await?;
     let input = GenerateInput {
-        prompt: Some(request.prompt),
+        prompt: Some(prompt),
         mode: Some(Mode::Image),
         parameters: ParameterInput {
             width,
@@ -95,7 +152,7 @@ pub async fn create(
     let live = begin(
         &state,
         &caller,
-        &request.model,
+        &model,
         &input,
         Source::V1,
         Unsupported::Drop,
@@ -119,18 +176,26 @@ pub async fn create(
     let base = crate::site::base_url(&state, &headers);
     let mut data = Vec::with_capacity(outcome.images.len());
     for (index, image) in outcome.images.iter().enumerate() {
-        let mut image = if as_url {
-            json!({"url": format!("{base}/api/generations/{}/image?index={index}", live.id)})
+        let revised_prompt = (!outcome.content.is_empty()).then(|| outcome.content.clone());
+        data.push(if as_url {
+            ImageData {
+                url: Some(format!(
+                    "{base}/api/generations/{}/image?index={index}",
+                    live.id
+                )),
+                b64_json: None,
+                revised_prompt,
+            }
         } else {
             // Only checked images are kept; checked again, as the image route does.
             servable_image(&live.id, index, image)
                 .map_err(|e| OpenAiError::from(ApiError::internal(&e.message)))?;
-            json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(&image.bytes)})
-        };
-        if !outcome.content.is_empty() {
-            image["revised_prompt"] = json!(outcome.content);
-        }
-        data.push(image);
+            ImageData {
+                b64_json: Some(base64::engine::general_purpose::STANDARD.encode(&image.bytes)),
+                url: None,
+                revised_prompt,
+            }
+        });
     }
     if data.is_empty() {
         return Err(OpenAiError::new(
@@ -140,7 +205,10 @@ pub async fn create(
             "The provider answered without an image.",
         ));
     }
-    let body = json!({"created": unix_seconds(live.created_at), "data": data});
+    let body = ImagesResponse {
+        created: unix_seconds(live.created_at),
+        data,
+    };
     Ok(with_generation_id(Json(body).into_response(), &live.id))
 }
 

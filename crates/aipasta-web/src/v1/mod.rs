@@ -9,7 +9,8 @@
 //! - `completions.rs`: `POST /v1/completions` (legacy text completion, whole or streamed);
 //! - `embeddings.rs`: `POST /v1/embeddings`;
 //! - `images.rs`: `POST /v1/images/generations`;
-//! - `request.rs`: the body extractor and the fields chat and completions share;
+//! - `request.rs`: the body extractor, required fields, and the fields chat and completions
+//!   share;
 //! - `stream.rs`: a generation as OpenAI's SSE chunks, ending with `data: [DONE]`;
 //! - `shapes.rs`: OpenAI's answers and chunks as typed structs;
 //! - `error.rs`: errors in OpenAI's shape, and the rewrite of every other `/v1` error.
@@ -29,6 +30,7 @@ mod stream;
 
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
+use utoipa_axum::routes;
 
 use crate::auth::{Access, Routes};
 
@@ -37,13 +39,13 @@ use crate::auth::{Access, Routes};
 pub fn routes() -> Routes {
     use Access::User;
     Routes::new()
-        .get("/v1/models", User, models::list)
-        // Model ids contain slashes.
-        .get("/v1/models/{*id}", User, models::details)
-        .post("/v1/chat/completions", User, chat::create)
-        .post("/v1/completions", User, completions::create)
-        .post("/v1/embeddings", User, embeddings::create)
-        .post("/v1/images/generations", User, images::create)
+        .api(User, routes!(models::list))
+        // Model ids contain slashes: `/v1/models/{*id}`.
+        .api(User, routes!(models::details))
+        .api(User, routes!(chat::create))
+        .api(User, routes!(completions::create))
+        .api(User, routes!(embeddings::create))
+        .api(User, routes!(images::create))
 }
 
 /// Whether `path` belongs to the gateway (its errors use OpenAI's shape).

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use aipasta_engine::Outcome;
 use aipasta_engine::prepare::ParameterInput;
@@ -43,48 +44,57 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             ));
         }
         serde_json::from_slice(&bytes).map(Body).map_err(|error| {
-            let text = error.to_string();
-            let mut refusal = OpenAiError::new(
+            OpenAiError::new(
                 StatusCode::BAD_REQUEST,
                 INVALID_REQUEST,
                 "invalid_json",
-                format!("We could not parse the JSON body of your request: {text}."),
-            );
-            // "missing field `model` at line 1 column 2"
-            if let Some(rest) = text.strip_prefix("missing field `")
-                && let Some((name, _)) = rest.split_once('`')
-            {
-                refusal.code = Some("missing_required_parameter".into());
-                refusal.message = format!("You must provide `{name}`.");
-                refusal.param = Some(name.to_owned());
-            }
-            refusal
+                format!("We could not parse the JSON body of your request: {error}."),
+            )
         })
     }
+}
+
+/// A field the request must carry. Request types read required fields as `Option` (absent
+/// is not a parse error) and the handler asks for each by name, so a missing one is refused
+/// with its `param` (OpenAI's `missing_required_parameter`), in the order the handler checks.
+pub fn required<T>(value: Option<T>, name: &str) -> Result<T, OpenAiError> {
+    value.ok_or_else(|| {
+        OpenAiError::invalid(
+            name,
+            "missing_required_parameter",
+            format!("You must provide `{name}`."),
+        )
+    })
 }
 
 /// The sampling fields chat and legacy completions share: the table's sampling parameters by
 /// their providers' names (OpenRouter's `top_k` and `repetition_penalty` among them), the
 /// length limit, the seed and the stop sequences.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = V1Sampling)]
 pub struct Sampling {
     /// Everything `prepare` reads, by the same rules as the plan's API.
     #[serde(flatten)]
+    #[schema(schema_with = crate::apidocs::v1_sampling_schema)]
     pub parameters: ParameterInput,
     /// Chat's newer name for `max_tokens`; it wins when both are sent.
     #[serde(default)]
     pub max_completion_tokens: Option<u32>,
-    /// How many choices: AI Pasta answers one.
+    /// How many choices: AI Pasta answers one, so only 1 is taken.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1)]
     pub n: Option<u32>,
+    /// Server-Sent Events instead of one answer.
     #[serde(default)]
     pub stream: Option<bool>,
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[schema(as = V1StreamOptions)]
 pub struct StreamOptions {
+    /// Ends the stream with a chunk holding `usage` and no choices.
     #[serde(default)]
     pub include_usage: Option<bool>,
 }

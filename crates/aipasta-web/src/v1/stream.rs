@@ -192,7 +192,7 @@ impl Chunks {
         self.ended = true;
         if outcome.error.is_some() {
             self.queue
-                .push_back(data(&OpenAiError::stream_event(outcome)));
+                .push_back(data(&OpenAiError::from_outcome(outcome).body()));
             return;
         }
         let last = match self.flavor {
