@@ -16,8 +16,7 @@ pub use settings::{
 };
 pub use users::{
     AccountChange, IdentityRow, NewUser, PreferencesUpdate, ProfileUpdate, USER_COLUMNS, UserRow,
-    change_account, count_admins, create_user, delete_account, export_account, find_identity,
-    find_user_by_email, find_user_by_id, link_identity, list_identities, revoke_tokens,
-    set_password_hash, set_role, set_status, set_usage_limits, touch_last_login,
-    update_preferences, update_profile,
+    change_account, count_admins, create_user, delete_account, find_identity, find_user_by_email,
+    find_user_by_id, link_identity, list_identities, revoke_tokens, set_password_hash, set_role,
+    set_status, set_usage_limits, touch_last_login, update_preferences, update_profile,
 };

@@ -2,7 +2,6 @@
 
 use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
-use serde_json::{Value, json};
 
 use crate::{Db, DbError, Query};
 
@@ -430,95 +429,4 @@ pub async fn delete_account(db: &Db, user_id: &str) -> Result<bool, DbError> {
     tx.commit().await?;
     db.note_account_change();
     Ok(deleted > 0)
-}
-
-#[derive(sqlx::FromRow)]
-struct ExportGeneration {
-    id: String,
-    model_id: Option<String>,
-    session_id: Option<String>,
-    source: String,
-    prompt: String,
-    system_prompt: Option<String>,
-    messages: String,
-    parameters: String,
-    output_content: String,
-    prompt_tokens: i64,
-    completion_tokens: i64,
-    cost_nanos: i64,
-    status: String,
-    created_at: i64,
-}
-
-/// Everything an account owns, as one JSON document (profile, settings, generations,
-/// favourites, presets, identities, API keys without their secrets).
-pub async fn export_account(db: &Db, user_id: &str) -> Result<Option<Value>, DbError> {
-    let Some(user) = find_user_by_id(db, user_id).await? else {
-        return Ok(None);
-    };
-    let generations: Vec<ExportGeneration> = Query::new(
-        "SELECT id, model_id, session_id, source, prompt, system_prompt, messages, parameters, \
-         output_content, prompt_tokens, completion_tokens, cost_nanos, status, created_at \
-         FROM generations WHERE user_id = $1 ORDER BY created_at",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await?;
-    let favorites: Vec<(String, i64)> = Query::new(
-        "SELECT m.slug, f.created_at FROM favorites f JOIN models m ON m.id = f.model_id \
-         WHERE f.user_id = $1 ORDER BY f.created_at",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await?;
-    let presets: Vec<(String, String, Option<String>, i64)> = Query::new(
-        "SELECT name, parameters, system_prompt, created_at FROM parameter_presets \
-         WHERE user_id = $1 ORDER BY name",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await?;
-    let identities = list_identities(db, user_id).await?;
-    let keys = super::list_api_keys(db, user_id).await?;
-    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-    Ok(Some(json!({
-        "exportedAt": now_ms(),
-        "profile": {
-            "id": user.id, "email": user.email, "name": user.name, "image": user.image,
-            "role": user.role, "bio": user.bio, "website": user.website, "github": user.github,
-            "twitter": user.twitter, "publicProfile": user.public_profile,
-            "createdAt": user.created_at, "lastLogin": user.last_login_at,
-        },
-        "settings": {
-            "theme": user.theme, "language": user.language,
-            "notifications": {
-                "email": user.notify_email, "push": user.notify_push,
-                "newModels": user.notify_new_models, "updates": user.notify_updates,
-            },
-            "defaultModel": user.default_model_id,
-        },
-        "usage": {
-            "totalGenerations": user.total_generations, "tokensUsed": user.tokens_used,
-            "totalCostNanos": user.total_cost_nanos, "monthlyLimit": user.monthly_token_limit,
-            "subscription": user.subscription,
-        },
-        "identities": identities.iter().map(|i| json!({
-            "provider": i.provider, "connectedAt": i.connected_at,
-        })).collect::<Vec<_>>(),
-        "apiKeys": keys.iter().map(|k| json!({
-            "name": k.name, "prefix": k.prefix, "scopes": parse(&k.scopes),
-            "createdAt": k.created_at, "lastUsedAt": k.last_used_at, "revokedAt": k.revoked_at,
-        })).collect::<Vec<_>>(),
-        "generations": generations.iter().map(|g| json!({
-            "id": g.id, "modelId": g.model_id, "sessionId": g.session_id, "source": g.source,
-            "prompt": g.prompt, "systemPrompt": g.system_prompt, "messages": parse(&g.messages),
-            "parameters": parse(&g.parameters), "output": g.output_content,
-            "promptTokens": g.prompt_tokens, "completionTokens": g.completion_tokens,
-            "costNanos": g.cost_nanos, "status": g.status, "createdAt": g.created_at,
-        })).collect::<Vec<_>>(),
-        "favorites": favorites.iter().map(|(slug, at)| json!({ "model": slug, "createdAt": at })).collect::<Vec<_>>(),
-        "presets": presets.iter().map(|(name, parameters, system, at)| json!({
-            "name": name, "parameters": parse(parameters), "systemPrompt": system, "createdAt": at,
-        })).collect::<Vec<_>>(),
-    })))
 }

@@ -3,16 +3,24 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use aipasta_core::account::Scope;
 use aipasta_store::accounts::{self, UserRow};
 
+use super::export::{AccountExport, export_account};
 use super::service::{self, AccountFailure, ProfileInput, SettingsInput};
+pub use super::views::{ADMIN_KEY_WARNING, grants_admin, key_scopes};
+use super::views::{
+    AccountApiKey, AccountDeleted, AccountIdentity, AccountNewApiKey, AccountPasswordChanged,
+    AccountPreferences, AccountProfile, AccountProviderKey, AccountProviderKeyRemoved,
+    AccountPublicProfile, AccountRevoked, AccountSession, AccountSettings, AccountUsage,
+};
+use crate::api::{Failure, Success, created, ok};
 use crate::auth::identity::Credential;
 use crate::auth::{Access, Caller, Routes};
 use crate::error::ApiError;
@@ -21,29 +29,19 @@ use crate::state::AppState;
 pub fn routes() -> Routes {
     use Access::{Account, User};
     Routes::new()
-        .get("/api/users/profile", User, profile)
-        .put("/api/users/profile", Account, put_profile)
-        .get("/api/users/settings", User, settings)
-        .put("/api/users/settings", Account, put_settings)
-        .get("/api/users/api-keys", Account, list_keys)
-        .post("/api/users/api-keys", Account, create_key)
-        .delete("/api/users/api-keys/{id}", Account, revoke_key)
-        .get("/api/users/sessions", Account, list_sessions)
-        .delete("/api/users/sessions/{id}", Account, revoke_session)
-        .post("/api/users/password", Account, change_password)
-        .get("/api/users/export", Account, export)
-        .delete("/api/users/account", Account, delete_account)
-        .get("/api/users/provider-keys", Account, list_provider_keys)
-        .put(
-            "/api/users/provider-keys/{provider}",
-            Account,
-            put_provider_key,
-        )
-        .delete(
-            "/api/users/provider-keys/{provider}",
-            Account,
-            delete_provider_key,
-        )
+        .api(User, routes!(profile))
+        .api(Account, routes!(put_profile))
+        .api(User, routes!(settings))
+        .api(Account, routes!(put_settings))
+        .api(Account, routes!(list_keys, create_key))
+        .api(Account, routes!(revoke_key))
+        .api(Account, routes!(list_sessions))
+        .api(Account, routes!(revoke_session))
+        .api(Account, routes!(change_password))
+        .api(Account, routes!(export))
+        .api(Account, routes!(delete_account))
+        .api(Account, routes!(list_provider_keys))
+        .api(Account, routes!(put_provider_key, delete_provider_key))
 }
 
 impl From<AccountFailure> for ApiError {
@@ -67,33 +65,18 @@ impl From<AccountFailure> for ApiError {
     }
 }
 
-fn ok(data: Value) -> Response {
-    Json(json!({ "success": true, "data": data })).into_response()
-}
-
 /// The plan's usage block, with the limit that applies.
-async fn usage_json(state: &AppState, user: &UserRow) -> Result<Value, ApiError> {
+async fn usage(state: &AppState, user: &UserRow) -> Result<AccountUsage, ApiError> {
     let default_limit = accounts::monthly_token_limit_default(&state.db).await?;
-    Ok(json!({
-        "totalGenerations": user.total_generations,
-        "tokensUsed": user.tokens_used,
-        "totalCost": aipasta_core::money::Nanos(user.total_cost_nanos).usd().to_string(),
-        "lastGeneration": user.last_generation_at,
-        "monthlyLimit": user.monthly_token_limit.unwrap_or(default_limit),
-        "subscription": user.subscription,
-    }))
-}
-
-fn preferences_json(user: &UserRow, favorites: &[String]) -> Value {
-    json!({
-        "theme": user.theme,
-        "language": user.language,
-        "notifications": {
-            "email": user.notify_email, "push": user.notify_push,
-            "newModels": user.notify_new_models, "updates": user.notify_updates,
-        },
-        "favoriteModels": favorites,
-        "defaultModel": user.default_model_id,
+    Ok(AccountUsage {
+        total_generations: user.total_generations,
+        tokens_used: user.tokens_used,
+        total_cost: aipasta_core::money::Nanos(user.total_cost_nanos)
+            .usd()
+            .to_string(),
+        last_generation: user.last_generation_at,
+        monthly_limit: user.monthly_token_limit.unwrap_or(default_limit),
+        subscription: user.subscription.clone(),
     })
 }
 
@@ -113,38 +96,76 @@ async fn fresh_user(state: &AppState, caller: &Caller) -> Result<UserRow, ApiErr
         .ok_or_else(|| ApiError::not_found("This account no longer exists."))
 }
 
-async fn profile(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let user = fresh_user(&state, &caller).await?;
+/// The caller's account as read now.
+async fn account_profile(state: &AppState, caller: &Caller) -> Result<AccountProfile, ApiError> {
+    let user = fresh_user(state, caller).await?;
     let identities = accounts::list_identities(&state.db, &user.id).await?;
-    let favorites = favorites(&state, &user.id).await?;
-    Ok(ok(json!({
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "image": user.image,
-        "role": caller.role.as_str(),
-        "status": user.status,
-        "emailVerified": user.email_verified_at,
-        "providers": identities.iter().map(|i| json!({ "provider": i.provider, "connectedAt": i.connected_at })).collect::<Vec<_>>(),
-        "preferences": preferences_json(&user, &favorites),
-        "usage": usage_json(&state, &user).await?,
-        "profile": {
-            "bio": user.bio, "website": user.website, "github": user.github,
-            "twitter": user.twitter, "publicProfile": user.public_profile,
+    let favorites = favorites(state, &user.id).await?;
+    let usage = usage(state, &user).await?;
+    Ok(AccountProfile {
+        providers: identities.iter().map(AccountIdentity::new).collect(),
+        preferences: AccountPreferences::new(&user, favorites),
+        usage,
+        profile: AccountPublicProfile {
+            bio: user.bio,
+            website: user.website,
+            github: user.github,
+            twitter: user.twitter,
+            public_profile: user.public_profile,
         },
-        "createdAt": user.created_at,
-        "lastLogin": user.last_login_at,
-    })))
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        image: user.image,
+        role: caller.role.as_str(),
+        status: user.status,
+        email_verified: user.email_verified_at,
+        created_at: user.created_at,
+        last_login: user.last_login_at,
+    })
 }
 
-#[derive(Deserialize, Default)]
+/// Your profile
+///
+/// Your account: name, email, role and status, how you sign in (`providers`), preferences,
+/// usage with the monthly limit that applies, and your public profile.
+#[utoipa::path(
+    get,
+    path = "/api/users/profile",
+    responses(
+        (status = 200, description = "Your account.", body = Success<AccountProfile>),
+        (status = 404, description = "The account no longer exists (`not_found`).", body = Failure),
+    ),
+)]
+async fn profile(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(ok(account_profile(&state, &caller).await?))
+}
+
+/// Profile fields to change, and optionally preferences.
+#[derive(Deserialize, Serialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
+#[schema(as = AccountProfileUpdate)]
 struct ProfileBody {
     #[serde(flatten)]
     profile: ProfileInput,
+    /// Preferences to change too, as `PUT /api/users/settings` takes them.
     preferences: Option<SettingsInput>,
 }
 
+/// Update your profile
+///
+/// Changes the fields sent (the others stay as they are): name, image, bio, website, GitHub
+/// and Twitter handles, whether the profile is public, and optionally `preferences`.
+/// Answers the account as `GET /api/users/profile` does.
+#[utoipa::path(
+    put,
+    path = "/api/users/profile",
+    request_body = ProfileBody,
+    responses(
+        (status = 200, description = "Your account, updated.", body = Success<AccountProfile>),
+        (status = 400, description = "A refused field (`validation_error`; the message names it).", body = Failure),
+    ),
+)]
 async fn put_profile(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,16 +178,42 @@ async fn put_profile(
     profile(State(state), caller).await
 }
 
+/// Your settings
+///
+/// Your preferences (theme, language, notifications, favourite models, default model) and
+/// your usage with the monthly limit that applies.
+#[utoipa::path(
+    get,
+    path = "/api/users/settings",
+    responses(
+        (status = 200, description = "Your preferences and usage.", body = Success<AccountSettings>),
+        (status = 404, description = "The account no longer exists (`not_found`).", body = Failure),
+    ),
+)]
 async fn settings(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let user = fresh_user(&state, &caller).await?;
     let favorites = favorites(&state, &user.id).await?;
-    let mut data = preferences_json(&user, &favorites);
-    if let Value::Object(map) = &mut data {
-        map.insert("usage".into(), usage_json(&state, &user).await?);
-    }
-    Ok(ok(data))
+    let usage = usage(&state, &user).await?;
+    Ok(ok(AccountSettings {
+        preferences: AccountPreferences::new(&user, favorites),
+        usage,
+    }))
 }
 
+/// Update your settings
+///
+/// Changes the preferences sent (the others stay as they are): `theme` (`light`, `dark`,
+/// `system`), `language`, `notifications`, `defaultModel` (a model's id or slug; `""` clears
+/// it). Answers the settings as `GET /api/users/settings` does.
+#[utoipa::path(
+    put,
+    path = "/api/users/settings",
+    request_body = SettingsInput,
+    responses(
+        (status = 200, description = "Your preferences and usage, updated.", body = Success<AccountSettings>),
+        (status = 400, description = "A refused preference, or an unknown default model (`validation_error`).", body = Failure),
+    ),
+)]
 async fn put_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,52 +223,52 @@ async fn put_settings(
     settings(State(state), caller).await
 }
 
-/// Said wherever a key with the `admin` scope is shown: the settings page (in red) and the API.
-pub const ADMIN_KEY_WARNING: &str = "This key can act as an admin: it can change users' roles, \
-store provider keys and add endpoints. Keep it secret, and revoke it when you no longer need it.";
-
-/// A stored key's scope names, as stored (a JSON array).
-pub fn key_scopes(key: &accounts::ApiKeyRow) -> Vec<String> {
-    serde_json::from_str(&key.scopes).unwrap_or_default()
-}
-
-/// Whether these scope names carry admin power.
-pub fn grants_admin(scopes: &[String]) -> bool {
-    scopes.iter().any(|s| s == Scope::Admin.as_str())
-}
-
-pub fn key_json(key: &accounts::ApiKeyRow) -> Value {
-    let scopes = key_scopes(key);
-    let admin = grants_admin(&scopes);
-    let mut data = json!({
-        "id": key.id,
-        "name": key.name,
-        "prefix": key.prefix,
-        "scopes": scopes,
-        "createdAt": key.created_at,
-        "lastUsedAt": key.last_used_at,
-        "expiresAt": key.expires_at,
-    });
-    if admin && let Value::Object(map) = &mut data {
-        map.insert("warning".into(), ADMIN_KEY_WARNING.into());
-    }
-    data
-}
-
+/// Your API keys
+///
+/// Your personal API keys that are not revoked, newest first (never the keys themselves). A
+/// key with the `admin` scope carries a `warning`.
+#[utoipa::path(
+    get,
+    path = "/api/users/api-keys",
+    responses((status = 200, description = "The keys.", body = Success<Vec<AccountApiKey>>)),
+)]
 async fn list_keys(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let keys = accounts::list_api_keys(&state.db, caller.id()).await?;
-    Ok(ok(keys.iter().map(key_json).collect::<Vec<_>>().into()))
+    Ok(ok(keys.iter().map(AccountApiKey::new).collect::<Vec<_>>()))
 }
 
-#[derive(Deserialize)]
+/// A new API key.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountApiKeyRequest)]
 struct NewKeyBody {
+    /// What the key is for, 1 to 100 characters (such as the program that will use it).
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// At least one of `read` (GET calls), `generate` (generations and other changes), `admin`
+    /// (admin and moderator routes; only admins can grant it).
     #[serde(default)]
     scopes: Vec<String>,
+    /// Days until the key stops working (1 to 3650); none for a key that does not expire.
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<i64>,
 }
 
+/// Create an API key
+///
+/// A personal API key for `/api` and `/v1`, shown once. Scopes (at least one): `read` (GET
+/// calls), `generate` (generations and other changes), `admin` (admin and moderator routes;
+/// only admins can grant it, and the answer then carries a `warning`). At most 50 live keys.
+#[utoipa::path(
+    post,
+    path = "/api/users/api-keys",
+    request_body = NewKeyBody,
+    responses(
+        (status = 201, description = "The key, shown this once in `data.key`.", body = Success<AccountNewApiKey>),
+        (status = 400, description = "No scope, an unknown scope, a bad name or expiry, or 50 keys already (`validation_error`; the message names the field, e.g. `scopes: ...`).", body = Failure),
+        (status = 403, description = "The `admin` scope asked for by someone who is not an admin (`scopes: ...`).", body = Failure),
+    ),
+)]
 async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -236,62 +283,98 @@ async fn create_key(
         body.expires_in_days,
     )
     .await?;
-    let mut data = key_json(&row);
-    if let Value::Object(map) = &mut data {
-        // The only time the full key is ever shown.
-        map.insert("key".into(), key.into());
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "success": true, "data": data })),
-    )
-        .into_response())
+    // The only time the full key is ever shown.
+    Ok(created(AccountNewApiKey {
+        record: AccountApiKey::new(&row),
+        key,
+    }))
 }
 
+/// Revoke an API key
+///
+/// The key stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/users/api-keys/{id}",
+    params(("id" = String, Path, description = "The key's id.")),
+    responses(
+        (status = 200, description = "Revoked.", body = Success<AccountRevoked>),
+        (status = 404, description = "No key of yours has that id (`not_found`).", body = Failure),
+    ),
+)]
 async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     service::revoke_key(&state, &caller.user, &id).await?;
-    Ok(ok(json!({ "id": id, "revoked": true })))
+    Ok(ok(AccountRevoked { id, revoked: true }))
 }
 
+/// Your sessions
+///
+/// Your signed-in browser sessions, with the one of this request marked `current`.
+#[utoipa::path(
+    get,
+    path = "/api/users/sessions",
+    responses((status = 200, description = "The sessions.", body = Success<Vec<AccountSession>>)),
+)]
 async fn list_sessions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
     let sessions = accounts::list_sessions(&state.db, caller.id()).await?;
-    let current = caller.session_id().map(str::to_owned);
-    let data: Vec<Value> = sessions
+    let current = caller.session_id();
+    Ok(ok(sessions
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id, "current": Some(&s.id) == current.as_ref(), "ipAddress": s.ip_address,
-                "userAgent": s.user_agent, "createdAt": s.created_at, "lastSeenAt": s.last_seen_at,
-                "expiresAt": s.expires_at,
-            })
-        })
-        .collect();
-    Ok(ok(data.into()))
+        .map(|s| AccountSession::new(s, current))
+        .collect::<Vec<_>>()))
 }
 
+/// End a session
+///
+/// Signs that browser session out at once.
+#[utoipa::path(
+    delete,
+    path = "/api/users/sessions/{id}",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Ended.", body = Success<AccountRevoked>),
+        (status = 404, description = "No session of yours has that id (`not_found`).", body = Failure),
+    ),
+)]
 async fn revoke_session(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     service::revoke_session(&state, &caller.user, &id).await?;
-    Ok(ok(json!({ "id": id, "revoked": true })))
+    Ok(ok(AccountRevoked { id, revoked: true }))
 }
 
-#[derive(Deserialize)]
+/// A password change.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountPasswordChange)]
 struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+/// Change your password
+///
+/// Checks the current password, sets the new one, ends every other session and every JWT
+/// issued before. A caller who came with a JWT gets a new one in `data.token`.
+#[utoipa::path(
+    post,
+    path = "/api/users/password",
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "Changed.", body = Success<AccountPasswordChanged>),
+        (status = 400, description = "The new password breaks the policy (`validation_error`).", body = Failure),
+        (status = 403, description = "The current password is wrong (`wrong_password`).", body = Failure),
+    ),
+)]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -305,46 +388,92 @@ async fn change_password(
         &body.new_password,
     )
     .await?;
-    let mut data = json!({ "changed": true, "otherSessionsEnded": ended });
     // The change ended every JWT issued before it, the caller's own included: a caller who
     // came with one gets a new one, as a browser keeps its session.
-    if caller.credential == Credential::Bearer
-        && let Value::Object(map) = &mut data
-    {
+    let token = if caller.credential == Credential::Bearer {
         let changed = fresh_user(&state, &caller).await?;
-        let token = crate::auth::api::jwt_for(&state, &changed, caller.role.as_str());
-        map.insert("token".into(), token.into());
-    }
-    Ok(ok(data))
+        Some(crate::auth::api::jwt_for(
+            &state,
+            &changed,
+            caller.role.as_str(),
+        ))
+    } else {
+        None
+    };
+    Ok(ok(AccountPasswordChanged {
+        changed: true,
+        other_sessions_ended: ended,
+        token,
+    }))
 }
 
 /// The export as a download.
 pub async fn export_response(state: &AppState, user_id: &str) -> Result<Response, ApiError> {
-    let Some(data) = accounts::export_account(&state.db, user_id).await? else {
+    let Some(data) = export_account(&state.db, user_id).await? else {
         return Err(ApiError::not_found("This account no longer exists."));
     };
     let body = serde_json::to_string_pretty(&data).unwrap_or_default();
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(
-        CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"aipasta-export.json\""),
-    );
-    // Everything stored about a person: no browser or proxy may keep a copy.
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"aipasta-export.json\"",
+            ),
+            // Everything stored about a person: no browser or proxy may keep a copy.
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
+/// Export your data
+///
+/// Everything your account owns as one JSON file to download (`aipasta-export.json`):
+/// profile, settings, usage, sign-in identities, API keys (without their secrets),
+/// generations, favourites and presets. Not in the envelope: the file is the document itself.
+#[utoipa::path(
+    get,
+    path = "/api/users/export",
+    responses(
+        (
+            status = 200,
+            description = "The export, as a download.",
+            content_type = "application/json",
+            body = AccountExport,
+            headers(
+                ("Content-Disposition" = String, description = "`attachment; filename=\"aipasta-export.json\"`"),
+                ("Cache-Control" = String, description = "`no-store`: no browser or proxy may keep a copy."),
+            ),
+        ),
+        (status = 404, description = "The account no longer exists (`not_found`).", body = Failure),
+    ),
+)]
 async fn export(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     export_response(&state, caller.id()).await
 }
 
-#[derive(Deserialize)]
+/// An account deletion, confirmed with the password.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AccountDeletion)]
 struct DeleteBody {
     password: String,
 }
 
+/// Delete your account
+///
+/// Erases the account after checking the password: its generations, keys, sessions, presets,
+/// favourites and identities go with it. Clears the session cookies.
+#[utoipa::path(
+    delete,
+    path = "/api/users/account",
+    request_body = DeleteBody,
+    responses(
+        (status = 200, description = "Deleted; the session cookies are cleared.", body = Success<AccountDeleted>),
+        (status = 403, description = "The password is wrong (`wrong_password`).", body = Failure),
+    ),
+)]
 async fn delete_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -352,7 +481,7 @@ async fn delete_account(
 ) -> Result<Response, ApiError> {
     service::delete_account(&state, &caller.user, &body.password).await?;
     let auth = &state.config.auth;
-    let response = ok(json!({ "deleted": true }));
+    let response = ok(AccountDeleted { deleted: true });
     Ok(crate::auth::api::respond_with_cookies(
         response,
         vec![
@@ -362,17 +491,15 @@ async fn delete_account(
     ))
 }
 
-/// A provider key as JSON: its hint, never the key.
-fn provider_key_json(status: &service::ProviderKeyStatus) -> Value {
-    json!({
-        "provider": status.provider,
-        "name": status.label,
-        "configured": status.hint.is_some(),
-        "keyHint": status.hint,
-        "updatedAt": status.updated_at,
-    })
-}
-
+/// Your provider keys
+///
+/// Every provider you can bring your own key for (`openrouter`, `huggingface`), with the hint
+/// of the key stored for it (never the key).
+#[utoipa::path(
+    get,
+    path = "/api/users/provider-keys",
+    responses((status = 200, description = "The providers and your keys' hints.", body = Success<Vec<AccountProviderKey>>)),
+)]
 async fn list_provider_keys(
     State(state): State<AppState>,
     caller: Caller,
@@ -380,17 +507,34 @@ async fn list_provider_keys(
     let keys = service::provider_keys(&state, caller.id()).await?;
     Ok(ok(keys
         .iter()
-        .map(provider_key_json)
-        .collect::<Vec<_>>()
-        .into()))
+        .map(AccountProviderKey::new)
+        .collect::<Vec<_>>()))
 }
 
-#[derive(Deserialize)]
+/// Your own key for a provider.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountProviderKeyUpdate)]
 struct ProviderKeyBody {
+    /// The provider's API key.
     api_key: Option<String>,
 }
 
+/// Store your provider key
+///
+/// Stores (or replaces) your own key for the provider, sealed; your generations on it use it
+/// from now on, before any admin's or the environment's key. Answers its hint, never the key.
+#[utoipa::path(
+    put,
+    path = "/api/users/provider-keys/{provider}",
+    params(("provider" = String, Path, description = "`openrouter` or `huggingface`.")),
+    request_body = ProviderKeyBody,
+    responses(
+        (status = 200, description = "Stored.", body = Success<AccountProviderKey>),
+        (status = 400, description = "A key that cannot be right (`validation_error`).", body = Failure),
+        (status = 404, description = "Not a provider you can add a key for (`not_found`).", body = Failure),
+    ),
+)]
 async fn put_provider_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -399,14 +543,29 @@ async fn put_provider_key(
 ) -> Result<Response, ApiError> {
     let key = body.api_key.unwrap_or_default();
     let status = service::set_provider_key(&state, &caller.user, &provider, &key).await?;
-    Ok(ok(provider_key_json(&status)))
+    Ok(ok(AccountProviderKey::new(&status)))
 }
 
+/// Remove your provider key
+///
+/// Your generations on the provider go back to the admin's or the environment's key.
+#[utoipa::path(
+    delete,
+    path = "/api/users/provider-keys/{provider}",
+    params(("provider" = String, Path, description = "`openrouter` or `huggingface`.")),
+    responses(
+        (status = 200, description = "Removed.", body = Success<AccountProviderKeyRemoved>),
+        (status = 404, description = "Not a provider you can add a key for, or no key of yours stored for it (`not_found`).", body = Failure),
+    ),
+)]
 async fn delete_provider_key(
     State(state): State<AppState>,
     caller: Caller,
     Path(provider): Path<String>,
 ) -> Result<Response, ApiError> {
     service::remove_provider_key(&state, &caller.user, &provider).await?;
-    Ok(ok(json!({ "provider": provider, "removed": true })))
+    Ok(ok(AccountProviderKeyRemoved {
+        provider,
+        removed: true,
+    }))
 }

@@ -3,8 +3,10 @@
 //! the same operations in `service.rs`.
 
 mod api;
+mod export;
 mod pages;
 mod service;
+mod views;
 
 use crate::auth::Routes;
 

@@ -9,7 +9,8 @@ use aipasta_store::accounts::{self, PreferencesUpdate, ProfileUpdate, UserRow};
 use aipasta_store::providers::{
     SealedKey, USER_KEY_PROVIDERS, delete_user_key, list_user_keys, set_user_key,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::password;
 use crate::auth::tokens::new_api_key;
@@ -54,15 +55,22 @@ fn invalid(message: impl Into<String>) -> AccountFailure {
     AccountFailure::Invalid(message.into())
 }
 
-/// Profile fields as the API and the form send them.
-#[derive(Debug, Default, Deserialize)]
+/// Profile fields as the API and the form send them; a field not sent stays as it is.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
+#[schema(as = AccountProfileFields)]
 pub struct ProfileInput {
+    /// The name people see.
     pub name: Option<String>,
+    /// An avatar's address (`https://...`).
     pub image: Option<String>,
+    /// At most 1,000 characters.
     pub bio: Option<String>,
+    /// A web address (`https://...`).
     pub website: Option<String>,
+    /// A GitHub handle, without spaces.
     pub github: Option<String>,
+    /// A Twitter handle, without spaces.
     pub twitter: Option<String>,
     pub public_profile: Option<bool>,
 }
@@ -127,8 +135,10 @@ pub async fn update_profile(
     Ok(())
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Notifications to turn on or off; one not sent stays as it is.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
+#[schema(as = AccountNotificationsUpdate)]
 pub struct NotificationsInput {
     pub email: Option<bool>,
     pub push: Option<bool>,
@@ -136,10 +146,14 @@ pub struct NotificationsInput {
     pub updates: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Preferences to change; one not sent stays as it is.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
+#[schema(as = AccountSettingsUpdate)]
 pub struct SettingsInput {
+    /// `light`, `dark` or `system`.
     pub theme: Option<String>,
+    /// A language code such as `en` or `pt-BR`.
     pub language: Option<String>,
     pub notifications: Option<NotificationsInput>,
     /// A model id or slug; `""` clears it.

@@ -8,8 +8,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::{SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use aipasta_core::account::{AccountError, Email, Role, UserStatus, check_password, parse_name};
 use aipasta_core::clock::now_ms;
@@ -18,15 +19,17 @@ use aipasta_store::accounts::{self, NewUser, UserRow};
 use super::identity::{Caller, Identity};
 use super::tokens::{Claims, random_token, sha256_hex, sign_jwt};
 use super::{Access, Routes, password};
+use crate::api::Failure;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
+    use Access::Public;
     Routes::new()
-        .post("/api/auth/signup", Access::Public, signup)
-        .post("/api/auth/signin", Access::Public, signin)
-        .get("/api/auth/session", Access::Public, session)
-        .post("/api/auth/signout", Access::Public, signout)
+        .api(Public, routes!(signup))
+        .api(Public, routes!(signin))
+        .api(Public, routes!(session))
+        .api(Public, routes!(signout))
 }
 
 /// Why signing up or in did not work, in words for the person.
@@ -246,8 +249,58 @@ pub async fn end_session(state: &AppState, identity: &Identity) -> Vec<String> {
     ]
 }
 
-pub fn user_json(user: &UserRow, role: &str) -> Value {
-    json!({ "id": user.id, "email": user.email, "name": user.name, "role": role, "image": user.image })
+/// The signed-in account, as the sign-in answers show it.
+#[derive(Serialize, ToSchema)]
+pub struct AuthUser {
+    id: String,
+    email: String,
+    name: String,
+    /// `user`, `moderator` or `admin`.
+    role: String,
+    /// The avatar's address.
+    image: Option<String>,
+}
+
+impl AuthUser {
+    pub fn new(user: &UserRow, role: &str) -> AuthUser {
+        AuthUser {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: role.to_owned(),
+            image: user.image.clone(),
+        }
+    }
+}
+
+/// A sign-up's or sign-in's answer: the account and a bearer token (not in `data`).
+#[derive(Serialize, ToSchema)]
+pub struct AuthAnswer {
+    /// Always `true`.
+    success: bool,
+    user: AuthUser,
+    /// A JWT for `Authorization: Bearer`.
+    token: String,
+}
+
+/// Who is signed in: the account and how it came, or `user: null` for nobody.
+#[derive(Serialize, ToSchema)]
+pub struct AuthSession {
+    /// Always `true`.
+    success: bool,
+    /// The signed-in account, or `null`.
+    user: Option<AuthUser>,
+    /// How the caller signed in: `session` (a browser session), `bearer` (a JWT) or `api_key`.
+    /// Absent when nobody is signed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'static str>,
+}
+
+/// A sign-out's answer.
+#[derive(Serialize, ToSchema)]
+pub struct AuthSignedOut {
+    /// Always `true`.
+    success: bool,
 }
 
 /// A new bearer JWT for `user`, valid for `AuthSettings::jwt_ttl` from now. `user` must be
@@ -273,19 +326,42 @@ pub fn respond_with_cookies(response: Response, cookies: Vec<String>) -> Respons
     with_cookies(response, cookies)
 }
 
-#[derive(Deserialize)]
+/// A new account.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AuthSignupRequest)]
 struct SignupBody {
+    /// The name people see.
     name: String,
+    #[schema(format = Email)]
     email: String,
+    /// The password, as the password policy allows.
     password: String,
 }
 
-#[derive(Deserialize)]
+/// An email and password.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AuthSigninRequest)]
 struct SigninBody {
     email: String,
     password: String,
 }
 
+/// Sign up
+///
+/// Creates an account, starts a browser session (its cookies) and answers the account and a
+/// bearer token (JWT). Only created accounts count against the address's sign-up limit; a
+/// refused sign-up says why.
+#[utoipa::path(
+    post,
+    path = "/api/auth/signup",
+    request_body = SignupBody,
+    responses(
+        (status = 201, description = "The account and its token; the session cookies are set.", body = AuthAnswer),
+        (status = 400, description = "A refused email, name or password (`validation_error`).", body = Failure),
+        (status = 409, description = "An account with this email exists (`email_taken`).", body = Failure),
+        (status = 429, description = "Too many accounts created, or sign-up attempts, from this address (`Retry-After`).", body = Failure),
+    ),
+)]
 async fn signup(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
@@ -307,14 +383,29 @@ async fn signup(
     };
     let cookies = start_session(&state, &user, &client).await?;
     let token = jwt_for(&state, &user, &user.role);
-    let response = (
-        StatusCode::CREATED,
-        Json(json!({ "success": true, "user": user_json(&user, &user.role), "token": token })),
-    )
-        .into_response();
+    let answer = AuthAnswer {
+        success: true,
+        user: AuthUser::new(&user, &user.role),
+        token,
+    };
+    let response = (StatusCode::CREATED, Json(answer)).into_response();
     Ok(with_cookies(response, cookies))
 }
 
+/// Sign in
+///
+/// Starts a browser session (its cookies) and answers the account and a bearer token (JWT)
+/// for `Authorization: Bearer`, valid for an hour, until a sign-out or a password change.
+#[utoipa::path(
+    post,
+    path = "/api/auth/signin",
+    request_body = SigninBody,
+    responses(
+        (status = 200, description = "The account and its token; the session cookies are set.", body = AuthAnswer),
+        (status = 401, description = "Wrong email or password, or an account that cannot sign in (`invalid_credentials`).", body = Failure),
+        (status = 429, description = "Too many attempts or failures from this address (`Retry-After`).", body = Failure),
+    ),
+)]
 async fn signin(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
@@ -336,31 +427,57 @@ async fn signin(
     let role = configured_role(&state, &user.email, &user.role);
     let cookies = start_session(&state, &user, &client).await?;
     let token = jwt_for(&state, &user, &role);
-    let response =
-        Json(json!({ "success": true, "user": user_json(&user, &role), "token": token }))
-            .into_response();
-    Ok(with_cookies(response, cookies))
+    let answer = AuthAnswer {
+        success: true,
+        user: AuthUser::new(&user, &role),
+        token,
+    };
+    Ok(with_cookies(Json(answer).into_response(), cookies))
 }
 
-async fn session(identity: Identity) -> Response {
-    match identity.0 {
-        Some(caller) => Json(json!({
-            "success": true,
-            "user": user_json(&caller.user, caller.role.as_str()),
-            "via": match caller.credential {
+/// Who is signed in
+///
+/// The caller's account and how it came (`via`: a browser session, a JWT or an API key), or
+/// `user: null` when nobody is signed in. Never an error for a missing sign-in.
+#[utoipa::path(
+    get,
+    path = "/api/auth/session",
+    responses((status = 200, description = "The caller, or `user: null`.", body = AuthSession)),
+)]
+async fn session(identity: Identity) -> Json<AuthSession> {
+    Json(match identity.0 {
+        Some(caller) => AuthSession {
+            success: true,
+            user: Some(AuthUser::new(&caller.user, caller.role.as_str())),
+            via: Some(match caller.credential {
                 super::identity::Credential::Session { .. } => "session",
                 super::identity::Credential::Bearer => "bearer",
                 super::identity::Credential::ApiKey { .. } => "api_key",
-            },
-        }))
-        .into_response(),
-        None => Json(json!({ "success": true, "user": null })).into_response(),
-    }
+            }),
+        },
+        None => AuthSession {
+            success: true,
+            user: None,
+            via: None,
+        },
+    })
 }
 
+/// Sign out
+///
+/// Ends the browser session, and every JWT the account was issued until now (on every
+/// device), and clears the session cookies. An API key signs nothing out: revoke it instead.
+#[utoipa::path(
+    post,
+    path = "/api/auth/signout",
+    responses((status = 200, description = "Signed out; the session cookies are cleared.", body = AuthSignedOut)),
+)]
 async fn signout(State(state): State<AppState>, identity: Identity) -> Response {
     let cookies = end_session(&state, &identity).await;
-    with_cookies(Json(json!({ "success": true })).into_response(), cookies)
+    with_cookies(
+        Json(AuthSignedOut { success: true }).into_response(),
+        cookies,
+    )
 }
 
 /// The caller, for handlers that need the full account row.
