@@ -249,7 +249,8 @@ struct NewKeyBody {
     /// (admin and moderator routes; only admins can grant it).
     #[serde(default)]
     scopes: Vec<String>,
-    /// Days until the key stops working (1 to 3650); none for a key that does not expire.
+    /// Days until the key stops working (1 to 3650); leave it out for a key that does not
+    /// expire.
     #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<i64>,
 }

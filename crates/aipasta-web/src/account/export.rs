@@ -35,17 +35,23 @@ struct AccountExportProfile {
     id: String,
     email: String,
     name: String,
+    #[schema(required = true)]
     image: Option<String>,
     /// `user`, `moderator` or `admin`.
     role: String,
+    #[schema(required = true)]
     bio: Option<String>,
+    #[schema(required = true)]
     website: Option<String>,
+    #[schema(required = true)]
     github: Option<String>,
+    #[schema(required = true)]
     twitter: Option<String>,
     public_profile: bool,
     /// Unix milliseconds.
     created_at: i64,
     /// Unix milliseconds.
+    #[schema(required = true)]
     last_login: Option<i64>,
 }
 
@@ -57,6 +63,7 @@ struct AccountExportSettings {
     language: String,
     notifications: AccountNotifications,
     /// The id of the model the playground starts with.
+    #[schema(required = true)]
     default_model: Option<String>,
 }
 
@@ -69,6 +76,7 @@ struct AccountExportUsage {
     /// US dollars × 10⁹.
     total_cost_nanos: i64,
     /// The account's own monthly token limit, if it has one.
+    #[schema(required = true)]
     monthly_limit: Option<i64>,
     subscription: String,
 }
@@ -83,7 +91,9 @@ struct AccountExportApiKey {
     #[schema(value_type = Vec<String>)]
     scopes: Value,
     created_at: i64,
+    #[schema(required = true)]
     last_used_at: Option<i64>,
+    #[schema(required = true)]
     revoked_at: Option<i64>,
 }
 
@@ -92,11 +102,14 @@ struct AccountExportApiKey {
 #[serde(rename_all = "camelCase")]
 struct AccountExportGeneration {
     id: String,
+    #[schema(required = true)]
     model_id: Option<String>,
+    #[schema(required = true)]
     session_id: Option<String>,
     /// Where it ran from (`playground`, `api`, `v1`, ...).
     source: String,
     prompt: String,
+    #[schema(required = true)]
     system_prompt: Option<String>,
     /// The conversation, as sent.
     #[schema(value_type = Object)]
@@ -129,6 +142,7 @@ struct AccountExportPreset {
     name: String,
     #[schema(value_type = Object)]
     parameters: Value,
+    #[schema(required = true)]
     system_prompt: Option<String>,
     created_at: i64,
 }

@@ -32,12 +32,14 @@ pub struct AccountProfile {
     pub name: String,
     pub email: String,
     /// The avatar's address.
+    #[schema(required = true)]
     pub image: Option<String>,
     /// `user`, `moderator` or `admin`.
     pub role: &'static str,
     /// `active`, or why the account cannot be used (`suspended`, ...).
     pub status: String,
     /// When the email address was verified (Unix milliseconds).
+    #[schema(required = true)]
     pub email_verified: Option<i64>,
     /// The ways the account signs in (`credentials`, `github`, `google`, ...).
     pub providers: Vec<AccountIdentity>,
@@ -47,6 +49,7 @@ pub struct AccountProfile {
     /// Unix milliseconds.
     pub created_at: i64,
     /// Unix milliseconds.
+    #[schema(required = true)]
     pub last_login: Option<i64>,
 }
 
@@ -73,11 +76,15 @@ impl AccountIdentity {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountPublicProfile {
+    #[schema(required = true)]
     pub bio: Option<String>,
+    #[schema(required = true)]
     pub website: Option<String>,
     /// A GitHub handle.
+    #[schema(required = true)]
     pub github: Option<String>,
     /// A Twitter handle.
+    #[schema(required = true)]
     pub twitter: Option<String>,
     pub public_profile: bool,
 }
@@ -94,6 +101,7 @@ pub struct AccountPreferences {
     /// The slugs of the favourite models, oldest first.
     pub favorite_models: Vec<String>,
     /// The id of the model the playground starts with.
+    #[schema(required = true)]
     pub default_model: Option<String>,
 }
 
@@ -139,6 +147,7 @@ pub struct AccountUsage {
     /// US dollars, as a decimal string (`"0.0123"`).
     pub total_cost: String,
     /// When the last generation ran (Unix milliseconds).
+    #[schema(required = true)]
     pub last_generation: Option<i64>,
     /// Tokens a month: the account's own limit, else the instance's default.
     pub monthly_limit: i64,
@@ -167,8 +176,10 @@ pub struct AccountApiKey {
     /// Unix milliseconds.
     pub created_at: i64,
     /// Unix milliseconds.
+    #[schema(required = true)]
     pub last_used_at: Option<i64>,
-    /// Unix milliseconds; none for a key that does not expire.
+    /// Unix milliseconds; `null` for a key that does not expire.
+    #[schema(required = true)]
     pub expires_at: Option<i64>,
     /// Only on a key with the `admin` scope: what it can do.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,7 +227,9 @@ pub struct AccountSession {
     pub id: String,
     /// Whether it is the session of this request.
     pub current: bool,
+    #[schema(required = true)]
     pub ip_address: Option<String>,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -272,8 +285,10 @@ pub struct AccountProviderKey {
     /// Whether a key is stored.
     pub configured: bool,
     /// The stored key's last characters.
+    #[schema(required = true)]
     pub key_hint: Option<String>,
     /// Unix milliseconds.
+    #[schema(required = true)]
     pub updated_at: Option<i64>,
 }
 

@@ -258,6 +258,7 @@ pub struct AuthUser {
     /// `user`, `moderator` or `admin`.
     role: String,
     /// The avatar's address.
+    #[schema(required = true)]
     image: Option<String>,
 }
 
@@ -289,6 +290,7 @@ pub struct AuthSession {
     /// Always `true`.
     success: bool,
     /// The signed-in account, or `null`.
+    #[schema(required = true)]
     user: Option<AuthUser>,
     /// How the caller signed in: `session` (a browser session), `bearer` (a JWT) or `api_key`.
     /// Absent when nobody is signed in.
