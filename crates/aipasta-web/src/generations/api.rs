@@ -46,9 +46,11 @@ pub fn routes() -> Routes {
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 struct GenerationRequestDoc {
-    /// The prompt, for a single-turn request (or with `messages`, the last user turn).
+    /// The prompt: one user turn for chat models (`messages`, when not empty, wins), the
+    /// text for the other modes.
     prompt: Option<String>,
-    /// The conversation so far, oldest first.
+    /// The conversation so far, oldest first (for the other modes without `prompt`, its user
+    /// turns are joined).
     messages: Option<Vec<GenerationMessageDoc>>,
     /// Also read as `system_prompt` or `system`.
     system_prompt: Option<String>,
