@@ -8,13 +8,16 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use aipasta_core::media::{self, ImageFormat, KEPT_FORMATS};
 use aipasta_engine::Image;
 use aipasta_store::generations::{self, GenerationRow};
 
 use super::{FailureSummary, OutcomeSummary, begin, failure_status, sse, usd};
+use crate::api::{Failure, Success, ok};
 use crate::auth::api::ClientInfo;
 use crate::auth::{Access, Caller, Routes};
 use crate::error::{ApiError, ApiResult};
@@ -26,16 +29,99 @@ pub fn routes() -> Routes {
     use Access::User;
     Routes::new()
         // Model ids contain slashes, so the id is the path up to `/generate`.
-        .post("/api/models/{*id}", User, generate_for_model)
-        .post("/api/ai/generate", User, generate_unified)
-        .post("/api/ai/stream", User, stream_unified)
-        .get("/api/generations/{id}", User, details)
-        .get("/api/generations/{id}/stream", User, reattach)
-        .post("/api/generations/{id}/cancel", User, cancel)
-        .get("/api/generations/{id}/image", User, image)
+        .api_at("/api/models/{*id}", User, routes!(generate_for_model))
+        .api(User, routes!(generate_unified))
+        .api(User, routes!(stream_unified))
+        .api(User, routes!(details))
+        .api(User, routes!(reattach))
+        .api(User, routes!(cancel))
+        .api(User, routes!(image))
 }
 
-/// `POST /api/models/{id}/generate`.
+// The engine's `GenerateInput` as the document describes it: the engine crate does not derive
+// `ToSchema`, so this mirrors its fields (and `Deserialize` stays the engine's).
+/// What the generate calls take: a `prompt` or `messages`, with optional parameters.
+#[derive(ToSchema)]
+#[schema(as = GenerationRequest)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct GenerationRequestDoc {
+    /// The prompt: one user turn for chat models (`messages`, when not empty, wins), the
+    /// text for the other modes.
+    prompt: Option<String>,
+    /// The conversation so far, oldest first (for the other modes without `prompt`, its user
+    /// turns are joined).
+    messages: Option<Vec<GenerationMessageDoc>>,
+    /// Also read as `system_prompt` or `system`.
+    system_prompt: Option<String>,
+    #[schema(schema_with = crate::apidocs::parameter_input_schema)]
+    parameters: Option<serde_json::Value>,
+    /// The playground's mode; by default the model's main capability decides.
+    mode: Option<GenerationModeDoc>,
+    /// Answer with Server-Sent Events instead of the finished generation.
+    stream: Option<bool>,
+    /// A playground session to record the generation in (also read as `session_id`).
+    session_id: Option<String>,
+}
+
+/// One turn of a conversation.
+#[derive(ToSchema)]
+#[schema(as = GenerationMessage)]
+#[allow(dead_code)]
+struct GenerationMessageDoc {
+    role: GenerationRoleDoc,
+    content: String,
+}
+
+#[derive(ToSchema)]
+#[schema(as = GenerationRole)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum GenerationRoleDoc {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(ToSchema)]
+#[schema(as = GenerationMode)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum GenerationModeDoc {
+    Chat,
+    Text,
+    Code,
+    Image,
+    Summarize,
+    Translate,
+    Embed,
+}
+
+/// Generate with a model
+///
+/// The plan's generation call (`{id}` is the model's slug, with its slashes). Answers the
+/// finished generation, or with `stream: true` Server-Sent Events: `start` (`{id, model}`,
+/// once the generation is stored), `delta` (`{content}`, the text so far first), `usage`
+/// (`{promptTokens, completionTokens, totalTokens}`), then `done` (the generation, as in the
+/// JSON answer's `data`) or `error` (`{code, message, status, generation}`). Parameters the
+/// model does not support are refused. A generation that fails answers its error's status
+/// with the generation in `data`.
+#[utoipa::path(
+    post,
+    path = "/api/models/{id}/generate",
+    params(("id" = String, Path, description = "The model's slug; it contains slashes (`openai/gpt-4o`).")),
+    request_body = GenerationRequestDoc,
+    responses(
+        (status = 200, description = "The generation, or its events when streaming.",
+            content((Answer = "application/json"), (String = "text/event-stream"))),
+        (status = 400, description = "A refused request (`validation_error` and others, with `param`).", body = Failure),
+        (status = 404, description = "No such model.", body = Failure),
+        (status = 429, description = "The monthly token allowance is used up.", body = Failure),
+        (status = 502, description = "The provider failed: the generation, with `success: false` and `error`.", body = Answer),
+        (status = 504, description = "The provider timed out: the generation, with `success: false` and `error`.", body = Answer),
+        (status = 503, description = "Generations cannot be saved right now (`storage_unavailable`) or the database is unreachable (`database_unavailable`); nothing was started. `Retry-After` says when to try again.", body = Failure),
+    ),
+)]
 async fn generate_for_model(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,15 +140,36 @@ async fn generate_for_model(
 }
 
 /// The unified form: the model in the body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UnifiedGenerationRequest)]
 struct UnifiedInput {
+    /// The model's slug (also read as `modelId`).
     #[serde(alias = "modelId")]
     model: String,
     #[serde(flatten)]
+    #[schema(value_type = GenerationRequestDoc)]
     input: GenerateInput,
 }
 
-/// `POST /api/ai/generate`: streams when the body says `stream: true`.
+/// Generate (model in the body)
+///
+/// Like `POST /api/models/{id}/generate`, with `model` in the body; streams (the same events)
+/// with `stream: true`.
+#[utoipa::path(
+    post,
+    path = "/api/ai/generate",
+    request_body = UnifiedInput,
+    responses(
+        (status = 200, description = "The generation, or its events when streaming.",
+            content((Answer = "application/json"), (String = "text/event-stream"))),
+        (status = 400, description = "A refused request, with `param`.", body = Failure),
+        (status = 404, description = "No such model.", body = Failure),
+        (status = 429, description = "The monthly token allowance is used up.", body = Failure),
+        (status = 502, description = "The provider failed: the generation, with `success: false` and `error`.", body = Answer),
+        (status = 504, description = "The provider timed out: the generation, with `success: false` and `error`.", body = Answer),
+        (status = 503, description = "Generations cannot be saved right now (`storage_unavailable`, with `Retry-After`).", body = Failure),
+    ),
+)]
 async fn generate_unified(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,7 +181,24 @@ async fn generate_unified(
     respond(&state, &caller, &body.model, body.input, &client).await
 }
 
-/// `POST /api/ai/stream`: always streams.
+/// Generate, streamed
+///
+/// Like `POST /api/ai/generate`, always as Server-Sent Events: `start` (`{id, model}`),
+/// `delta` (`{content}`), `usage` (`{promptTokens, completionTokens, totalTokens}`), then
+/// `done` (the generation) or `error` (`{code, message, status, generation}`). A request
+/// refused before the generation starts is an HTTP error.
+#[utoipa::path(
+    post,
+    path = "/api/ai/stream",
+    request_body = UnifiedInput,
+    responses(
+        (status = 200, description = "The events.", content_type = "text/event-stream", body = String),
+        (status = 400, description = "A refused request, with `param`.", body = Failure),
+        (status = 404, description = "No such model.", body = Failure),
+        (status = 429, description = "The monthly token allowance is used up.", body = Failure),
+        (status = 503, description = "Generations cannot be saved right now (`storage_unavailable`, with `Retry-After`).", body = Failure),
+    ),
+)]
 async fn stream_unified(
     State(state): State<AppState>,
     caller: Caller,
@@ -133,8 +257,10 @@ async fn respond(
     })
 }
 
-/// A generate call's answer: the plan's envelope around the summary.
-#[derive(Serialize)]
+/// A generate call's answer: the plan's envelope around the summary, with `success: false`
+/// and `error` when the generation failed.
+#[derive(Serialize, ToSchema)]
+#[schema(as = GenerationAnswer)]
 struct Answer<'a> {
     success: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,78 +277,219 @@ async fn owned_row(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Gen
         .ok_or_else(|| ApiError::not_found("No generation of yours has that id."))
 }
 
-/// `GET /api/generations/{id}`: the record, or for a running generation its text so far.
+/// A running generation: its text so far.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = GenerationProgress)]
+struct Progress<'a> {
+    id: &'a str,
+    /// The model's slug.
+    model: &'a str,
+    /// Always `pending`.
+    status: &'static str,
+    /// The text so far.
+    content: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// `GET /api/generations/{id}`'s `data`: a running generation's progress, or the stored record.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = GenerationDetails)]
+enum Details<'a> {
+    Running(Progress<'a>),
+    Stored(Box<GenerationRecord>),
+}
+
+/// A generation
+///
+/// One of your generations (from the playground, the API or `/v1`), with its input, output,
+/// usage, cost and timing; a running one shows its text so far (`status: pending`). Another
+/// account's id is as unknown as a made-up one.
+#[utoipa::path(
+    get,
+    path = "/api/generations/{id}",
+    params(("id" = String, Path, description = "The generation's id.")),
+    responses(
+        (status = 200, description = "The generation.", body = Success<Details>),
+        (status = 404, description = "None of yours has that id (`not_found`).", body = Failure),
+    ),
+)]
 async fn details(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     if let Some(live) = state.engine.live(&id)
         && live.user_id == caller.id()
         && live.outcome().is_none()
     {
-        return Ok(Json(json!({
-            "success": true,
-            "data": {
-                "id": live.id,
-                "model": live.model_slug,
-                "status": "pending",
-                "content": live.content(),
-                "createdAt": live.created_at,
-            }
+        return Ok(ok(Details::Running(Progress {
+            id: &live.id,
+            model: &live.model_slug,
+            status: "pending",
+            content: live.content(),
+            created_at: live.created_at,
         })));
     }
     let row = owned_row(&state, &caller, &id).await?;
     let images = generations::count_assets(&state.db, &row.id).await?;
-    Ok(Json(
-        json!({"success": true, "data": row_json(&row, images)}),
-    ))
+    Ok(ok(Details::Stored(Box::new(GenerationRecord::new(
+        &row, images,
+    )))))
 }
 
-/// The stored generation in the plan's shape.
-pub fn row_json(row: &GenerationRow, images: i64) -> Value {
-    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-    json!({
-        "id": row.id,
-        "modelId": row.model_id,
-        "sessionId": row.session_id,
-        "source": row.source,
-        "input": {
-            "prompt": row.prompt,
-            "systemPrompt": row.system_prompt,
-            "messages": parse(&row.messages),
-            "parameters": parse(&row.parameters),
-        },
-        "output": {
-            "content": row.output_content,
-            "finishReason": row.finish_reason,
-            "usage": {
-                "promptTokens": row.prompt_tokens,
-                "completionTokens": row.completion_tokens,
-                "totalTokens": row.total_tokens,
+/// A stored generation in the plan's shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationRecord {
+    id: String,
+    /// The model's catalog id (its uuid), when the model is still known.
+    model_id: Option<String>,
+    session_id: Option<String>,
+    /// `playground`, `api` or `v1`.
+    source: String,
+    input: GenerationRecordInput,
+    output: GenerationRecordOutput,
+    metadata: GenerationRecordMetadata,
+    /// `pending`, `success`, `error`, `timeout`, `cancelled` or `interrupted`.
+    status: String,
+    /// Why it failed, when it did.
+    error: Option<GenerationRecordError>,
+    visibility: String,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    updated_at: i64,
+}
+
+/// What the generation was asked.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationRecordInput {
+    prompt: String,
+    system_prompt: Option<String>,
+    /// The conversation sent: `[{role, content}]`.
+    #[schema(value_type = Object)]
+    messages: Value,
+    /// The parameters sent.
+    #[schema(value_type = Object)]
+    parameters: Value,
+}
+
+/// What the generation produced.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationRecordOutput {
+    content: String,
+    finish_reason: Option<String>,
+    usage: GenerationRecordUsage,
+    /// Links to its images (`/api/generations/{id}/image?index=N`).
+    images: Vec<String>,
+}
+
+/// The tokens recorded.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationRecordUsage {
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    total_tokens: i64,
+}
+
+/// Timing, cost and where the answer came from.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationRecordMetadata {
+    /// Milliseconds.
+    duration: Option<i64>,
+    /// Milliseconds.
+    time_to_first_token: Option<i64>,
+    /// USD.
+    cost: Option<f64>,
+    /// The exact cost in nano-dollars.
+    cost_nanos: i64,
+    provider: Option<String>,
+    model_version: Option<String>,
+    provider_generation_id: Option<String>,
+    /// The error's details, when it failed.
+    #[schema(value_type = Option<Object>)]
+    details: Option<Value>,
+}
+
+/// A stored generation's error.
+#[derive(Serialize, ToSchema)]
+pub struct GenerationRecordError {
+    code: String,
+    message: Option<String>,
+}
+
+impl GenerationRecord {
+    /// The stored generation, with `images` links to its images.
+    pub fn new(row: &GenerationRow, images: i64) -> GenerationRecord {
+        let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+        GenerationRecord {
+            id: row.id.clone(),
+            model_id: row.model_id.clone(),
+            session_id: row.session_id.clone(),
+            source: row.source.clone(),
+            input: GenerationRecordInput {
+                prompt: row.prompt.clone(),
+                system_prompt: row.system_prompt.clone(),
+                messages: parse(&row.messages),
+                parameters: parse(&row.parameters),
             },
-            "images": (0..images).map(|i| format!("/api/generations/{}/image?index={i}", row.id)).collect::<Vec<_>>(),
-        },
-        "metadata": {
-            "duration": row.duration_ms,
-            "timeToFirstToken": row.time_to_first_token_ms,
-            "cost": usd(row.cost_nanos),
-            "costNanos": row.cost_nanos,
-            "provider": row.provider,
-            "modelVersion": row.model_version,
-            "providerGenerationId": row.provider_generation_id,
-            "details": row.error_details.as_deref().map(parse),
-        },
-        "status": row.status,
-        "error": row.error_code.as_ref().map(|code| json!({"code": code, "message": row.error_message})),
-        "visibility": row.visibility,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-    })
+            output: GenerationRecordOutput {
+                content: row.output_content.clone(),
+                finish_reason: row.finish_reason.clone(),
+                usage: GenerationRecordUsage {
+                    prompt_tokens: row.prompt_tokens,
+                    completion_tokens: row.completion_tokens,
+                    total_tokens: row.total_tokens,
+                },
+                images: (0..images)
+                    .map(|i| format!("/api/generations/{}/image?index={i}", row.id))
+                    .collect(),
+            },
+            metadata: GenerationRecordMetadata {
+                duration: row.duration_ms,
+                time_to_first_token: row.time_to_first_token_ms,
+                cost: usd(row.cost_nanos),
+                cost_nanos: row.cost_nanos,
+                provider: row.provider.clone(),
+                model_version: row.model_version.clone(),
+                provider_generation_id: row.provider_generation_id.clone(),
+                details: row.error_details.as_deref().map(parse),
+            },
+            status: row.status.clone(),
+            error: row.error_code.as_ref().map(|code| GenerationRecordError {
+                code: code.clone(),
+                message: row.error_message.clone(),
+            }),
+            visibility: row.visibility.clone(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
-/// `GET /api/generations/{id}/stream`: reattach. A generation that already ended replays as
-/// its whole text and its ending.
+/// Reattach to a generation
+///
+/// The events of a running generation from its start, as Server-Sent Events: `start`, the
+/// text so far as one `delta`, each new `delta`, `usage`, then `done` or `error` (the same
+/// events as a streamed generate call). A generation that already ended replays as `start`,
+/// its whole text and its ending, whose generation is then the stored record (as in
+/// `GET /api/generations/{id}`). Closing the stream does not stop the generation.
+#[utoipa::path(
+    get,
+    path = "/api/generations/{id}/stream",
+    params(("id" = String, Path, description = "The generation's id.")),
+    responses(
+        (status = 200, description = "The events.", content_type = "text/event-stream", body = String),
+        (status = 404, description = "None of yours has that id (`not_found`).", body = Failure),
+    ),
+)]
 async fn reattach(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,21 +504,35 @@ async fn reattach(
     Ok(sse::replay(&row))
 }
 
-/// `POST /api/generations/{id}/cancel`.
+/// Cancel a generation
+///
+/// Stops a running generation; what it produced is kept, with status `cancelled`. Answers
+/// the generation as it ended.
+#[utoipa::path(
+    post,
+    path = "/api/generations/{id}/cancel",
+    params(("id" = String, Path, description = "The generation's id.")),
+    responses(
+        (status = 200, description = "The generation as it ended.", body = Success<OutcomeSummary>),
+        (status = 404, description = "None of yours has that id (`not_found`).", body = Failure),
+        (status = 409, description = "It already ended (`already_finished`).", body = Failure),
+    ),
+)]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     if let Some(live) = state.engine.live(&id)
         && live.user_id == caller.id()
     {
         live.cancel();
         let outcome = live.wait().await;
-        return Ok(Json(json!({
-            "success": true,
-            "data": OutcomeSummary::new(&live.id, &live.model_slug, &outcome),
-        })));
+        return Ok(ok(OutcomeSummary::new(
+            &live.id,
+            &live.model_slug,
+            &outcome,
+        )));
     }
     let row = owned_row(&state, &caller, &id).await?;
     Err(ApiError::new(
@@ -261,20 +542,47 @@ async fn cancel(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImageQuery {
+    /// Which image, from 0.
     #[serde(default)]
     index: i64,
 }
+
+/// An image's bytes, for the document.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary, as = GenerationImageBytes)]
+#[allow(dead_code)]
+struct ImageBytes(Vec<u8>);
 
 /// The `Content-Security-Policy` of every stored asset's response: a document of its own that
 /// may run nothing and load nothing, should a browser ever treat it as one.
 pub const ASSET_CONTENT_SECURITY_POLICY: &str = "sandbox; default-src 'none'";
 
-/// `GET /api/generations/{id}/image?index=0`: one stored image, re-sniffed (rows written before
-/// images were checked may hold anything), with its true type, sandboxed, never sniffed by the
-/// browser, named with its true extension. The handler's errors (404, 410) carry the sandbox
-/// policy too; refusals before it (401, a malformed `index`) carry the site's.
+/// A generated image
+///
+/// One image of an image generation. Only images whose bytes are a PNG, JPEG, WebP or GIF are
+/// kept (a generation whose provider returned anything else ended as an `error` and kept
+/// none), and the bytes are checked again when served: `Content-Type` is `image/png`,
+/// `image/jpeg`, `image/webp` or `image/gif` as the bytes say, with `Content-Disposition:
+/// inline; filename="aipasta-{id}-{index}.{png|jpg|webp|gif}"`. The image, and this route's
+/// own 404 and 410, are sent with `Content-Security-Policy: sandbox; default-src 'none'` (in
+/// place of the site's policy) and `X-Content-Type-Options: nosniff`. An image stored before
+/// images were checked whose bytes are no such image is never served (410
+/// `image_not_served`). Refusals before the handler (401, a malformed `index`) carry the site's
+/// policy.
+#[utoipa::path(
+    get,
+    path = "/api/generations/{id}/image",
+    params(("id" = String, Path, description = "The generation's id."), ImageQuery),
+    responses(
+        (status = 200, description = "The image (`image/png`, `image/jpeg`, `image/webp` or `image/gif`, as its bytes say).",
+            content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"), (ImageBytes = "image/gif"))),
+        (status = 404, description = "No such generation of yours, or no image at that index (`not_found`).", body = Failure),
+        (status = 410, description = "A stored image that is not a PNG, JPEG, WebP or GIF (`image_not_served`).", body = Failure),
+    ),
+)]
 async fn image(
     State(state): State<AppState>,
     caller: Caller,

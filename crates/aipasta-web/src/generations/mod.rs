@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use aipasta_core::money::Nanos;
 use aipasta_engine::prepare::{GenerateInput, Unsupported};
@@ -53,37 +54,57 @@ pub fn usd(nanos: i64) -> Option<f64> {
 /// The summary of a finished generation: the plan's `data` of a generate call. A typed
 /// struct rather than a `json!` value: it is written once per generation on the gateway's
 /// hot path, and a `Value` costs an allocation per field.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GenerationOutcome)]
 pub struct OutcomeSummary<'a> {
+    /// The generation's id (for `GET /api/generations/{id}`).
     id: &'a str,
+    /// The model's slug.
     model: &'a str,
+    /// `success`, `error`, `timeout`, `cancelled` or `interrupted`.
     status: &'a str,
+    /// The text produced (what was produced before a failure or a cancel, too).
     content: &'a str,
+    /// The provider's reason for stopping (`stop`, `length`, ...).
     finish_reason: Option<&'a str>,
     usage: UsageSummary,
+    /// USD.
     cost: Option<f64>,
+    /// The exact cost in nano-dollars.
     cost_nanos: i64,
+    /// Milliseconds.
     duration: i64,
+    /// Milliseconds until the first text arrived.
     time_to_first_token: Option<i64>,
+    /// The fallback model that answered, if one did.
     answered_by: Option<&'a str>,
+    /// Links to the images made (`/api/generations/{id}/image?index=N`).
     images: Vec<String>,
+    /// Why it failed, when it did.
     error: Option<FailureSummary<'a>>,
 }
 
-#[derive(Serialize)]
+/// Tokens of a generation.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GenerationUsage)]
 struct UsageSummary {
     prompt_tokens: u64,
     completion_tokens: u64,
     total_tokens: u64,
+    /// True when the provider reported no usage and the counts are estimated.
     estimated: bool,
 }
 
 /// An error as clients see it: `{"code", "message"}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = GenerationFailure)]
 pub struct FailureSummary<'a> {
+    /// A stable, machine-readable code (`provider_error`, `timeout`, `cancelled`, ...).
     pub code: &'a str,
+    /// What happened, for a person.
+    #[schema(value_type = String)]
     pub message: std::borrow::Cow<'a, str>,
 }
 

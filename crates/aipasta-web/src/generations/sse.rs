@@ -2,6 +2,7 @@
 //! reattaching client catches up), each new `delta`, `usage`, then `done` or `error`. The
 //! response only watches the generation: closing it does not stop the generation.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use serde_json::json;
+use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use aipasta_providers::generate::Usage;
@@ -18,6 +19,7 @@ use aipasta_providers::generate::Usage;
 use aipasta_engine::{Live, LiveEvent, Outcome, Subscription};
 
 use super::OutcomeSummary;
+use super::api::GenerationRecord;
 
 /// How often an idle stream sends a comment, so proxies keep the connection open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -31,7 +33,13 @@ pub fn attach(live: Arc<Live>) -> Response {
 
 /// The events of `live` as a stream, from its start.
 pub fn events(live: Arc<Live>) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    let start = json_event("start", &json!({"id": live.id, "model": live.model_slug}));
+    let start = json_event(
+        "start",
+        &StartEvent {
+            id: &live.id,
+            model: Some(&live.model_slug),
+        },
+    );
     let attached = Attached {
         start: Some(start),
         follower: Follower::new(live),
@@ -59,11 +67,11 @@ impl Attached {
             Followed::Text(text) => delta_event(&text),
             Followed::Usage(usage) => json_event(
                 "usage",
-                &json!({
-                    "promptTokens": usage.prompt_tokens,
-                    "completionTokens": usage.completion_tokens,
-                    "totalTokens": usage.total_tokens,
-                }),
+                &UsageEvent {
+                    prompt_tokens: usage.prompt_tokens,
+                    completion_tokens: usage.completion_tokens,
+                    total_tokens: usage.total_tokens,
+                },
             ),
             Followed::End(outcome) => {
                 let live = self.follower.live();
@@ -72,12 +80,12 @@ impl Attached {
                     None => json_event("done", &summary),
                     Some(error) => json_event(
                         "error",
-                        &json!({
-                            "code": error.code(),
-                            "message": error.message(),
-                            "status": outcome.status,
-                            "generation": summary,
-                        }),
+                        &ErrorEvent {
+                            code: error.code(),
+                            message: Some(error.message()),
+                            status: outcome.status,
+                            generation: summary,
+                        },
                     ),
                 }
             }
@@ -221,12 +229,45 @@ impl Follower {
     }
 }
 
-fn delta_event(text: &str) -> Event {
-    json_event("delta", &json!({ "content": text }))
+/// `start`: the generation's id, sent once its row is stored.
+#[derive(Serialize)]
+struct StartEvent<'a> {
+    id: &'a str,
+    /// The model's slug (a replayed generation whose model was removed has none).
+    model: Option<&'a str>,
 }
 
-fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
-    // Our own summaries and `Value`s: serialising them cannot fail.
+/// `delta`: text not sent before.
+#[derive(Serialize)]
+struct DeltaEvent<'a> {
+    content: &'a str,
+}
+
+/// `usage`: the tokens so far, as the provider reported them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageEvent {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+}
+
+/// `error`: how the generation failed, with the generation as it ended (`done` is the
+/// generation alone).
+#[derive(Serialize)]
+struct ErrorEvent<'a, G: Serialize> {
+    code: &'a str,
+    message: Option<Cow<'a, str>>,
+    status: &'a str,
+    generation: G,
+}
+
+fn delta_event(text: &str) -> Event {
+    json_event("delta", &DeltaEvent { content: text })
+}
+
+fn json_event(name: &str, data: &impl Serialize) -> Event {
+    // Our own summaries and records: serialising them cannot fail.
     let data = serde_json::to_string(data).unwrap_or_default();
     Event::default().event(name).data(data)
 }
@@ -236,22 +277,25 @@ fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
 pub fn replay(row: &aipasta_store::generations::GenerationRow) -> Response {
     let mut events = vec![json_event(
         "start",
-        &json!({"id": row.id, "model": row.model_id}),
+        &StartEvent {
+            id: &row.id,
+            model: row.model_id.as_deref(),
+        },
     )];
     if !row.output_content.is_empty() {
         events.push(delta_event(&row.output_content));
     }
-    let summary = super::api::row_json(row, 0);
+    let summary = GenerationRecord::new(row, 0);
     match row.error_code.as_deref() {
         None => events.push(json_event("done", &summary)),
         Some(code) => events.push(json_event(
             "error",
-            &json!({
-                "code": code,
-                "message": row.error_message,
-                "status": row.status,
-                "generation": summary,
-            }),
+            &ErrorEvent {
+                code,
+                message: row.error_message.as_deref().map(Cow::Borrowed),
+                status: &row.status,
+                generation: summary,
+            },
         )),
     }
     let stream = futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>));

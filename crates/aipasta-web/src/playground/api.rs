@@ -5,11 +5,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use aipasta_store::presets::{self, PresetRow};
 
+use crate::api::{Failure, Success, created, ok};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -32,14 +34,38 @@ fn preset_parameters() -> impl Iterator<Item = &'static str> {
         .chain(OTHER_PRESET_PARAMETERS.iter().copied())
 }
 
-#[derive(Deserialize)]
+/// Markdown to render.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PlaygroundRenderRequest)]
 pub struct RenderInput {
+    /// At most 1 MiB.
     markdown: String,
 }
 
-/// `POST /api/playground/render`: `{markdown}` → `{html}`, sanitised, rendered off the async
-/// threads within the render budget (past it, or when too deeply nested, the text comes back
-/// escaped as plain text). Not cached: the playground sends a growing answer's snapshots.
+/// Rendered markdown. Not in the envelope: the playground reads `html` directly.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PlaygroundRendered)]
+pub struct Rendered<'a> {
+    /// Sanitised HTML, as the page renders an answer (or the text escaped as plain text).
+    #[schema(value_type = String)]
+    html: &'a str,
+}
+
+/// Render markdown
+///
+/// `{markdown}` → `{html}`, sanitised, rendered off the async threads within the render
+/// budget (past it, or when too deeply nested, the text comes back escaped as plain text).
+/// Not cached: the playground sends a growing answer's snapshots. The answer is not in the
+/// envelope.
+#[utoipa::path(
+    post,
+    path = "/api/playground/render",
+    request_body = RenderInput,
+    responses(
+        (status = 200, description = "The HTML.", body = Rendered),
+        (status = 413, description = "`markdown` is longer than is rendered (`markdown_too_long`).", body = Failure),
+    ),
+)]
 pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResult<Response> {
     use crate::markdown::{MAX_SOURCE_BYTES, Style, render_off_thread};
     if input.markdown.len() > MAX_SOURCE_BYTES {
@@ -55,29 +81,64 @@ pub async fn render(_caller: Caller, Json(input): Json<RenderInput>) -> ApiResul
     // The answer is encoded on the blocking pool too: escaping megabytes of HTML into JSON on
     // an async thread would hold up every other request on it.
     let body = render_off_thread(Style::Answer, input.markdown, |html| {
-        serde_json::to_vec(&json!({ "html": html })).unwrap_or_default()
+        serde_json::to_vec(&Rendered { html: &html }).unwrap_or_default()
     })
     .await;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-fn preset_json(row: &PresetRow) -> Value {
-    json!({
-        "id": row.id,
-        "name": row.name,
-        "parameters": serde_json::from_str::<Value>(&row.parameters).unwrap_or_else(|_| json!({})),
-        "systemPrompt": row.system_prompt,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-    })
+/// A named set of playground parameters.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PlaygroundPreset)]
+pub struct Preset {
+    id: String,
+    name: String,
+    /// The sampling parameters (plan names), `maxTokens`, `seed` and `stop` it sets.
+    #[schema(value_type = Object)]
+    parameters: Value,
+    system_prompt: Option<String>,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    updated_at: i64,
 }
 
-#[derive(Deserialize)]
+impl From<&PresetRow> for Preset {
+    fn from(row: &PresetRow) -> Preset {
+        Preset {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            parameters: serde_json::from_str::<Value>(&row.parameters)
+                .unwrap_or_else(|_| Value::Object(Map::new())),
+            system_prompt: row.system_prompt.clone(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A deleted preset: only the envelope's `success`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PlaygroundPresetDeleted)]
+pub struct Deleted {
+    /// Always `true`.
+    success: bool,
+}
+
+/// A preset to save. On a change, absent fields keep their value.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PlaygroundPresetInput)]
 pub struct PresetInput {
+    /// 1 to 80 characters, unique among the account's presets. Required on create.
     name: Option<String>,
+    /// An object of sampling parameters (plan names, within their documented ranges),
+    /// `maxTokens`, `seed` and `stop` (a string or up to 4).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     parameters: Option<Value>,
+    /// Up to 20,000 characters; `system_prompt` is accepted too.
     #[serde(default, alias = "system_prompt")]
     system_prompt: Option<String>,
 }
@@ -157,15 +218,33 @@ fn taken(name: &str) -> ApiError {
     )
 }
 
-/// `GET /api/users/presets`.
-pub async fn list_presets(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+/// List presets
+///
+/// The caller's parameter presets.
+#[utoipa::path(
+    get,
+    path = "/api/users/presets",
+    responses((status = 200, description = "The presets.", body = Success<Vec<Preset>>)),
+)]
+pub async fn list_presets(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let rows = presets::list_presets(&state.db, caller.id()).await?;
-    Ok(Json(
-        json!({"success": true, "data": rows.iter().map(preset_json).collect::<Vec<_>>()}),
-    ))
+    Ok(ok(rows.iter().map(Preset::from).collect::<Vec<_>>()))
 }
 
-/// `POST /api/users/presets`.
+/// Save a preset
+///
+/// Saves a named set of playground parameters (and a system prompt) for the caller, who keeps
+/// at most 100.
+#[utoipa::path(
+    post,
+    path = "/api/users/presets",
+    request_body = PresetInput,
+    responses(
+        (status = 201, description = "The saved preset.", body = Success<Preset>),
+        (status = 400, description = "A refused field, or 100 presets already (`invalid_preset`).", body = Failure),
+        (status = 409, description = "The caller has a preset of that name (`preset_name_taken`).", body = Failure),
+    ),
+)]
 pub async fn create_preset(
     State(state): State<AppState>,
     caller: Caller,
@@ -186,23 +265,33 @@ pub async fn create_preset(
     )
     .await
     {
-        Ok(row) => Ok((
-            StatusCode::CREATED,
-            Json(json!({"success": true, "data": preset_json(&row)})),
-        )
-            .into_response()),
+        Ok(row) => Ok(created(Preset::from(&row))),
         Err(error) if error.is_unique_violation() => Err(taken(&preset.name)),
         Err(error) => Err(error.into()),
     }
 }
 
-/// `PUT /api/users/presets/{id}`: rename or change one.
+/// Change a preset
+///
+/// Renames or changes one of the caller's presets; absent fields keep their value.
+#[utoipa::path(
+    put,
+    path = "/api/users/presets/{id}",
+    params(("id" = String, Path, description = "The preset's id.")),
+    request_body = PresetInput,
+    responses(
+        (status = 200, description = "The preset as it is now.", body = Success<Preset>),
+        (status = 400, description = "A refused field (`invalid_preset`).", body = Failure),
+        (status = 404, description = "The caller has no preset with that id (`not_found`).", body = Failure),
+        (status = 409, description = "The caller has another preset of that name (`preset_name_taken`).", body = Failure),
+    ),
+)]
 pub async fn update_preset(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Json(input): Json<PresetInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let Some(existing) = presets::find_preset(&state.db, caller.id(), &id).await? else {
         return Err(ApiError::not_found("You have no preset with that id."));
     };
@@ -224,21 +313,32 @@ pub async fn update_preset(
     )
     .await
     {
-        Ok(Some(row)) => Ok(Json(json!({"success": true, "data": preset_json(&row)}))),
+        Ok(Some(row)) => Ok(ok(Preset::from(&row))),
         Ok(None) => Err(ApiError::not_found("You have no preset with that id.")),
         Err(error) if error.is_unique_violation() => Err(taken(&preset.name)),
         Err(error) => Err(error.into()),
     }
 }
 
-/// `DELETE /api/users/presets/{id}`.
+/// Delete a preset
+///
+/// Deletes one of the caller's presets.
+#[utoipa::path(
+    delete,
+    path = "/api/users/presets/{id}",
+    params(("id" = String, Path, description = "The preset's id.")),
+    responses(
+        (status = 200, description = "Deleted.", body = Deleted),
+        (status = 404, description = "The caller has no preset with that id (`not_found`).", body = Failure),
+    ),
+)]
 pub async fn delete_preset(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     if presets::delete_preset(&state.db, caller.id(), &id).await? {
-        Ok(Json(json!({"success": true})))
+        Ok(Json(Deleted { success: true }))
     } else {
         Err(ApiError::not_found("You have no preset with that id."))
     }

@@ -14,6 +14,8 @@ mod snippets;
 
 pub use page::open;
 
+use utoipa_axum::routes;
+
 use crate::auth::{Access, Routes};
 
 pub fn routes() -> Routes {
@@ -24,9 +26,9 @@ pub fn routes() -> Routes {
         // Model ids contain slashes: `GET /models/{id}/playground` is served by the catalog's
         // `/models/{*rest}` handler (which calls [`open`]); the form posts to the same path.
         .post("/models/{*rest}", User, page::run)
-        .post("/api/playground/render", User, api::render)
-        .get("/api/users/presets", User, api::list_presets)
-        .post("/api/users/presets", User, api::create_preset)
-        .put("/api/users/presets/{id}", User, api::update_preset)
-        .delete("/api/users/presets/{id}", User, api::delete_preset)
+        .api(User, routes!(api::render))
+        .api(User, routes!(api::list_presets))
+        .api(User, routes!(api::create_preset))
+        .api(User, routes!(api::update_preset))
+        .api(User, routes!(api::delete_preset))
 }
