@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -15,6 +14,7 @@ use aipasta_store::catalog::{self, AdminEdit};
 
 use crate::api::Failure;
 use crate::auth::{Access, Routes};
+use crate::catalog::CatalogModelDetails;
 use crate::error::ApiError;
 use aipasta_engine::sync::{ProviderReport, SyncTarget};
 
@@ -180,8 +180,7 @@ struct AdminModelEdited {
     /// Always `true`.
     success: bool,
     /// The model as `GET /api/models/{id}` shows it.
-    #[schema(value_type = Object)]
-    data: Value,
+    data: CatalogModelDetails,
     /// The fields an admin set by hand, which syncs leave alone.
     overrides: Vec<String>,
 }
@@ -259,12 +258,9 @@ async fn edit(
         .await?
         .ok_or_else(|| ApiError::not_found("gone"))?;
     let tags = catalog::model_tags(&state.db, &updated.id).await?;
-    // Whatever type the catalog's view of a model is, the answer holds it as it serializes.
-    let data = serde_json::to_value(crate::catalog::model_json(&updated, &tags))
-        .map_err(|error| ApiError::internal(&error))?;
     Ok(Json(AdminModelEdited {
         success: true,
-        data,
+        data: CatalogModelDetails::new(&updated, &tags),
         overrides: updated.admin_overrides(),
     })
     .into_response())

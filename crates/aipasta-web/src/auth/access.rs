@@ -93,7 +93,10 @@ impl Routes {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        // TRANSITION: assert!(!is_api_path(path)) once every JSON route is documented.
+        assert!(
+            !is_api_path(path),
+            "{path} is a JSON route: register it with Routes::api, from its #[utoipa::path] annotation"
+        );
         let Ok(filter) = MethodFilter::try_from(method.clone()) else {
             panic!(
                 "cannot register {method} {path}: axum routes only GET, POST, PUT, PATCH, DELETE, \
@@ -375,6 +378,12 @@ mod tests {
         let purge = Method::from_bytes(b"PURGE").unwrap_or(Method::GET);
         assert_eq!(purge.as_str(), "PURGE");
         let _ = Routes::new().route(purge, "/cache", Access::Admin, nothing);
+    }
+
+    #[test]
+    #[should_panic(expected = "/api/things is a JSON route")]
+    fn a_json_route_cannot_be_registered_undocumented() {
+        let _ = Routes::new().route(Method::GET, "/api/things", Access::Public, nothing);
     }
 
     #[test]

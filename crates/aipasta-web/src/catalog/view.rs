@@ -400,11 +400,6 @@ impl CatalogModelDetails {
     }
 }
 
-/// The model with everything the details endpoint shows (without `related`).
-pub fn model_json(row: &ModelRow, tags: &[String]) -> CatalogModelDetails {
-    CatalogModelDetails::new(row, tags)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
