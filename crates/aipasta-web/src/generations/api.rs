@@ -665,3 +665,66 @@ pub(crate) fn servable_image(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use utoipa::PartialSchema;
+
+    use super::{GenerationModeDoc, GenerationRequestDoc, GenerationRoleDoc};
+    use aipasta_engine::prepare::GenerateInput;
+
+    fn schema_of<T: PartialSchema>() -> Value {
+        serde_json::to_value(T::schema()).unwrap()
+    }
+
+    /// The documented request mirrors the engine's `GenerateInput`: every documented field is
+    /// one the engine reads, and every documented mode and role is one it accepts. A field
+    /// renamed or removed in the engine fails here instead of leaving the document wrong.
+    #[test]
+    fn the_documented_request_is_what_the_engine_reads() {
+        let documented = schema_of::<GenerationRequestDoc>();
+        let properties = documented["properties"].as_object().unwrap();
+        let sample = |name: &str| match name {
+            "prompt" => json!("a prompt"),
+            "messages" => json!([{"role": "user", "content": "hello"}]),
+            "systemPrompt" => json!("be brief"),
+            "parameters" => json!({"temperature": 0.5}),
+            "mode" => json!("code"),
+            "stream" => json!(true),
+            "sessionId" => json!("session-1"),
+            other => panic!("the document names {other}: give it a sample here"),
+        };
+        for name in properties.keys() {
+            let input: GenerateInput =
+                serde_json::from_value(json!({ name.as_str(): sample(name) })).unwrap();
+            let read = match name.as_str() {
+                "prompt" => input.prompt.is_some(),
+                "messages" => input.messages.is_some(),
+                "systemPrompt" => input.system_prompt.is_some(),
+                "parameters" => input.parameters != Default::default(),
+                "mode" => input.mode.is_some(),
+                "stream" => input.stream,
+                "sessionId" => input.session_id.is_some(),
+                _ => false,
+            };
+            assert!(read, "the engine does not read the documented field {name}");
+        }
+        for (enumeration, field) in [
+            (schema_of::<GenerationModeDoc>(), "mode"),
+            (schema_of::<GenerationRoleDoc>(), "role"),
+        ] {
+            for value in enumeration["enum"].as_array().unwrap() {
+                let body = if field == "mode" {
+                    json!({ "mode": value })
+                } else {
+                    json!({ "messages": [{ "role": value, "content": "x" }] })
+                };
+                assert!(
+                    serde_json::from_value::<GenerateInput>(body).is_ok(),
+                    "the engine refuses the documented {field} {value}"
+                );
+            }
+        }
+    }
+}
