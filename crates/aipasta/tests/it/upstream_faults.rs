@@ -83,6 +83,10 @@ impl Logs {
             tracing::subscriber::set_global_default(subscriber)
                 .expect("no other global subscriber in the test binary");
         });
+        // Another test's thread may have met a callsite first and cached a stale interest
+        // for it (tokio-rs/tracing#3611); asking every callsite again makes this capture see
+        // every event of its thread.
+        tracing::callsite::rebuild_interest_cache();
         let buffer = Arc::new(Mutex::new(Vec::new()));
         CAPTURE.with(|capture| *capture.borrow_mut() = Some(buffer.clone()));
         Logs { buffer }
