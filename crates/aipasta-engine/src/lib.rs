@@ -40,6 +40,8 @@ use aipasta_store::catalog::ModelRow;
 use aipasta_store::generations::{GenerationRow, GenerationWrite, mark_interrupted, touch_pending};
 use aipasta_store::{Backend, Db};
 
+use crate::prepare::Mode;
+
 pub use error::{DATABASE_RETRY_AFTER_SECONDS, Field, GenerationError};
 pub use live::{Image, Live, LiveEvent, Outcome, StartRecord, Subscription};
 pub use models::ModelCache;
@@ -132,6 +134,7 @@ pub(crate) struct Plan {
     /// Stream from the upstream (and broadcast deltas), or ask for the whole answer at once.
     pub stream: bool,
     pub source: Source,
+    pub mode: Mode,
     pub session_id: Option<String>,
     /// As the client gave them, for the record.
     pub system_prompt: Option<String>,
@@ -424,6 +427,7 @@ fn pending_row(live: &Live, plan: &Plan, created_at: i64) -> GenerationRow {
         model_id: first.map(|c| c.model.id.clone()),
         session_id: plan.session_id.clone(),
         source: plan.source.as_str().to_owned(),
+        mode: plan.mode.as_str().to_owned(),
         prompt: plan.request.prompt.clone(),
         system_prompt: plan.system_prompt.clone(),
         messages: plan.messages_json.clone(),

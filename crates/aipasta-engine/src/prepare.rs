@@ -131,6 +131,43 @@ pub enum Mode {
     Embed,
 }
 
+impl Mode {
+    pub const ALL: [Mode; 7] = [
+        Mode::Chat,
+        Mode::Text,
+        Mode::Code,
+        Mode::Image,
+        Mode::Summarize,
+        Mode::Translate,
+        Mode::Embed,
+    ];
+
+    /// The name clients send and history records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Chat => "chat",
+            Mode::Text => "text",
+            Mode::Code => "code",
+            Mode::Image => "image",
+            Mode::Summarize => "summarize",
+            Mode::Translate => "translate",
+            Mode::Embed => "embed",
+        }
+    }
+
+    /// The mode a generation ran in: the one asked for, or the one its task implies.
+    pub fn of(asked: Option<Mode>, task: Task) -> Mode {
+        asked.unwrap_or(match task {
+            Task::Chat => Mode::Chat,
+            Task::TextCompletion => Mode::Text,
+            Task::ImageGeneration => Mode::Image,
+            Task::Summarization => Mode::Summarize,
+            Task::Translation => Mode::Translate,
+            Task::Embedding => Mode::Embed,
+        })
+    }
+}
+
 /// What to do with a parameter the model does not support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unsupported {

@@ -11,7 +11,7 @@ use aipasta_store::catalog::ModelRow;
 
 use crate::error::GenerationError;
 use crate::live::Live;
-use crate::prepare::{GenerateInput, Unsupported, prepare};
+use crate::prepare::{GenerateInput, Mode, Unsupported, prepare};
 use crate::{Candidate, Engine, Plan, Source};
 
 /// The most fallback models tried after the first.
@@ -73,6 +73,7 @@ impl Engine {
             // then carries them as one event.
             stream: input.stream
                 && !matches!(request.task, Task::ImageGeneration | Task::Embedding),
+            mode: Mode::of(input.mode, request.task),
             request,
             source: command.source,
             session_id: input.session_id.clone().filter(|s| !s.trim().is_empty()),
@@ -152,7 +153,7 @@ fn parameters_json(input: &GenerateInput) -> String {
     put("height", json!(p.height));
     put("targetLanguage", json!(p.target_language));
     if let Some(mode) = input.mode {
-        put("mode", json!(format!("{mode:?}").to_lowercase()));
+        put("mode", json!(mode.as_str()));
     }
     Value::Object(map).to_string()
 }

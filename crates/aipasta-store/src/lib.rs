@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod catalog;
 mod db;
+pub mod favorites;
 pub mod generations;
 mod migrate;
 pub mod presets;

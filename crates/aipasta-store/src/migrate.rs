@@ -95,6 +95,20 @@ pub const MIGRATIONS: &[Migration] = &[
         "playground runs",
         include_str!("../migrations/0009_playground_runs.sql"),
     ),
+    // The dashboard: history's sort orders and full-text search (FTS5 against a tsvector),
+    // the generation's mode, usage by source, favorites' order, usage alert thresholds.
+    Migration {
+        version: 10,
+        name: "history and usage",
+        sqlite: concat!(
+            include_str!("../migrations/0010_history.sqlite.sql"),
+            include_str!("../migrations/0010_history.sql"),
+        ),
+        postgres: concat!(
+            include_str!("../migrations/0010_history.postgres.sql"),
+            include_str!("../migrations/0010_history.sql"),
+        ),
+    },
 ];
 
 /// What a migration run did.

@@ -16,7 +16,7 @@ use aipasta_store::{Backend, Db, Query};
 
 const DAY_MS: i64 = 86_400_000;
 
-/// A `usage_daily` row: day, account, model, generations, errors, prompt and completion
+/// A `usage_days` row (of one source): day, account, model, generations, errors, prompt and completion
 /// tokens, cost, total duration.
 type DailyRow = (i64, String, String, i64, i64, i64, i64, i64, i64);
 
@@ -53,6 +53,7 @@ fn pending(n: usize, user_id: &str, model_id: &str) -> GenerationRow {
         model_id: Some(model_id.into()),
         session_id: n.is_multiple_of(3).then(|| format!("session-{}", n % 7)),
         source: "api".into(),
+        mode: ["chat", "text", "code"][n % 3].into(),
         prompt: format!("prompt {n} with 'quotes', \"doubles\" and ünïcödé"),
         system_prompt: n.is_multiple_of(2).then(|| "Be brief.".into()),
         messages: format!(r#"[{{"role":"user","content":"message {n}"}}]"#),
@@ -151,7 +152,7 @@ async fn batches_of_every_size_record_every_row_and_count_it_once() {
             tokens,
             "{backend:?}: the daily rollup holds every token"
         );
-        let errors: i64 = Query::new("SELECT CAST(SUM(errors) AS BIGINT) FROM usage_daily")
+        let errors: i64 = Query::new("SELECT CAST(SUM(errors) AS BIGINT) FROM usage_days")
             .fetch_scalar(&db)
             .await
             .unwrap();
@@ -356,7 +357,7 @@ async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
 
             let mut daily: Vec<DailyRow> = Query::new(
                 "SELECT day, user_id, model_id, generations, errors, prompt_tokens, \
-                 completion_tokens, cost_nanos, total_duration_ms FROM usage_daily",
+                 completion_tokens, cost_nanos, total_duration_ms FROM usage_days",
             )
             .fetch_all(&db)
             .await

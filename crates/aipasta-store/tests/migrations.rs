@@ -24,7 +24,7 @@ const TABLES: &[&str] = &[
     "moderation_rules",
     "moderation_flags",
     "audit_log",
-    "usage_daily",
+    "usage_days",
     "provider_endpoints",
     "user_provider_keys",
 ];
@@ -48,7 +48,12 @@ const INDEXES: &[&str] = &[
     "categories_name_key",
     "categories_is_active_idx",
     "categories_sort_order_idx",
-    "generations_user_created_idx",
+    // Migration 10 replaced (user_id, created_at) with one index per history sort order.
+    "generations_user_time_idx",
+    "generations_user_cost_idx",
+    "generations_user_tokens_idx",
+    "generations_user_duration_idx",
+    "generations_user_model_time_idx",
     "generations_model_created_idx",
     "generations_session_idx",
     "generations_status_idx",
@@ -60,8 +65,9 @@ const INDEXES: &[&str] = &[
     "request_log_sessions_expires_idx",
     "system_settings_category_idx",
     "api_keys_hash_key",
-    "usage_daily_user_idx",
-    "usage_daily_model_idx",
+    "usage_days_model_idx",
+    "usage_days_day_idx",
+    "favorites_user_position_idx",
     "provider_endpoints_name_key",
 ];
 

@@ -193,7 +193,7 @@ async fn rows_in_order(db: &Db, ids: &[String]) -> Result<Vec<ModelRow>, DbError
 pub async fn trending(db: &Db, since_day: i64, limit: i64) -> Result<Vec<ModelRow>, DbError> {
     let sql = format!(
         "SELECT {MODEL_COLUMNS} FROM {MODEL_FROM} \
-         JOIN (SELECT model_id, CAST(SUM(generations) AS BIGINT) AS recent FROM usage_daily \
+         JOIN (SELECT model_id, CAST(SUM(generations) AS BIGINT) AS recent FROM usage_days \
                WHERE day >= $1 GROUP BY model_id) u ON u.model_id = m.id \
          WHERE {LISTED} \
          ORDER BY u.recent DESC, m.slug LIMIT $2"

@@ -6,13 +6,25 @@
 //! is upserted when it starts (`pending`) and again when it ends, and a batch that holds both
 //! writes only the last. Counters move only when a generation ends, in the same transaction.
 
+mod history;
 mod runs;
 mod sessions;
 pub mod spill;
+mod usage;
 mod write;
 
+#[cfg(feature = "testing")]
+pub use history::explain_history;
+pub use history::{
+    Deleted, HISTORY_EXCERPT_CHARS, HistoryCursor, HistoryItem, HistoryPage, HistoryQuery,
+    HistorySort, MAX_HISTORY_PAGE, delete_history, history_page, search_words,
+};
 pub use runs::{RUN_EXCERPT_CHARS, RunSummary, recent_runs};
 pub use sessions::{SessionSummary, latest_in_session, list_sessions, recent_models};
+pub use usage::{
+    ModelUse, UsageDay, UsageFigures, UsageSplit, count_models_used, models_used, usage_by_day,
+    usage_total,
+};
 
 pub use write::{Finished, GenerationWrite, MissingReferences, missing_references, write_batch};
 
@@ -29,6 +41,9 @@ pub struct GenerationRow {
     pub model_id: Option<String>,
     pub session_id: Option<String>,
     pub source: String,
+    /// What was asked: `chat`, `text`, `code`, `image`, `summarize`, `translate` or `embed`.
+    #[serde(default = "default_mode")]
+    pub mode: String,
     pub prompt: String,
     pub system_prompt: Option<String>,
     /// JSON `[{role, content}]`.
@@ -58,8 +73,13 @@ pub struct GenerationRow {
     pub updated_at: i64,
 }
 
-pub(crate) const GENERATION_COLUMNS: &str = "id, user_id, model_id, session_id, source, prompt, \
-system_prompt, messages, parameters, output_content, finish_reason, prompt_tokens, \
+/// Rows spilled before the mode was recorded replay as chat, as the migration reads them.
+fn default_mode() -> String {
+    "chat".into()
+}
+
+pub(crate) const GENERATION_COLUMNS: &str = "id, user_id, model_id, session_id, source, mode, \
+prompt, system_prompt, messages, parameters, output_content, finish_reason, prompt_tokens, \
 completion_tokens, total_tokens, duration_ms, time_to_first_token_ms, cost_nanos, provider, \
 model_version, provider_generation_id, ip_address, user_agent, status, error_code, \
 error_message, error_details, visibility, created_at, updated_at";
@@ -70,6 +90,21 @@ pub async fn find_generation(db: &Db, id: &str) -> Result<Option<GenerationRow>,
         "SELECT {GENERATION_COLUMNS} FROM generations WHERE id = $1"
     ))
     .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// One of `user_id`'s generations by id; `None` for another account's.
+pub async fn find_user_generation(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<GenerationRow>, DbError> {
+    Query::new(format!(
+        "SELECT {GENERATION_COLUMNS} FROM generations WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
     .fetch_optional(db)
     .await
 }
@@ -132,7 +167,7 @@ pub async fn count_assets(db: &Db, generation_id: &str) -> Result<i64, DbError> 
 pub async fn tokens_used_since(db: &Db, user_id: &str, since_day: i64) -> Result<i64, DbError> {
     Query::new(
         "SELECT CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) \
-         FROM usage_daily WHERE user_id = $1 AND day >= $2",
+         FROM usage_days WHERE user_id = $1 AND day >= $2",
     )
     .bind(user_id)
     .bind(since_day)

@@ -116,7 +116,7 @@ async fn upsert_rows(
 }
 
 /// Row counts of the SQLite statements, largest first: a batch is cut greedily into these, so a
-/// connection prepares (and caches) at most four statements. 64 rows hold 1,856 parameters,
+/// connection prepares (and caches) at most four statements. 64 rows hold 1,920 parameters,
 /// well below SQLite's limit of 32,766.
 const SQLITE_CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
@@ -158,6 +158,7 @@ fn bind_row(query: Query, row: &GenerationRow) -> Query {
         .bind(row.model_id.clone())
         .bind(row.session_id.clone())
         .bind(&row.source)
+        .bind(&row.mode)
         .bind(&row.prompt)
         .bind(row.system_prompt.clone())
         .bind(&row.messages)
@@ -253,6 +254,7 @@ fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q GenerationRow]) -> PgQuery<'
         .bind(optional_text(|r| r.model_id.as_deref()))
         .bind(optional_text(|r| r.session_id.as_deref()))
         .bind(text(|r| &r.source))
+        .bind(text(|r| &r.mode))
         .bind(text(|r| &r.prompt))
         .bind(optional_text(|r| r.system_prompt.as_deref()))
         .bind(text(|r| &r.messages))
@@ -345,7 +347,7 @@ struct ModelTraffic {
 }
 
 async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(), DbError> {
-    let mut daily: BTreeMap<(i64, &str, &str), Rollup> = BTreeMap::new();
+    let mut daily: BTreeMap<(&str, i64, &str, &str), Rollup> = BTreeMap::new();
     let mut users: BTreeMap<&str, UserTotals> = BTreeMap::new();
     let mut models: BTreeMap<&str, ModelTraffic> = BTreeMap::new();
     for write in finished {
@@ -363,7 +365,8 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
             }
             if let Some(user_id) = row.user_id.as_deref() {
                 let day = row.created_at.div_euclid(MS_PER_DAY);
-                let rollup = daily.entry((day, user_id, model_id)).or_default();
+                let key = (user_id, day, model_id, row.source.as_str());
+                let rollup = daily.entry(key).or_default();
                 rollup.generations += 1;
                 rollup.errors += i64::from(failed);
                 rollup.prompt_tokens += row.prompt_tokens;
@@ -380,21 +383,23 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
             totals.last_at = totals.last_at.max(row.updated_at);
         }
     }
-    for ((day, user_id, model_id), r) in daily {
+    for ((user_id, day, model_id, source), r) in daily {
         Query::new(
-            "INSERT INTO usage_daily (day, user_id, model_id, generations, errors, prompt_tokens, \
-             completion_tokens, cost_nanos, total_duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (day, user_id, model_id) DO UPDATE SET \
-             generations = usage_daily.generations + excluded.generations, \
-             errors = usage_daily.errors + excluded.errors, \
-             prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens, \
-             completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens, \
-             cost_nanos = usage_daily.cost_nanos + excluded.cost_nanos, \
-             total_duration_ms = usage_daily.total_duration_ms + excluded.total_duration_ms",
+            "INSERT INTO usage_days (user_id, day, model_id, source, generations, errors, \
+             prompt_tokens, completion_tokens, cost_nanos, total_duration_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (user_id, day, model_id, source) DO UPDATE SET \
+             generations = usage_days.generations + excluded.generations, \
+             errors = usage_days.errors + excluded.errors, \
+             prompt_tokens = usage_days.prompt_tokens + excluded.prompt_tokens, \
+             completion_tokens = usage_days.completion_tokens + excluded.completion_tokens, \
+             cost_nanos = usage_days.cost_nanos + excluded.cost_nanos, \
+             total_duration_ms = usage_days.total_duration_ms + excluded.total_duration_ms",
         )
-        .bind(day)
         .bind(user_id)
+        .bind(day)
         .bind(model_id)
+        .bind(source)
         .bind(r.generations)
         .bind(r.errors)
         .bind(r.prompt_tokens)

@@ -161,7 +161,7 @@ async fn a_generation_is_answered_recorded_and_counted() {
         .unwrap();
         assert_eq!((generations, tokens, cost), (1, 12, 78_000));
         let (daily, daily_tokens): (i64, i64) = Query::new(
-            "SELECT generations, prompt_tokens + completion_tokens FROM usage_daily WHERE user_id = $1",
+            "SELECT generations, prompt_tokens + completion_tokens FROM usage_days WHERE user_id = $1",
         )
         .bind(&user.id)
         .fetch_one(&app.db)
