@@ -48,7 +48,7 @@ pub use models::ModelCache;
 pub use recorder::{NotRecorded, Recorder, WriteFailure};
 pub use start::GenerateCommand;
 pub use upstreams::{EnvEndpoint, Network, ProviderDirectory, ProviderSettings};
-pub use usage::{Allowance, UsageMeter};
+pub use usage::{Allowance, UsageMeter, first_day_of_month};
 pub use workers::{Stop, Supervisor};
 
 /// How the engine retries and how long it waits.
@@ -103,16 +103,32 @@ pub enum Source {
     Api,
     V1,
     Compare,
+    Batch,
 }
 
 impl Source {
+    pub const ALL: [Source; 5] = [
+        Source::Playground,
+        Source::Api,
+        Source::V1,
+        Source::Compare,
+        Source::Batch,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Playground => "playground",
             Source::Api => "api",
             Source::V1 => "v1",
             Source::Compare => "compare",
+            Source::Batch => "batch",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Source> {
+        Source::ALL
+            .into_iter()
+            .find(|source| source.as_str() == text)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod auth;
 mod catalog;
 mod chrome;
 mod connections;
+mod dashboard;
 mod error;
 mod generations;
 pub mod markdown;
@@ -44,6 +45,7 @@ pub fn routes() -> auth::Routes {
         .merge(auth::pages::routes())
         .merge(auth::oauth::routes())
         .merge(account::routes())
+        .merge(dashboard::routes())
         .merge(generations::api::routes())
         .merge(playground::routes())
         .merge(v1::routes())

@@ -80,14 +80,10 @@ async fn usage(state: &AppState, user: &UserRow) -> Result<AccountUsage, ApiErro
     })
 }
 
+/// The slugs of the account's favorite models, in their order (`preferences.favoriteModels`).
 async fn favorites(state: &AppState, user_id: &str) -> Result<Vec<String>, ApiError> {
-    let rows: Vec<(String,)> = aipasta_store::Query::new(
-        "SELECT m.slug FROM favorites f JOIN models m ON m.id = f.model_id WHERE f.user_id = $1 ORDER BY f.created_at",
-    )
-    .bind(user_id)
-    .fetch_all(&state.db)
-    .await?;
-    Ok(rows.into_iter().map(|(slug,)| slug).collect())
+    let rows = aipasta_store::favorites::list_favorites(&state.db, user_id).await?;
+    Ok(rows.into_iter().map(|row| row.slug).collect())
 }
 
 async fn fresh_user(state: &AppState, caller: &Caller) -> Result<UserRow, ApiError> {

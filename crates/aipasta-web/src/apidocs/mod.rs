@@ -287,45 +287,53 @@ mod tests {
             if !crate::pages::is_api_path(&rule.path) {
                 continue;
             }
-            json_routes += 1;
-            let documented = if rule.method == "POST" && rule.path == "/api/models/{*id}" {
-                "/api/models/{id}/generate".to_owned()
-            } else {
-                rule.path.replace("{*", "{")
+            // Model ids hold slashes: the wildcard routes serve the operations documented
+            // under `{id}/generate` and `{id}/favorite`.
+            let documented: Vec<String> = match (rule.method.as_str(), rule.path.as_str()) {
+                ("POST", "/api/models/{*id}") => vec![
+                    "/api/models/{id}/generate".into(),
+                    "/api/models/{id}/favorite".into(),
+                ],
+                ("DELETE", "/api/models/{*id}") => vec!["/api/models/{id}/favorite".into()],
+                _ => vec![rule.path.replace("{*", "{")],
             };
-            let operation = &doc["paths"][&documented][rule.method.as_str().to_ascii_lowercase()];
-            assert!(
-                operation.is_object(),
-                "{} {} has no operation in the document",
-                rule.method,
-                rule.path
-            );
-            for field in ["summary", "description", "operationId"] {
+            for documented in documented {
+                json_routes += 1;
+                let operation =
+                    &doc["paths"][&documented][rule.method.as_str().to_ascii_lowercase()];
                 assert!(
-                    operation[field]
-                        .as_str()
-                        .is_some_and(|text| !text.is_empty()),
-                    "{} {} lacks a {field}",
+                    operation.is_object(),
+                    "{} {} has no operation in the document",
                     rule.method,
                     rule.path
                 );
-            }
-            let responses = operation["responses"].as_object().unwrap();
-            assert!(
-                responses.keys().any(|status| status.starts_with('2')),
-                "{} {} documents no success",
-                rule.method,
-                rule.path
-            );
-            for (status, response) in responses {
+                for field in ["summary", "description", "operationId"] {
+                    assert!(
+                        operation[field]
+                            .as_str()
+                            .is_some_and(|text| !text.is_empty()),
+                        "{} {} lacks a {field}",
+                        rule.method,
+                        rule.path
+                    );
+                }
+                let responses = operation["responses"].as_object().unwrap();
                 assert!(
-                    response["description"]
-                        .as_str()
-                        .is_some_and(|t| !t.is_empty()),
-                    "{} {} answers {status} without a description",
+                    responses.keys().any(|status| status.starts_with('2')),
+                    "{} {} documents no success",
                     rule.method,
                     rule.path
                 );
+                for (status, response) in responses {
+                    assert!(
+                        response["description"]
+                            .as_str()
+                            .is_some_and(|t| !t.is_empty()),
+                        "{} {} answers {status} without a description",
+                        rule.method,
+                        rule.path
+                    );
+                }
             }
         }
         let operations: usize = doc["paths"]

@@ -40,6 +40,9 @@ pub enum Access {
     Admin,
 }
 
+/// The route path of [`Routes::api_documented_only`]: no route is added.
+const DOCUMENTED_ONLY: &str = "";
+
 /// One registered route and its rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -126,6 +129,17 @@ impl Routes {
         self.api_routed(Some(route_path), access, documented)
     }
 
+    /// Documents an operation that another registered route answers: `POST
+    /// /api/models/{id}/favorite` is dispatched by the generate route's handler, which owns
+    /// `POST /api/models/{*id}` (with the same access rule).
+    pub fn api_documented_only(
+        self,
+        access: Access,
+        documented: UtoipaMethodRouter<AppState>,
+    ) -> Routes {
+        self.api_routed(Some(DOCUMENTED_ONLY), access, documented)
+    }
+
     fn api_routed(
         mut self,
         route_path: Option<&'static str>,
@@ -134,12 +148,14 @@ impl Routes {
     ) -> Routes {
         for (documented_path, mut item) in paths.paths {
             let methods = crate::apidocs::annotate(&documented_path, &mut item, access);
-            let path = route_path.map_or_else(|| documented_path.clone(), str::to_owned);
-            assert!(
-                is_api_path(&path),
-                "{path} is not a JSON route; register pages with Routes::route"
-            );
-            self = self.add(methods, &path, access, method_router.clone());
+            if route_path != Some(DOCUMENTED_ONLY) {
+                let path = route_path.map_or_else(|| documented_path.clone(), str::to_owned);
+                assert!(
+                    is_api_path(&path),
+                    "{path} is not a JSON route; register pages with Routes::route"
+                );
+                self = self.add(methods, &path, access, method_router.clone());
+            }
             let documented_path = documented_path.replace("{*", "{");
             match self.openapi.paths.paths.get_mut(&documented_path) {
                 Some(existing) => existing.merge_operations(item),

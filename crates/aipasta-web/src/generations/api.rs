@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -128,12 +128,21 @@ async fn generate_for_model(
     Path(path): Path<String>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(input): Json<GenerateInput>,
+    request: Request,
 ) -> ApiResult<Response> {
-    let Some(model) = path.trim_matches('/').strip_suffix("/generate") else {
+    let path = path.trim_matches('/');
+    // The favorite toggle shares the path shape (a model id with slashes, then an action).
+    if path.ends_with("/favorite") {
+        return crate::dashboard::api::add_favorite(&state, &caller, path).await;
+    }
+    let Some(model) = path.strip_suffix("/generate") else {
         return Err(ApiError::not_found(
             "No such endpoint. Generate with POST /api/models/{id}/generate.",
         ));
+    };
+    let input = match Json::<GenerateInput>::from_request(request, &state).await {
+        Ok(Json(input)) => input,
+        Err(rejection) => return Ok(rejection.into_response()),
     };
     let client = ClientInfo::from_request(&headers, Some(address));
     respond(&state, &caller, model, input, &client).await
@@ -348,8 +357,10 @@ pub struct GenerationRecord {
     /// The model's catalog id (its uuid), when the model is still known.
     model_id: Option<String>,
     session_id: Option<String>,
-    /// `playground`, `api` or `v1`.
+    /// `playground`, `api`, `v1`, `compare` or `batch`.
     source: String,
+    /// `chat`, `text`, `code`, `image`, `summarize`, `translate` or `embed`.
+    mode: String,
     input: GenerationRecordInput,
     output: GenerationRecordOutput,
     metadata: GenerationRecordMetadata,
@@ -434,6 +445,7 @@ impl GenerationRecord {
             model_id: row.model_id.clone(),
             session_id: row.session_id.clone(),
             source: row.source.clone(),
+            mode: row.mode.clone(),
             input: GenerationRecordInput {
                 prompt: row.prompt.clone(),
                 system_prompt: row.system_prompt.clone(),
