@@ -10,6 +10,7 @@ mod apidocs;
 pub mod assets;
 pub mod auth;
 mod catalog;
+mod charts;
 mod chrome;
 mod connections;
 mod dashboard;
