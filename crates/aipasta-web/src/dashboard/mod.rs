@@ -11,3 +11,34 @@ use crate::auth::Routes;
 pub fn routes() -> Routes {
     api::routes()
 }
+
+/// One link of the dashboard's sidebar.
+#[allow(dead_code)] // read by dashboard_base.html, which the dashboard pages extend
+pub struct DashboardLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The dashboard's sections, in the sidebar's order.
+const SECTIONS: [(&str, &str, &str); 5] = [
+    ("overview", "/dashboard", "Overview"),
+    ("history", "/dashboard/history", "History"),
+    ("usage", "/dashboard/usage", "Usage"),
+    ("favorites", "/dashboard/favorites", "Favorites"),
+    ("settings", "/dashboard/settings", "Settings"),
+];
+
+/// The sidebar with `section` (`overview`, `history`, `usage`, `favorites`, `settings`)
+/// marked as the current page. Templates that extend `dashboard_base.html` call it.
+#[allow(dead_code)] // see DashboardLink
+pub fn dashboard_nav(section: &str) -> Vec<DashboardLink> {
+    SECTIONS
+        .iter()
+        .map(|&(name, href, label)| DashboardLink {
+            href,
+            label,
+            current: name == section,
+        })
+        .collect()
+}
