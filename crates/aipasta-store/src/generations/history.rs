@@ -7,12 +7,16 @@
 //! on the same text: the prompt, the last message and the output (their first 50,000
 //! characters each), matched word by word, each word as a prefix.
 
+use super::GenerationRow;
 use crate::{Backend, Db, DbError, Query};
 
 /// How much of a prompt and of an output a list shows.
 pub const HISTORY_EXCERPT_CHARS: i64 = 300;
 /// The most rows one page holds.
 pub const MAX_HISTORY_PAGE: i64 = 100;
+/// The most whole rows one export page reads: exports stream a page at a time, so memory
+/// stays flat whatever their size.
+pub const MAX_EXPORT_PAGE: i64 = 1_000;
 /// The most words a search matches on (the rest are ignored).
 const MAX_SEARCH_WORDS: usize = 8;
 const MAX_SEARCH_WORD_CHARS: usize = 64;
@@ -174,11 +178,30 @@ fn match_expression(backend: Backend, words: &[String]) -> String {
     }
 }
 
+/// What a history query reads of each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Columns {
+    /// [`HistoryItem`]: excerpts, for lists.
+    Summary,
+    /// [`HistoryRecord`]: every column, for exports.
+    Whole,
+}
+
+/// Every column of a generation, as the history query names them.
+static WHOLE_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    super::GENERATION_COLUMNS
+        .split(", ")
+        .map(|column| format!("g.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
 fn history_sql(
     backend: Backend,
     user_id: &str,
     query: &HistoryQuery,
     words: &[String],
+    columns: Columns,
 ) -> (String, Vec<Bind>) {
     let mut binds = Vec::new();
     /// Adds a bind and answers its placeholder.
@@ -188,17 +211,25 @@ fn history_sql(
     }
     let user = next(Bind::Text(user_id.to_owned()), &mut binds);
     let key = query.sort.key();
+    let selected = match columns {
+        Columns::Summary => format!(
+            "g.id, g.model_id, m.slug AS model_slug, m.display_name AS model_name, g.provider, \
+             g.session_id, g.source, g.mode, \
+             SUBSTR(CASE WHEN g.prompt <> '' THEN g.prompt ELSE COALESCE({last}, '') END, 1, \
+               {HISTORY_EXCERPT_CHARS}) AS prompt_excerpt, \
+             SUBSTR(g.output_content, 1, {HISTORY_EXCERPT_CHARS}) AS output_excerpt, \
+             g.status, g.error_code, g.prompt_tokens, g.completion_tokens, g.total_tokens, \
+             g.cost_nanos, g.duration_ms, g.time_to_first_token_ms, g.created_at",
+            last = last_message(backend),
+        ),
+        Columns::Whole => format!(
+            "{}, m.slug AS model_slug, m.display_name AS model_name",
+            *WHOLE_COLUMNS
+        ),
+    };
     let mut sql = format!(
-        "SELECT g.id, g.model_id, m.slug AS model_slug, m.display_name AS model_name, g.provider, \
-         g.session_id, g.source, g.mode, \
-         SUBSTR(CASE WHEN g.prompt <> '' THEN g.prompt ELSE COALESCE({last}, '') END, 1, \
-           {HISTORY_EXCERPT_CHARS}) AS prompt_excerpt, \
-         SUBSTR(g.output_content, 1, {HISTORY_EXCERPT_CHARS}) AS output_excerpt, \
-         g.status, g.error_code, g.prompt_tokens, g.completion_tokens, g.total_tokens, \
-         g.cost_nanos, g.duration_ms, g.time_to_first_token_ms, g.created_at, \
-         {key} AS sort_value \
-         FROM generations g LEFT JOIN models m ON m.id = g.model_id WHERE g.user_id = {user}",
-        last = last_message(backend),
+        "SELECT {selected}, {key} AS sort_value \
+         FROM generations g LEFT JOIN models m ON m.id = g.model_id WHERE g.user_id = {user}"
     );
     for (column, value) in [
         ("g.model_id", &query.model_id),
@@ -241,10 +272,8 @@ fn history_sql(
         let id = next(Bind::Text(after.id.clone()), &mut binds);
         sql.push_str(&format!(" AND ({key}, g.id) {past} ({value}, {id})"));
     }
-    let limit = next(
-        Bind::Int(query.limit.clamp(1, MAX_HISTORY_PAGE) + 1),
-        &mut binds,
-    );
+    let rows = i64::try_from(page_size(query, columns)).unwrap_or(1);
+    let limit = next(Bind::Int(rows + 1), &mut binds);
     sql.push_str(&format!(
         " ORDER BY {key} {direction}, g.id {direction} LIMIT {limit}"
     ));
@@ -267,12 +296,70 @@ pub async fn history_page(
     user_id: &str,
     query: &HistoryQuery,
 ) -> Result<HistoryPage, DbError> {
+    let (mut items, more) = read_page::<HistoryItem>(db, user_id, query, Columns::Summary).await?;
+    items.truncate(page_size(query, Columns::Summary));
+    let next = more
+        .then(|| items.last())
+        .flatten()
+        .map(|last| HistoryCursor {
+            value: last.sort_value,
+            id: last.id.clone(),
+        });
+    Ok(HistoryPage { items, next })
+}
+
+/// One generation with every column, for exports.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryRecord {
+    #[sqlx(flatten)]
+    pub row: GenerationRow,
+    pub model_slug: Option<String>,
+    pub model_name: Option<String>,
+    pub sort_value: i64,
+}
+
+/// A page of whole generations (see [`history_page`]): what an export streams, a page at a
+/// time.
+pub async fn history_records(
+    db: &Db,
+    user_id: &str,
+    query: &HistoryQuery,
+) -> Result<(Vec<HistoryRecord>, Option<HistoryCursor>), DbError> {
+    let (mut records, more) =
+        read_page::<HistoryRecord>(db, user_id, query, Columns::Whole).await?;
+    records.truncate(page_size(query, Columns::Whole));
+    let next = more
+        .then(|| records.last())
+        .flatten()
+        .map(|last| HistoryCursor {
+            value: last.sort_value,
+            id: last.row.id.clone(),
+        });
+    Ok((records, next))
+}
+
+fn page_size(query: &HistoryQuery, columns: Columns) -> usize {
+    let max = match columns {
+        Columns::Summary => MAX_HISTORY_PAGE,
+        Columns::Whole => MAX_EXPORT_PAGE,
+    };
+    usize::try_from(query.limit.clamp(1, max)).unwrap_or(1)
+}
+
+/// Reads one page plus one row; answers the rows (the extra one included) and whether
+/// another page follows.
+async fn read_page<T: crate::DbRow>(
+    db: &Db,
+    user_id: &str,
+    query: &HistoryQuery,
+    columns: Columns,
+) -> Result<(Vec<T>, bool), DbError> {
     let words = query
         .search
         .as_deref()
         .map(search_words)
         .unwrap_or_default();
-    let (sql, binds) = history_sql(db.backend(), user_id, query, &words);
+    let (sql, binds) = history_sql(db.backend(), user_id, query, &words, columns);
     let mut statement = Query::new(sql);
     for bind in binds {
         statement = match bind {
@@ -280,18 +367,9 @@ pub async fn history_page(
             Bind::Int(value) => statement.bind(value),
         };
     }
-    let mut items: Vec<HistoryItem> = statement.fetch_all(db).await?;
-    let page = usize::try_from(query.limit.clamp(1, MAX_HISTORY_PAGE)).unwrap_or(1);
-    let next = if items.len() > page {
-        items.truncate(page);
-        items.last().map(|last| HistoryCursor {
-            value: last.sort_value,
-            id: last.id.clone(),
-        })
-    } else {
-        None
-    };
-    Ok(HistoryPage { items, next })
+    let rows: Vec<T> = statement.fetch_all(db).await?;
+    let more = rows.len() > page_size(query, columns);
+    Ok((rows, more))
 }
 
 /// The plan the database chooses for a history query, as text (for tests that pin which index
@@ -308,7 +386,7 @@ pub async fn explain_history(
         .as_deref()
         .map(search_words)
         .unwrap_or_default();
-    let (sql, binds) = history_sql(db.backend(), user_id, query, &words);
+    let (sql, binds) = history_sql(db.backend(), user_id, query, &words, Columns::Summary);
     let bind_all = |mut statement: Query| {
         for bind in &binds {
             statement = match bind {

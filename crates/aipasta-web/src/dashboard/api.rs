@@ -32,6 +32,7 @@ pub fn routes() -> Routes {
         .api(User, routes!(list_history))
         .api(User, routes!(history_entry, delete_entry))
         .api(User, routes!(delete_entries))
+        .api(User, routes!(super::export::export))
         .api(User, routes!(stats))
         .api(User, routes!(list_favorites))
         .api(User, routes!(order_favorites))

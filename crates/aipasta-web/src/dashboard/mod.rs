@@ -1,8 +1,9 @@
 //! The dashboard: the caller's history, usage and spend, and favorite models, as JSON
-//! (`api.rs`) and as pages. `filters.rs` reads history's query string for both, `stats.rs`
+//! (`api.rs`, `export.rs`: streamed JSON, CSV and Markdown) and as pages. `filters.rs` reads history's query string for both, `stats.rs`
 //! computes the usage report both show.
 
 pub mod api;
+pub mod export;
 pub mod filters;
 pub mod stats;
 

@@ -13,6 +13,7 @@ mod catalog;
 mod catalog_sync;
 mod config;
 mod crash;
+mod dashboard_api;
 mod durability;
 mod forgery;
 mod generation;
