@@ -16,6 +16,7 @@ mod migrate;
 pub mod presets;
 pub mod providers;
 mod query;
+pub mod recommendations;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -15,6 +15,7 @@ use aipasta_store::favorites;
 use aipasta_store::generations::{self, HistoryItem, delete_history, history_page};
 
 use super::filters::{BadFilter, HistoryParams, encode_cursor};
+use super::recommend::{RecommendationKind, recommendations};
 use super::stats::{StatsParams, UsageStats, usage_stats};
 use crate::api::{Failure, Success, ok};
 use crate::auth::{Access, Caller, Routes};
@@ -36,6 +37,7 @@ pub fn routes() -> Routes {
         .api(User, routes!(stats))
         .api(User, routes!(list_favorites))
         .api(User, routes!(order_favorites))
+        .api(User, routes!(recommended))
         // Model ids contain slashes: `POST` is answered by the generate route's dispatcher
         // (generations/api.rs), `DELETE` here, both matched as `/api/models/{*id}`.
         .api_documented_only(User, routes!(add_favorite_doc))
@@ -509,4 +511,52 @@ async fn remove_favorite(
         }),
     )
         .into_response())
+}
+
+/// A recommended model.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecommendedModel {
+    /// The model's catalog id.
+    id: String,
+    slug: String,
+    name: String,
+    provider: String,
+    /// The category's name.
+    category: Option<String>,
+    kind: RecommendationKind,
+    /// Why, for people: "Cheaper than Claude Opus 4 with the same context".
+    reason: String,
+}
+
+/// Models to try
+///
+/// Up to six models, each with why: cheaper than one of yours with the same capabilities and
+/// as much context, favorited by people who share your favorites, or popular in the categories
+/// you use (with nothing to go on yet: popular on the platform, then featured). Computed from
+/// the catalog, everyone's favorites and the usage rollups.
+#[utoipa::path(
+    get,
+    path = "/api/users/recommendations",
+    responses((status = 200, description = "Models to try.", body = Success<Vec<RecommendedModel>>)),
+)]
+async fn recommended(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Success<Vec<RecommendedModel>>> {
+    let found = recommendations(&state, caller.id()).await?;
+    Ok(Success::new(
+        found
+            .into_iter()
+            .map(|r| RecommendedModel {
+                id: r.model.id,
+                slug: r.model.slug,
+                name: r.model.display_name,
+                provider: r.model.provider,
+                category: r.model.category_name,
+                kind: r.kind,
+                reason: r.reason,
+            })
+            .collect(),
+    ))
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod export;
 pub mod filters;
+pub mod recommend;
 pub mod stats;
 
 use crate::auth::Routes;

@@ -531,3 +531,181 @@ async fn favorites_are_added_ordered_removed_and_reflected_in_the_profile() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+async fn favorite(app: &TestApp, user: &TestUser, model: &str) {
+    let path = format!("/api/models/{model}/favorite");
+    let (status, body) = app.call(user, Method::POST, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// A listed model's facts, read straight from the table, to choose recommendations by hand.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Facts {
+    id: String,
+    slug: String,
+    display_name: String,
+    category_id: Option<String>,
+    price_prompt: Option<String>,
+    price_completion: Option<String>,
+    context_length: Option<i64>,
+    cap_chat_completion: bool,
+    cap_code_generation: bool,
+    cap_image_analysis: bool,
+    cap_image_generation: bool,
+    cap_embedding: bool,
+}
+
+impl Facts {
+    fn price(&self) -> Option<f64> {
+        Some(
+            self.price_prompt.as_deref()?.parse::<f64>().ok()?
+                + self.price_completion.as_deref()?.parse::<f64>().ok()?,
+        )
+    }
+
+    fn covers(&self, other: &Facts) -> bool {
+        (!other.cap_chat_completion || self.cap_chat_completion)
+            && (!other.cap_code_generation || self.cap_code_generation)
+            && (!other.cap_image_analysis || self.cap_image_analysis)
+            && (!other.cap_image_generation || self.cap_image_generation)
+            && (!other.cap_embedding || self.cap_embedding)
+            && self.context_length.unwrap_or(0) >= other.context_length.unwrap_or(0)
+    }
+}
+
+#[tokio::test]
+async fn recommendations_come_from_prices_shared_favorites_and_popularity() {
+    for backend in backends() {
+        let (_mock, app, ada) = start(backend, true).await;
+        let listed: Vec<Facts> = aipasta_store::Query::new(
+            "SELECT id, slug, display_name, category_id, price_prompt, price_completion, \
+             context_length, cap_chat_completion, cap_code_generation, cap_image_analysis, \
+             cap_image_generation, cap_embedding FROM models \
+             WHERE is_active = TRUE AND status <> 'deprecated' ORDER BY slug",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        let anchor = listed.iter().find(|m| m.slug == MODEL).unwrap().clone();
+        let same_category: Vec<&Facts> = listed
+            .iter()
+            .filter(|m| m.category_id == anchor.category_id && m.id != anchor.id)
+            .collect();
+        // By hand: the dearest model still cheaper than the anchor that does all it does.
+        let cheaper = same_category
+            .iter()
+            .filter(|m| m.covers(&anchor))
+            .filter(|m| m.price().is_some_and(|p| p < anchor.price().unwrap()))
+            .max_by(|a, b| {
+                a.price()
+                    .partial_cmp(&b.price())
+                    .unwrap()
+                    .then_with(|| b.slug.cmp(&a.slug))
+            })
+            .copied()
+            .expect("the seeded catalog has a cheaper alternative");
+        // Shared favorites and popular models, none of them the cheaper one.
+        let others: Vec<&Facts> = same_category
+            .iter()
+            .filter(|m| {
+                m.id != cheaper.id && m.price().is_some_and(|p| p > anchor.price().unwrap())
+            })
+            .copied()
+            .collect();
+        let (liked, also_liked, popular) = (others[0], others[1], others[2]);
+
+        favorite(&app, &ada, MODEL).await;
+        let mut people = Vec::new();
+        for (index, name) in ["Bob", "Cy", "Dee"].iter().enumerate() {
+            let user = app
+                .sign_up(name, &format!("{}@example.com", name.to_lowercase()))
+                .await;
+            if index < 2 {
+                favorite(&app, &user, MODEL).await;
+                favorite(&app, &user, &liked.slug).await;
+            }
+            if index == 1 {
+                favorite(&app, &user, &also_liked.slug).await;
+            }
+            people.push(user);
+        }
+        // Three people used the popular model this month, one used the liked one.
+        let today = aipasta_core::clock::now_ms() / 86_400_000;
+        for (user, model) in people
+            .iter()
+            .map(|u| (u, popular))
+            .chain(std::iter::once((&people[0], liked)))
+        {
+            aipasta_store::Query::new(
+                "INSERT INTO usage_days (user_id, day, model_id, source, generations) \
+                 VALUES ($1, $2, $3, 'api', 4)",
+            )
+            .bind(user.id.as_str())
+            .bind(today)
+            .bind(model.id.as_str())
+            .execute(&app.db)
+            .await
+            .unwrap();
+        }
+
+        let (status, body) = get(&app, &ada, "/api/users/recommendations").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let found: Vec<(String, String, String)> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["slug"].as_str().unwrap().to_owned(),
+                    r["kind"].as_str().unwrap().to_owned(),
+                    r["reason"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let reason_of = |slug: &str| {
+            found
+                .iter()
+                .find(|(s, _, _)| s == slug)
+                .unwrap_or_else(|| panic!("{backend:?}: {slug} is not recommended: {found:#?}"))
+                .clone()
+        };
+        let (_, kind, reason) = reason_of(&cheaper.slug);
+        assert_eq!(kind, "cheaper-alternative");
+        assert!(
+            reason.starts_with(&format!("Cheaper than {}", anchor.display_name)),
+            "{reason}"
+        );
+        let (_, kind, reason) = reason_of(&liked.slug);
+        assert_eq!(kind, "shared-taste");
+        assert_eq!(
+            reason,
+            format!(
+                "Favorited by 2 people who also favorite {}",
+                anchor.display_name
+            )
+        );
+        let (_, kind, reason) = reason_of(&also_liked.slug);
+        assert_eq!(
+            (kind.as_str(), reason.starts_with("Favorited by 1 person ")),
+            ("shared-taste", true)
+        );
+        let (_, kind, reason) = reason_of(&popular.slug);
+        assert_eq!(kind, "popular-in-category");
+        assert!(reason.ends_with("used by 3 people this month"), "{reason}");
+        assert!(
+            found.iter().all(|(slug, _, _)| slug != MODEL),
+            "a favorite is never recommended"
+        );
+        assert!(found.len() <= 6);
+
+        // Someone new: what everyone uses, most people first.
+        let eve = app.sign_up("Eve", "eve@example.com").await;
+        let (_, body) = get(&app, &eve, "/api/users/recommendations").await;
+        assert_eq!(
+            body["data"][0]["slug"],
+            popular.slug.as_str(),
+            "{backend:?}: {body}"
+        );
+        assert_eq!(body["data"][0]["kind"], "popular-overall");
+    }
+}
