@@ -91,6 +91,8 @@ pub struct Chrome {
     /// This browser's CSRF token, for forms.
     pub csrf: String,
     pub user: Option<ChromeUser>,
+    /// This month's usage passed one of the person's alert thresholds: a banner says so.
+    pub usage_alert: Option<crate::dashboard::alerts::UsageAlert>,
 }
 
 impl Chrome {
@@ -130,11 +132,24 @@ impl Chrome {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Chrome {
+impl FromRequestParts<crate::state::AppState> for Chrome {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Chrome, Infallible> {
-        Ok(Chrome::from_parts(parts))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Chrome, Infallible> {
+        let mut chrome = Chrome::from_parts(parts);
+        // A signed-in person's usage against their thresholds: in memory for a minute, so a
+        // page costs no query most of the time.
+        if let Some(caller) = parts
+            .extensions
+            .get::<crate::auth::Identity>()
+            .and_then(|identity| identity.0.as_ref())
+        {
+            chrome.usage_alert = crate::dashboard::alerts::usage_alert(state, &caller.user).await;
+        }
+        Ok(chrome)
     }
 }
 
@@ -162,6 +177,7 @@ impl Chrome {
             user: caller.map(|c| ChromeUser {
                 name: c.user.name.clone(),
             }),
+            usage_alert: None,
         }
     }
 }

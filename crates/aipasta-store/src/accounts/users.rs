@@ -39,6 +39,8 @@ pub struct UserRow {
     /// Bearer JWTs issued at or before this instant (ms) are refused: a password change or a
     /// sign-out moves it to now.
     pub tokens_valid_after: i64,
+    /// Percentages of the monthly token limit at which a banner warns (JSON array).
+    pub usage_alerts: String,
 }
 
 pub const USER_COLUMNS: &str = "u.id, u.email, u.name, u.image, u.role, u.email_verified_at, \
@@ -46,7 +48,7 @@ u.password_hash, u.theme, u.language, u.notify_email, u.notify_push, u.notify_ne
 u.notify_updates, u.default_model_id, u.total_generations, u.tokens_used, u.total_cost_nanos, \
 u.last_generation_at, u.monthly_token_limit, u.subscription, u.bio, u.website, u.github, \
 u.twitter, u.public_profile, u.status, u.created_at, u.updated_at, u.last_login_at, \
-u.tokens_valid_after";
+u.tokens_valid_after, u.usage_alerts";
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -322,6 +324,8 @@ pub struct PreferencesUpdate {
     pub notify_updates: Option<bool>,
     /// `Some(None)` clears the default model.
     pub default_model_id: Option<Option<String>>,
+    /// Percentages of the monthly limit to be warned at, ascending.
+    pub usage_alerts: Option<Vec<i64>>,
 }
 
 fn optional_text(value: &Option<String>) -> Option<Option<String>> {
@@ -407,6 +411,10 @@ pub async fn update_preferences(
     }
     if let Some(model) = &update.default_model_id {
         columns.push(("default_model_id", model.clone().into()));
+    }
+    if let Some(alerts) = &update.usage_alerts {
+        let json = serde_json::to_string(alerts).unwrap_or_else(|_| "[]".into());
+        columns.push(("usage_alerts", json.into()));
     }
     update_columns(db, user_id, columns).await?;
     db.note_account_change();

@@ -103,6 +103,8 @@ struct SettingsPage {
     /// Admins may give a key the `admin` scope; nobody else sees the choice.
     can_grant_admin: bool,
     admin_key_warning: &'static str,
+    /// The usage alert thresholds as the form shows them: `80, 100`.
+    usage_alerts: String,
 }
 
 fn when(ms: Option<i64>) -> String {
@@ -158,6 +160,11 @@ async fn render_page(
     };
     let current = caller.session_id().map(str::to_owned);
     let page = SettingsPage {
+        usage_alerts: crate::dashboard::alerts::thresholds(&user)
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         chrome,
         role: caller.role.as_str().to_owned(),
         notice,
@@ -333,6 +340,7 @@ struct PreferencesForm {
     notify_push: Option<String>,
     notify_new_models: Option<String>,
     notify_updates: Option<String>,
+    usage_alerts: Option<String>,
 }
 
 async fn save_preferences(
@@ -341,6 +349,18 @@ async fn save_preferences(
     caller: Caller,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
+    let usage_alerts = match form
+        .usage_alerts
+        .as_deref()
+        .map(crate::dashboard::alerts::parse_thresholds)
+        .transpose()
+    {
+        Ok(alerts) => alerts,
+        Err(message) => {
+            let failure = Err(service::AccountFailure::Invalid(message));
+            return outcome(&state, chrome, &caller, failure, "preferences").await;
+        }
+    };
     let input = SettingsInput {
         theme: Some(form.theme),
         language: Some(form.language),
@@ -351,6 +371,7 @@ async fn save_preferences(
             updates: Some(form.notify_updates.is_some()),
         }),
         default_model: None,
+        usage_alerts,
     };
     let result = service::update_settings(&state, &caller.user, &input).await;
     outcome(&state, chrome, &caller, result, "preferences").await

@@ -158,6 +158,9 @@ pub struct SettingsInput {
     pub notifications: Option<NotificationsInput>,
     /// A model id or slug; `""` clears it.
     pub default_model: Option<String>,
+    /// Percentages of the monthly token limit (1–100, at most 5) at which a banner warns;
+    /// `[]` turns the alerts off.
+    pub usage_alerts: Option<Vec<i64>>,
 }
 
 pub async fn update_settings(
@@ -189,6 +192,10 @@ pub async fn update_settings(
             }
         },
     };
+    let usage_alerts = match &input.usage_alerts {
+        None => None,
+        Some(values) => Some(crate::dashboard::alerts::check_thresholds(values).map_err(invalid)?),
+    };
     let notifications = input.notifications.as_ref();
     let update = PreferencesUpdate {
         theme: input.theme.clone(),
@@ -198,6 +205,7 @@ pub async fn update_settings(
         notify_new_models: notifications.and_then(|n| n.new_models),
         notify_updates: notifications.and_then(|n| n.updates),
         default_model_id,
+        usage_alerts,
     };
     accounts::update_preferences(&state.db, &user.id, &update).await?;
     Ok(())

@@ -98,11 +98,13 @@ pub struct AccountPreferences {
     /// A language code such as `en` or `pt-BR`.
     pub language: String,
     pub notifications: AccountNotifications,
-    /// The slugs of the favourite models, oldest first.
+    /// The slugs of the favourite models, in the order their owner chose.
     pub favorite_models: Vec<String>,
     /// The id of the model the playground starts with.
     #[schema(required = true)]
     pub default_model: Option<String>,
+    /// Percentages of the monthly token limit at which a banner warns, ascending.
+    pub usage_alerts: Vec<i64>,
 }
 
 /// Which notifications the person wants.
@@ -134,6 +136,7 @@ impl AccountPreferences {
             notifications: AccountNotifications::new(user),
             favorite_models,
             default_model: user.default_model_id.clone(),
+            usage_alerts: crate::dashboard::alerts::thresholds(user),
         }
     }
 }

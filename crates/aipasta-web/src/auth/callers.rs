@@ -110,6 +110,7 @@ mod tests {
             updated_at: 0,
             last_login_at: None,
             tokens_valid_after: 0,
+            usage_alerts: "[80,100]".into(),
         };
         Caller {
             user: Arc::new(user),

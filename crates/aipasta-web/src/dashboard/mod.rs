@@ -2,6 +2,7 @@
 //! (`api.rs`, `export.rs`: streamed JSON, CSV and Markdown) and as pages. `filters.rs` reads history's query string for both, `stats.rs`
 //! computes the usage report both show.
 
+pub mod alerts;
 pub mod api;
 pub mod export;
 pub mod filters;

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use aipasta_store::accounts::UserRow;
 use aipasta_store::generations::{UsageDay, UsageFigures, UsageSplit, usage_by_day, usage_total};
 
+use super::alerts::{UsageAlert, alert_for, thresholds};
 use super::filters::{BadFilter, present};
 use crate::error::ApiError;
 use crate::generations::usd;
@@ -269,6 +270,9 @@ pub struct MonthAllowance {
     pub cost: Option<f64>,
     pub cost_nanos: i64,
     pub generations: i64,
+    /// The highest of your alert thresholds this month's use has passed, if any.
+    #[schema(required = true)]
+    pub alert: Option<UsageAlert>,
 }
 
 /// `GET /api/users/stats`'s `data`.
@@ -320,7 +324,9 @@ pub async fn month_allowance(state: &AppState, user: &UserRow) -> Result<MonthAl
     let month = usage_total(&state.db, &user.id, first, next_month).await?;
     let used = month.tokens();
     let limit = allowance.limit;
+    let resets_on = iso_day(next_month);
     Ok(MonthAllowance {
+        alert: alert_for(&thresholds(user), used, limit, &resets_on),
         limit,
         used,
         remaining: (limit - used).max(0),
@@ -329,7 +335,7 @@ pub async fn month_allowance(state: &AppState, user: &UserRow) -> Result<MonthAl
         } else {
             100.0
         },
-        resets_on: iso_day(next_month),
+        resets_on,
         days_left: next_month - today(),
         cost: usd(month.cost_nanos),
         cost_nanos: month.cost_nanos,

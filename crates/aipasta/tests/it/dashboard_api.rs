@@ -709,3 +709,117 @@ async fn recommendations_come_from_prices_shared_favorites_and_popularity() {
         assert_eq!(body["data"][0]["kind"], "popular-overall");
     }
 }
+
+#[tokio::test]
+async fn usage_alerts_show_at_their_thresholds_on_every_page_and_in_the_stats() {
+    for backend in backends() {
+        let (_mock, app, ada) = start(backend, true).await;
+        let page = crate::helpers::BrowserSession::signed_in(&app, &ada).await;
+        let banner = |html: &str| {
+            html.split("data-usage-alert=\"")
+                .nth(1)
+                .map(|rest| rest.split('"').next().unwrap().to_owned())
+        };
+        assert_eq!(
+            banner(&page.page("/models").await),
+            None,
+            "no use, no banner"
+        );
+
+        // One generation uses 10 tokens: 83.3% of a 12-token limit.
+        aipasta_store::accounts::set_usage_limits(&app.db, &ada.id, Some(12), "free")
+            .await
+            .unwrap();
+        app.state.engine.usage.forget();
+        let reply = app
+            .user(&ada)
+            .post(
+                &format!("/api/models/{MODEL}/generate"),
+                json!({"prompt": "one"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let (_, stats) = get(&app, &ada, "/api/users/stats").await;
+        let used = stats["data"]["month"]["used"].as_i64().unwrap();
+        assert_eq!(used, 10, "{backend:?}: {stats}");
+        assert_eq!(stats["data"]["month"]["alert"]["threshold"], 80);
+        assert_eq!(stats["data"]["month"]["alert"]["reached"], false);
+        for path in ["/models", "/dashboard/settings", "/about"] {
+            let html = page.page(path).await;
+            assert_eq!(banner(&html).as_deref(), Some("80"), "{backend:?}: {path}");
+            assert!(html.contains("83.3% of this month"), "{path}");
+        }
+
+        // The person's own thresholds: an invalid one is refused, then 90 alone is not passed.
+        let (status, body) = app
+            .call(
+                &ada,
+                Method::PUT,
+                "/api/users/settings",
+                Some(json!({"usageAlerts": [0, 50]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, body) = app
+            .call(
+                &ada,
+                Method::PUT,
+                "/api/users/settings",
+                Some(json!({"usageAlerts": [90]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, settings) = get(&app, &ada, "/api/users/settings").await;
+        assert_eq!(settings["data"]["usageAlerts"], json!([90]));
+        assert_eq!(
+            banner(&page.page("/models").await),
+            None,
+            "{backend:?}: 85.7% < 90%"
+        );
+        let (_, stats) = get(&app, &ada, "/api/users/stats").await;
+        assert!(stats["data"]["month"]["alert"].is_null());
+
+        // At the limit, the banner says generations are refused.
+        aipasta_store::accounts::set_usage_limits(&app.db, &ada.id, Some(10), "free")
+            .await
+            .unwrap();
+        app.state.engine.usage.forget();
+        let html = page.page("/models").await;
+        assert_eq!(banner(&html).as_deref(), Some("90"), "{backend:?}");
+        assert!(html.contains("new generations are refused until"), "{html}");
+
+        // The settings form takes thresholds as text and refuses nonsense, naming it.
+        let settings_page = page.page("/dashboard/settings").await;
+        let csrf = crate::helpers::csrf_from(&settings_page);
+        let reply = page
+            .post_form(
+                "/dashboard/settings/preferences",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("theme", "system"),
+                    ("language", "en"),
+                    ("usage_alerts", "eighty"),
+                ],
+            )
+            .await;
+        assert!(reply.text().contains("usageAlerts"), "{}", reply.text());
+        let reply = page
+            .post_form(
+                "/dashboard/settings/preferences",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("theme", "system"),
+                    ("language", "en"),
+                    ("usage_alerts", "100, 50%"),
+                ],
+            )
+            .await;
+        assert!(
+            reply.status.is_success() || reply.status.is_redirection(),
+            "{}",
+            reply.status
+        );
+        let (_, settings) = get(&app, &ada, "/api/users/settings").await;
+        assert_eq!(settings["data"]["usageAlerts"], json!([50, 100]));
+    }
+}
