@@ -6,6 +6,7 @@
 //! is upserted when it starts (`pending`) and again when it ends, and a batch that holds both
 //! writes only the last. Counters move only when a generation ends, in the same transaction.
 
+mod conversation;
 mod history;
 mod runs;
 mod sessions;
@@ -13,6 +14,7 @@ pub mod spill;
 mod usage;
 mod write;
 
+pub use conversation::{ConversationTurn, session_generations};
 #[cfg(feature = "testing")]
 pub use history::explain_history;
 pub use history::{

@@ -1,22 +1,24 @@
 //! The dashboard: the caller's history, usage and spend, and favorite models, as JSON
-//! (`api.rs`, `export.rs`: streamed JSON, CSV and Markdown) and as pages. `filters.rs` reads history's query string for both, `stats.rs`
-//! computes the usage report both show.
+//! (`api.rs`, `export.rs`: streamed JSON, CSV and Markdown) and as pages (`history_pages.rs`,
+//! with `history_view.rs` its words). `filters.rs` reads history's query string for both,
+//! `stats.rs` computes the usage report both show.
 
 pub mod alerts;
 pub mod api;
 pub mod export;
 pub mod filters;
+mod history_pages;
+mod history_view;
 pub mod recommend;
 pub mod stats;
 
 use crate::auth::Routes;
 
 pub fn routes() -> Routes {
-    api::routes()
+    api::routes().merge(history_pages::routes())
 }
 
 /// One link of the dashboard's sidebar.
-#[allow(dead_code)] // read by dashboard_base.html, which the dashboard pages extend
 pub struct DashboardLink {
     pub href: &'static str,
     pub label: &'static str,
@@ -34,7 +36,6 @@ const SECTIONS: [(&str, &str, &str); 5] = [
 
 /// The sidebar with `section` (`overview`, `history`, `usage`, `favorites`, `settings`)
 /// marked as the current page. Templates that extend `dashboard_base.html` call it.
-#[allow(dead_code)] // see DashboardLink
 pub fn dashboard_nav(section: &str) -> Vec<DashboardLink> {
     SECTIONS
         .iter()

@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod browser_dashboard_history;
 mod browser_images;
 mod browser_playground;
 mod browser_playground_modes;
@@ -14,6 +15,7 @@ mod catalog_sync;
 mod config;
 mod crash;
 mod dashboard_api;
+mod dashboard_history;
 mod durability;
 mod forgery;
 mod generation;
