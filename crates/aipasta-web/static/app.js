@@ -73,5 +73,32 @@ function setUpMenu() {
   });
 }
 
+/**
+ * Copy buttons: `<button data-copy="element-id" hidden>` copies that element's text. They are
+ * rendered hidden and shown here, so a page without script (or without a clipboard) never shows
+ * a button that cannot act; the text itself stays selectable on the page.
+ */
+function setUpCopyButtons() {
+  if (!navigator.clipboard) return;
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) continue;
+    const label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(source.textContent);
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Copy failed";
+      }
+      setTimeout(() => {
+        button.textContent = label;
+      }, 1500);
+    });
+  }
+}
+
 setUpThemeSwitch();
 setUpMenu();
+setUpCopyButtons();

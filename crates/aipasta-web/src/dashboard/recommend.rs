@@ -279,3 +279,48 @@ fn pick(groups: Vec<Vec<Recommendation>>, excluded: &HashSet<String>) -> Vec<Rec
         }
     }
 }
+
+/// A recommendation as the pages show it (`templates/_recommendations.html`).
+pub struct RecommendationCard {
+    pub slug: String,
+    pub name: String,
+    pub provider: String,
+    pub category: Option<String>,
+    /// `cheaper-alternative`, `shared-taste`, ...
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+impl RecommendationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecommendationKind::CheaperAlternative => "cheaper-alternative",
+            RecommendationKind::SharedTaste => "shared-taste",
+            RecommendationKind::PopularInCategory => "popular-in-category",
+            RecommendationKind::PopularOverall => "popular-overall",
+            RecommendationKind::Featured => "featured",
+        }
+    }
+}
+
+/// `user_id`'s recommendations for a page; a failure to compute them leaves the section empty
+/// (it is logged), never the page broken.
+pub async fn recommendation_cards(state: &AppState, user_id: &str) -> Vec<RecommendationCard> {
+    match recommendations(state, user_id).await {
+        Ok(found) => found
+            .into_iter()
+            .map(|r| RecommendationCard {
+                slug: r.model.slug,
+                name: r.model.display_name,
+                provider: r.model.provider,
+                category: r.model.category_name,
+                kind: r.kind.as_str(),
+                reason: r.reason,
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(code = %error.code, "recommendations could not be computed");
+            Vec::new()
+        }
+    }
+}

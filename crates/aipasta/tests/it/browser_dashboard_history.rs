@@ -88,6 +88,18 @@ async fn a_text_run_is_found_opened_and_reopened_from_the_history() {
         json!(PROMPT)
     );
 
+    // The copy button shows only where script can act on it, and names what it copies.
+    assert_eq!(
+        browser
+            .eval(
+                "const b = document.querySelector('button[data-copy]'); \
+                 return [b.hidden, getComputedStyle(b).display !== 'none', \
+                   document.getElementById(b.dataset.copy).textContent.includes('strong tea')]"
+            )
+            .await,
+        json!([false, true, true])
+    );
+
     // Open it in the playground: the prompt is back in the box.
     browser
         .click(&browser.find("[data-open-playground]").await)
