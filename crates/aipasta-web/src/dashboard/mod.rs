@@ -3,13 +3,19 @@
 //! computes the usage report both show.
 
 pub mod api;
+pub mod favorites_pages;
 pub mod filters;
+mod home_pages;
 pub mod stats;
+mod usage_pages;
 
 use crate::auth::Routes;
 
 pub fn routes() -> Routes {
     api::routes()
+        .merge(home_pages::routes())
+        .merge(usage_pages::routes())
+        .merge(favorites_pages::routes())
 }
 
 /// One link of the dashboard's sidebar.

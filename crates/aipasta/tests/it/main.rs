@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod browser_dashboard;
 mod browser_images;
 mod browser_playground;
 mod browser_playground_modes;
@@ -13,6 +14,7 @@ mod catalog;
 mod catalog_sync;
 mod config;
 mod crash;
+mod dashboard_pages;
 mod durability;
 mod forgery;
 mod generation;
