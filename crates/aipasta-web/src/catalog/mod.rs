@@ -9,7 +9,7 @@ mod params;
 mod view;
 
 pub use params::{ParamError, parse_listing};
-pub use view::{CatalogModel, CatalogModelDetails, ModelCard};
+pub use view::{CatalogModel, CatalogModelDetails, ModelCard, model_href, provider_label};
 
 use aipasta_store::catalog::{self, CategoryRow, ModelPage, ModelQuery};
 use aipasta_store::{Db, DbError};

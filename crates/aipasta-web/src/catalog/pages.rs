@@ -11,7 +11,7 @@ use axum::response::Response;
 use aipasta_store::catalog;
 
 use super::page_reads::unavailable_page;
-use crate::auth::{Access, Routes};
+use crate::auth::{Access, Identity, Routes};
 use crate::chrome::Chrome;
 use crate::pages::{not_found, render};
 use crate::state::AppState;
@@ -56,10 +56,11 @@ fn group_digits(n: i64) -> String {
 async fn listing(
     State(state): State<AppState>,
     chrome: Chrome,
+    identity: Identity,
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    ListingPage::respond(&state, chrome, &headers, pairs, None).await
+    ListingPage::respond(&state, chrome, identity.0.as_ref(), &headers, pairs, None).await
 }
 
 /// Model slugs contain slashes, so one route serves a model's playground, a category's
@@ -76,15 +77,29 @@ async fn category_or_model(
     if let Some(model) = rest.strip_suffix("/playground") {
         return crate::playground::open(&state, chrome, model, &pairs, request).await;
     }
+    let caller = request
+        .extensions()
+        .get::<Identity>()
+        .and_then(|identity| identity.0.clone());
     let categories = match catalog::categories(&state.db).await {
         Ok(categories) => categories,
         Err(error) => return unavailable_page("categories", &error),
     };
     if let Some(category) = categories.iter().find(|c| c.slug == rest) {
-        return ListingPage::respond(&state, chrome, &headers, pairs, Some(category.clone())).await;
+        return ListingPage::respond(
+            &state,
+            chrome,
+            caller.as_ref(),
+            &headers,
+            pairs,
+            Some(category.clone()),
+        )
+        .await;
     }
     match catalog::find_model(&state.db, &rest).await {
-        Ok(Some(model)) => render(&ModelPageView::build(&state, chrome, model, &categories).await),
+        Ok(Some(model)) => {
+            render(&ModelPageView::build(&state, chrome, caller.as_ref(), model, &categories).await)
+        }
         Ok(None) => not_found(request).await,
         Err(error) => unavailable_page("model", &error),
     }

@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 
 /// What a model card shows.
 pub struct ModelCard {
+    /// The catalog's id of the model.
+    pub id: String,
     pub slug: String,
     pub href: String,
     pub name: String,
@@ -25,6 +27,8 @@ pub struct ModelCard {
     pub free: bool,
     pub badges: Vec<&'static str>,
     pub status: String,
+    /// The favorite star, for a signed-in visitor (see `dashboard::favorites_pages::Stars`).
+    pub star: Option<crate::dashboard::favorites_pages::FavoriteStar>,
 }
 
 /// The page URL of a model: its slug's path segments, each escaped.
@@ -77,6 +81,7 @@ impl ModelCard {
             .clone()
             .unwrap_or_else(|| provider_label(&row.provider));
         ModelCard {
+            id: row.id.clone(),
             slug: row.slug.clone(),
             href: model_href(&row.slug),
             name: row.display_name.clone(),
@@ -98,6 +103,7 @@ impl ModelCard {
                 .map(Capability::label)
                 .collect(),
             status: row.status.clone(),
+            star: None,
         }
     }
 }

@@ -415,6 +415,13 @@ mod tests {
             assert!(cell.starts_with("\"'"), "{hostile:?} → {cell}");
         }
         assert_eq!(csv_cell("=1+1"), "\"'=1+1\"");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(
+            csv_cell("a=b"),
+            "a=b",
+            "only a first character makes a formula"
+        );
+        assert_eq!(csv_cell("x-@"), "x-@");
     }
 
     #[test]

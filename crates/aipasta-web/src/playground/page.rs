@@ -25,6 +25,7 @@ use crate::auth::{Caller, Identity};
 use crate::catalog::ModelCard;
 use crate::catalog::page_reads::{Section, log_failed_read, unavailable_page};
 use crate::chrome::Chrome;
+use crate::dashboard::favorites_pages::{FavoriteStar, Stars};
 use crate::pages::render;
 use crate::state::AppState;
 use aipasta_engine::Source;
@@ -188,12 +189,16 @@ impl PlaygroundPage {
 }
 
 pub struct PickerRow {
+    /// The model's catalog id.
+    pub id: String,
     pub href: String,
     pub name: String,
     pub provider: String,
     pub price_in: String,
     pub price_out: String,
     pub context: String,
+    /// The favorite star, for a signed-in visitor.
+    pub star: Option<FavoriteStar>,
 }
 
 #[derive(Template)]
@@ -201,6 +206,8 @@ pub struct PickerRow {
 struct PickerPage {
     chrome: Chrome,
     search: String,
+    /// The caller's favorites, first (when not searching).
+    favorites: Section<PickerRow>,
     recent: Section<PickerRow>,
     models: Vec<PickerRow>,
     summary: String,
@@ -211,12 +218,14 @@ struct PickerPage {
 fn picker_row(model: &ModelRow) -> PickerRow {
     let card = ModelCard::from_row(model);
     PickerRow {
+        id: model.id.clone(),
         href: playground_href(&model.slug),
         name: card.name,
         provider: card.provider,
         price_in: card.price_in,
         price_out: card.price_out,
         context: card.context,
+        star: None,
     }
 }
 
@@ -271,10 +280,35 @@ pub async fn picker(
         Ok(page) => page,
         Err(error) => return unavailable_page("playground picker listing", &error),
     };
+    let mut models: Vec<PickerRow> = page.models.iter().map(picker_row).collect();
+    let mut favorites = Section::empty();
     let mut recent = Section::empty();
     let mut conversations = Section::empty();
     let mut runs = Section::empty();
     if let Some(caller) = &caller {
+        let here = if search.is_empty() {
+            "/playground".to_owned()
+        } else {
+            let query = serde_urlencoded::to_string([("q", search.as_str())]).unwrap_or_default();
+            format!("/playground?{query}")
+        };
+        // One query for the stars and the favorites' order; their rows come from the listing
+        // or the engine's model cache.
+        let stars = match Stars::read(&state, Some(caller), &chrome.csrf, here).await {
+            Ok(stars) => stars,
+            Err(error) => {
+                favorites = Section::read("favorites", Err(error));
+                None
+            }
+        };
+        if let Some(stars) = &stars {
+            // Favorites first: a list of their own over the whole picker, and first among
+            // search results.
+            models.sort_by_key(|row| !stars.is_favorite(&row.id));
+            if search.is_empty() {
+                favorites = Section::of(favorite_rows(&state, stars, &page.models).await);
+            }
+        }
         if search.is_empty() {
             recent = Section::read(
                 "recently used models",
@@ -282,6 +316,15 @@ pub async fn picker(
                     .await
                     .map(|models| models.iter().map(picker_row).collect()),
             );
+        }
+        if let Some(stars) = &stars {
+            let rows = models
+                .iter_mut()
+                .chain(favorites.items.iter_mut())
+                .chain(recent.items.iter_mut());
+            for row in rows {
+                row.star = Some(stars.star(&row.id));
+            }
         }
         conversations = conversation_links(&state, caller, None).await;
         runs = Section::read(
@@ -303,12 +346,30 @@ pub async fn picker(
     render(&PickerPage {
         chrome,
         search,
+        favorites,
         recent,
-        models: page.models.iter().map(picker_row).collect(),
+        models,
         summary,
         conversations,
         runs,
     })
+}
+
+/// The picker's rows of the caller's favorites, in their order: from the listing's rows when
+/// there, else from the engine's model cache; models no longer listed are left out.
+async fn favorite_rows(state: &AppState, stars: &Stars, listed: &[ModelRow]) -> Vec<PickerRow> {
+    let mut rows = Vec::with_capacity(stars.ids().len());
+    for id in stars.ids() {
+        if let Some(model) = listed.iter().find(|m| m.id == *id) {
+            rows.push(picker_row(model));
+        } else if let Ok(Some(model)) = state.engine.models.get(&state.db, id).await
+            && model.is_active
+            && model.status != "deprecated"
+        {
+            rows.push(picker_row(&model));
+        }
+    }
+    rows
 }
 
 /// The model a conversation of the caller's last ran, to reopen the conversation on its page;

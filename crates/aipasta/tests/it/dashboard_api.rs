@@ -697,6 +697,18 @@ async fn recommendations_come_from_prices_shared_favorites_and_popularity() {
             "a favorite is never recommended"
         );
         assert!(found.len() <= 6);
+        // The dashboard and the favorites page show the same, with their reasons.
+        let pages = crate::helpers::BrowserSession::signed_in(&app, &ada).await;
+        for path in ["/dashboard", "/dashboard/favorites"] {
+            let html = pages.page(path).await;
+            for (slug, kind, _) in &found {
+                assert!(
+                    html.contains(&format!(r#"data-recommended="{slug}" data-kind="{kind}""#)),
+                    "{backend:?} {path}: {slug}"
+                );
+            }
+            assert!(html.contains(&format!("Cheaper than {}", anchor.display_name)));
+        }
 
         // Someone new: what everyone uses, most people first.
         let eve = app.sign_up("Eve", "eve@example.com").await;
@@ -744,11 +756,18 @@ async fn usage_alerts_show_at_their_thresholds_on_every_page_and_in_the_stats() 
         assert_eq!(used, 10, "{backend:?}: {stats}");
         assert_eq!(stats["data"]["month"]["alert"]["threshold"], 80);
         assert_eq!(stats["data"]["month"]["alert"]["reached"], false);
-        for path in ["/models", "/dashboard/settings", "/about"] {
+        for path in ["/models", "/dashboard/settings", "/about", "/dashboard"] {
             let html = page.page(path).await;
             assert_eq!(banner(&html).as_deref(), Some("80"), "{backend:?}: {path}");
             assert!(html.contains("83.3% of this month"), "{path}");
         }
+        // The dashboard has the entry as well as the banner.
+        assert!(
+            page.page("/dashboard")
+                .await
+                .contains(r#"data-dashboard-alert="80""#),
+            "{backend:?}"
+        );
 
         // The person's own thresholds: an invalid one is refused, then 90 alone is not passed.
         let (status, body) = app

@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod browser_dashboard;
 mod browser_dashboard_history;
 mod browser_images;
 mod browser_playground;
@@ -16,6 +17,7 @@ mod config;
 mod crash;
 mod dashboard_api;
 mod dashboard_history;
+mod dashboard_pages;
 mod durability;
 mod forgery;
 mod generation;

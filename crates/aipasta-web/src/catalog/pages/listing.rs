@@ -10,10 +10,12 @@ use aipasta_core::catalog::Capability;
 use aipasta_store::catalog::{self, CategoryRow, ModelPage, ModelQuery, SortField};
 
 use super::{Crumb, group_digits, models_crumb};
+use crate::auth::Caller;
 use crate::catalog::page_reads::{Section, unavailable_page};
 use crate::catalog::view::{ModelCard, provider_label};
 use crate::catalog::{ListingError, run_listing};
 use crate::chrome::Chrome;
+use crate::dashboard::favorites_pages::Stars;
 use crate::pages::render;
 use crate::state::AppState;
 
@@ -139,6 +141,7 @@ impl ListingPage {
     pub async fn respond(
         state: &AppState,
         chrome: Chrome,
+        caller: Option<&Caller>,
         headers: &HeaderMap,
         mut pairs: Vec<(String, String)>,
         category: Option<CategoryRow>,
@@ -148,17 +151,22 @@ impl ListingPage {
             pairs.push(("category".into(), category.slug.clone()));
         }
         let listed = match run_listing(&state.db, &pairs, PAGE_SIZE).await {
-            Ok((query, page, categories)) => Listed {
-                results: results(
-                    &chrome.path,
-                    &page_link_pairs(&pairs, &category),
-                    &query,
-                    &page,
-                ),
-                error: None,
-                status: StatusCode::OK,
-                categories: Some(categories),
-            },
+            Ok((query, page, categories)) => {
+                let link_pairs = page_link_pairs(&pairs, &category);
+                let mut results = results(&chrome.path, &link_pairs, &query, &page);
+                if !results.cards.is_empty() {
+                    // The stars send the browser back to this very page of results.
+                    let here = href_with_page(&chrome.path, &link_pairs, page.page);
+                    let stars = Stars::for_page(state, caller, &chrome.csrf, here).await;
+                    Stars::mark(stars.as_ref(), &mut results.cards);
+                }
+                Listed {
+                    results,
+                    error: None,
+                    status: StatusCode::OK,
+                    categories: Some(categories),
+                }
+            }
             Err(ListingError::Param(error)) => Listed {
                 results: Results::none(),
                 error: Some(error.message),

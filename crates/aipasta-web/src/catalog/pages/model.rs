@@ -10,9 +10,11 @@ use aipasta_store::catalog::{self, CategoryRow, ModelRow};
 use rust_decimal::Decimal;
 
 use super::{Crumb, group_digits, models_crumb};
+use crate::auth::Caller;
 use crate::catalog::page_reads::Section;
 use crate::catalog::view::{ModelCard, provider_label};
 use crate::chrome::Chrome;
+use crate::dashboard::favorites_pages::Stars;
 use crate::state::AppState;
 
 /// How many related models the page suggests.
@@ -81,6 +83,7 @@ impl ModelPageView {
     pub async fn build(
         state: &AppState,
         chrome: Chrome,
+        caller: Option<&Caller>,
         model: ModelRow,
         categories: &[CategoryRow],
     ) -> ModelPageView {
@@ -88,17 +91,21 @@ impl ModelPageView {
             "model tags",
             catalog::model_tags(&state.db, &model.id).await,
         );
-        let related = Section::read(
+        let mut related = Section::read(
             "related models",
             catalog::related_models(&state.db, &model, RELATED)
                 .await
                 .map(|rows| rows.iter().map(ModelCard::from_row).collect()),
         );
+        let stars = Stars::for_page(state, caller, &chrome.csrf, chrome.path.clone()).await;
+        let mut card = ModelCard::from_row(&model);
+        card.star = stars.as_ref().map(|stars| stars.star(&model.id));
+        Stars::mark(stars.as_ref(), &mut related.items);
         let (description_html, provider_description_html) = descriptions(&model).await;
         let pricing = model.pricing();
         ModelPageView {
             chrome,
-            card: ModelCard::from_row(&model),
+            card,
             status_note: status_note(model.status()),
             description_html,
             provider_description_html,
