@@ -785,6 +785,7 @@ mod tests {
                 cost: None,
                 cost_nanos: 0,
                 generations: 0,
+                alert: None,
             },
         }
     }
@@ -824,7 +825,10 @@ mod tests {
                 "start,key,label,generations,errors,prompt_tokens,completion_tokens,total_tokens,cost_usd"
             )
         );
-        assert_eq!(lines.next(), Some("2026-03-01,m0,'=m0,1,0,0,0,10,0.000001"));
+        assert_eq!(
+            lines.next(),
+            Some("2026-03-01,m0,\"'=m0\",1,0,0,0,10,0.000001")
+        );
         assert_eq!(csv.matches("\r\n").count(), 1 + 9 + 1);
     }
 
