@@ -1086,10 +1086,12 @@ async fn the_openapi_document_and_the_docs_page_describe_every_api_route() {
             if !(rule.path.starts_with("/api/") || rule.path.starts_with("/v1/")) {
                 continue;
             }
-            let path = if rule.method == Method::POST && rule.path == "/api/models/{*id}" {
-                "/api/models/{id}/generate".to_owned()
-            } else {
-                rule.path.replace("{*", "{")
+            // Model ids hold slashes: the wildcard routes answer `{id}/generate` and
+            // `{id}/favorite`.
+            let path = match (&rule.method, rule.path.as_str()) {
+                (&Method::POST, "/api/models/{*id}") => "/api/models/{id}/generate".to_owned(),
+                (&Method::DELETE, "/api/models/{*id}") => "/api/models/{id}/favorite".to_owned(),
+                _ => rule.path.replace("{*", "{"),
             };
             let method = rule.method.as_str().to_ascii_lowercase();
             assert!(
