@@ -109,6 +109,20 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0010_history.sql"),
         ),
     },
+    // History at a million generations an account: search newest first (SQLite's FTS5 keyed
+    // newest first and by account, PostgreSQL's vector stored), models used by index.
+    Migration {
+        version: 11,
+        name: "history at scale",
+        sqlite: concat!(
+            include_str!("../migrations/0011_history_at_scale.sqlite.sql"),
+            include_str!("../migrations/0011_history_at_scale.sql"),
+        ),
+        postgres: concat!(
+            include_str!("../migrations/0011_history_at_scale.postgres.sql"),
+            include_str!("../migrations/0011_history_at_scale.sql"),
+        ),
+    },
 ];
 
 /// What a migration run did.

@@ -128,6 +128,27 @@ fn by_hand(
 }
 
 /// Every page from the first, following the cursors.
+/// `user`'s rows that `keep`, as a search sorted by time lists them, newest first. SQLite
+/// streams matches in the order they were recorded (the dataset is written in one batch, in
+/// order), PostgreSQL sorts them by `created_at`.
+fn searched_by_hand(
+    backend: Backend,
+    data: &Dataset,
+    user: &str,
+    keep: impl Fn(&GenerationRow) -> bool,
+) -> Vec<String> {
+    match backend {
+        Backend::Sqlite => data
+            .rows
+            .iter()
+            .rev()
+            .filter(|row| row.user_id.as_deref() == Some(user) && keep(row))
+            .map(|row| row.id.clone())
+            .collect(),
+        Backend::Postgres => by_hand(data, user, HistorySort::Time, true, keep),
+    }
+}
+
 async fn read_all(db: &Db, user: &str, query: HistoryQuery) -> Vec<HistoryItem> {
     let mut query = query;
     let mut items = Vec::new();
@@ -292,19 +313,32 @@ async fn search_finds_words_in_the_prompt_the_last_message_and_the_output() {
                 || row.output_content.to_lowercase().contains(word)
         };
         for word in WORDS {
-            let expected = by_hand(&data, &data.ada, HistorySort::Time, true, |r| {
-                contains(r, word)
-            });
+            let expected = searched_by_hand(backend, &data, &data.ada, |r| contains(r, word));
+            // By cost, in the cost index's order, through the account's matches.
+            let by_cost = HistoryQuery {
+                sort: HistorySort::Cost,
+                ..search(word)
+            };
+            assert_eq!(
+                ids(&read_all(&db, &data.ada, by_cost).await),
+                by_hand(&data, &data.ada, HistorySort::Cost, true, |r| contains(
+                    r, word
+                )),
+                "{backend:?}: {word} by cost"
+            );
             let got = read_all(&db, &data.ada, search(word)).await;
             assert_eq!(ids(&got), expected, "{backend:?}: {word}");
-            // A prefix, in capitals, finds the same.
-            let prefix = word[..4].to_uppercase();
-            let got = read_all(&db, &data.ada, search(&prefix)).await;
-            assert_eq!(ids(&got), expected, "{backend:?}: {prefix}");
+            // Its start with a `*`, in capitals, finds the same; without the `*`, only
+            // whole words match.
+            let start = word[..4].to_uppercase();
+            let got = read_all(&db, &data.ada, search(&format!("{start}*"))).await;
+            assert_eq!(ids(&got), expected, "{backend:?}: {start}*");
+            let got = read_all(&db, &data.ada, search(&start)).await;
+            assert!(got.is_empty(), "{backend:?}: {start}: {got:?}");
         }
         // Every word must match: a prompt word and an output word of the same row.
         let both = read_all(&db, &data.ada, search("haiku quantum")).await;
-        let expected = by_hand(&data, &data.ada, HistorySort::Time, true, |r| {
+        let expected = searched_by_hand(backend, &data, &data.ada, |r| {
             contains(r, "haiku") && contains(r, "quantum")
         });
         assert!(!expected.is_empty());
@@ -581,6 +615,25 @@ async fn each_order_reads_its_index() {
             assert!(
                 plan.contains(index),
                 "{backend:?} {sort:?} reads {index}: {plan}"
+            );
+        }
+        if backend == Backend::Sqlite {
+            // A search by time streams FTS5's matches newest first and stops at the page's
+            // end: nothing gathers and sorts them.
+            let query = HistoryQuery {
+                search: Some("zebra".into()),
+                descending: true,
+                limit: 5,
+                ..HistoryQuery::default()
+            };
+            let plan = aipasta_store::generations::explain_history(&db, &data.ada, &query)
+                .await
+                .unwrap();
+            assert!(plan.contains("VIRTUAL TABLE"), "{plan}");
+            assert!(plan.contains("INTEGER PRIMARY KEY"), "{plan}");
+            assert!(
+                !plan.contains("B-TREE"),
+                "a search sorts its matches: {plan}"
             );
         }
     }

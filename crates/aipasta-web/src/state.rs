@@ -89,6 +89,12 @@ pub struct App {
     pub limiter: RateLimiter,
     /// The home page's catalog data, refreshed every few seconds.
     pub home_cache: moka::future::Cache<(), Arc<crate::pages::HomeData>>,
+    /// What everyone used since a day (recommendations' "popular"), kept a few minutes: it
+    /// changes slowly and costs a read of every account's rollups.
+    pub popularity: moka::future::Cache<i64, Arc<Vec<aipasta_store::recommendations::Popular>>>,
+    /// The listed models of each category (recommendations' candidates), kept half a minute:
+    /// reading them whole is a good part of the dashboard's time, and they seldom change.
+    pub category_models: moka::future::Cache<String, Arc<Vec<aipasta_store::catalog::ModelRow>>>,
     /// Runs and records every generation.
     pub engine: Arc<Engine>,
     /// Accounts behind recently seen bearer tokens and API keys.
@@ -124,11 +130,29 @@ impl AppState {
                 .max_capacity(1)
                 .time_to_live(crate::pages::HOME_TTL)
                 .build(),
+            popularity: moka::future::Cache::builder()
+                .max_capacity(4)
+                .time_to_live(crate::dashboard::POPULARITY_TTL)
+                .build(),
+            category_models: moka::future::Cache::builder()
+                .max_capacity(256)
+                .time_to_live(crate::dashboard::CATEGORY_MODELS_TTL)
+                .build(),
             engine,
             callers: Default::default(),
             background_syncs: BackgroundSyncs::default(),
             listening_on: OnceLock::new(),
         }))
+    }
+}
+
+impl AppState {
+    /// After a change to the catalog on this instance: the engine reads model rows again, and
+    /// the dashboard's recommendations forget the models and popularity they keep.
+    pub fn catalog_changed(&self) {
+        self.engine.changed(aipasta_engine::Change::Catalog);
+        self.category_models.invalidate_all();
+        self.popularity.invalidate_all();
     }
 }
 

@@ -5,7 +5,8 @@
 //! after the last row it showed (`(sort key, id)` strictly past the cursor), so page 10,000
 //! costs what page 1 does. Full-text search reads SQLite's FTS5 table or PostgreSQL's GIN index
 //! on the same text: the prompt, the last message and the output (their first 50,000
-//! characters each), matched word by word, each word as a prefix.
+//! characters each), matched word by word: whole words, or any word that starts with one written
+//! with a `*` after it.
 
 use super::GenerationRow;
 use crate::{Backend, Db, DbError, Query};
@@ -140,39 +141,69 @@ pub(crate) fn last_message(backend: Backend) -> &'static str {
     }
 }
 
-/// PostgreSQL's search vector, the expression `generations_search_idx` is built on (migration
-/// 10), with the table alias the query uses. It must stay identical to the index's, or the
-/// planner cannot use the index.
-const PG_SEARCH_VECTOR: &str = "to_tsvector('simple'::regconfig, left(g.prompt, 50000) || ' ' \
-     || left(COALESCE(g.messages::json -> -1 ->> 'content', ''), 50000) || ' ' \
-     || left(g.output_content, 50000))";
-
-/// The words of a search, lower-cased: letters and digits only, so nothing in them is syntax
-/// to either full-text engine. Empty when the text has no word.
-pub fn search_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            word.chars()
-                .take(MAX_SEARCH_WORD_CHARS)
-                .collect::<String>()
-                .to_lowercase()
-        })
-        .take(MAX_SEARCH_WORDS)
-        .collect()
+/// A word of a search, as the full-text engines take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchWord {
+    /// Lower-cased letters and digits only, so nothing in it is syntax to either engine.
+    pub text: String,
+    /// Written with a `*` right after it: any word that starts with it matches. Otherwise only
+    /// the whole word does, which the engines find without gathering every document that has a
+    /// word with that start.
+    pub prefix: bool,
 }
 
-/// Every word, as a prefix, in the backend's query language.
-fn match_expression(backend: Backend, words: &[String]) -> String {
+/// The words of a search: runs of letters and digits, each a whole word unless a `*` follows
+/// it. Empty when the text has no word.
+pub fn search_words(text: &str) -> Vec<SearchWord> {
+    let mut words = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(char::is_alphanumeric) {
+        let from_start = &rest[start..];
+        let end = from_start
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(from_start.len());
+        let word = &from_start[..end];
+        rest = &from_start[end..];
+        words.push(SearchWord {
+            text: word
+                .chars()
+                .take(MAX_SEARCH_WORD_CHARS)
+                .collect::<String>()
+                .to_lowercase(),
+            prefix: rest.starts_with('*'),
+        });
+        if words.len() == MAX_SEARCH_WORDS {
+            break;
+        }
+    }
+    words
+}
+
+/// The account's token in SQLite's `generations_fts.owner` (migration 11 writes it as
+/// `'u' || replace(user_id, '-', '')`).
+fn owner_token(user_id: &str) -> String {
+    format!("u{}", user_id.replace('-', ""))
+}
+
+/// Every word, in the backend's query language; on SQLite, only among `user_id`'s documents.
+fn match_expression(backend: Backend, user_id: &str, words: &[SearchWord]) -> String {
     match backend {
-        Backend::Sqlite => words
-            .iter()
-            .map(|word| format!("\"{word}\"*"))
-            .collect::<Vec<_>>()
-            .join(" AND "),
+        Backend::Sqlite => {
+            // The owner token goes in as a quoted string: whatever an id holds, it is text.
+            let owner = owner_token(user_id).replace('"', "\"\"");
+            let mut terms = vec![format!("owner : \"{owner}\"")];
+            terms.extend(words.iter().map(|word| {
+                let star = if word.prefix { "*" } else { "" };
+                format!("{{input output}} : \"{}\"{star}", word.text)
+            }));
+            terms.join(" AND ")
+        }
         Backend::Postgres => words
             .iter()
-            .map(|word| format!("{word}:*"))
+            .map(|word| {
+                let star = if word.prefix { ":*" } else { "" };
+                format!("{}{star}", word.text)
+            })
             .collect::<Vec<_>>()
             .join(" & "),
     }
@@ -200,7 +231,7 @@ fn history_sql(
     backend: Backend,
     user_id: &str,
     query: &HistoryQuery,
-    words: &[String],
+    words: &[SearchWord],
     columns: Columns,
 ) -> (String, Vec<Bind>) {
     let mut binds = Vec::new();
@@ -210,7 +241,17 @@ fn history_sql(
         format!("${}", binds.len())
     }
     let user = next(Bind::Text(user_id.to_owned()), &mut binds);
-    let key = query.sort.key();
+    // A search by time on SQLite reads FTS5's matches in the order they stream: newest
+    // recorded first (migration 11), so a page costs what its rows do. Its order, and its
+    // cursor, is then the order of recording (rowid), which differs from `created_at` only
+    // between generations started within moments of each other.
+    let recorded_order =
+        backend == Backend::Sqlite && !words.is_empty() && query.sort == HistorySort::Time;
+    let key = if recorded_order {
+        "g.rowid"
+    } else {
+        query.sort.key()
+    };
     let selected = match columns {
         Columns::Summary => format!(
             "g.id, g.model_id, m.slug AS model_slug, m.display_name AS model_name, g.provider, \
@@ -227,10 +268,26 @@ fn history_sql(
             *WHOLE_COLUMNS
         ),
     };
-    let mut sql = format!(
-        "SELECT {selected}, {key} AS sort_value \
-         FROM generations g LEFT JOIN models m ON m.id = g.model_id WHERE g.user_id = {user}"
-    );
+    let mut sql = if recorded_order {
+        let placeholder = next(
+            Bind::Text(match_expression(backend, user_id, words)),
+            &mut binds,
+        );
+        // CROSS JOIN keeps SQLite's join order: the matches outside, each row by its rowid.
+        format!(
+            "SELECT {selected}, {key} AS sort_value \
+             FROM generations_fts f CROSS JOIN generations g LEFT JOIN models m \
+               ON m.id = g.model_id \
+             WHERE generations_fts MATCH {placeholder} AND g.rowid = -f.rowid \
+               AND g.user_id = {user}"
+        )
+    } else {
+        format!(
+            "SELECT {selected}, {key} AS sort_value \
+             FROM generations g LEFT JOIN models m ON m.id = g.model_id \
+             WHERE g.user_id = {user}"
+        )
+    };
     for (column, value) in [
         ("g.model_id", &query.model_id),
         ("g.mode", &query.mode),
@@ -250,15 +307,19 @@ fn history_sql(
         let placeholder = next(Bind::Int(to), &mut binds);
         sql.push_str(&format!(" AND g.created_at < {placeholder}"));
     }
-    if !words.is_empty() {
-        let placeholder = next(Bind::Text(match_expression(backend, words)), &mut binds);
+    if !words.is_empty() && !recorded_order {
+        let placeholder = next(
+            Bind::Text(match_expression(backend, user_id, words)),
+            &mut binds,
+        );
         sql.push_str(&match backend {
+            // Other orders need every match of the account's, then its sort index.
             Backend::Sqlite => format!(
-                " AND g.rowid IN (SELECT rowid FROM generations_fts \
+                " AND g.rowid IN (SELECT -rowid FROM generations_fts \
                  WHERE generations_fts MATCH {placeholder})"
             ),
             Backend::Postgres => {
-                format!(" AND {PG_SEARCH_VECTOR} @@ to_tsquery('simple'::regconfig, {placeholder})")
+                format!(" AND g.search_vector @@ to_tsquery('simple'::regconfig, {placeholder})")
             }
         });
     }
@@ -267,16 +328,31 @@ fn history_sql(
     } else {
         ("ASC", ">")
     };
-    if let Some(after) = &query.after {
-        let value = next(Bind::Int(after.value), &mut binds);
-        let id = next(Bind::Text(after.id.clone()), &mut binds);
-        sql.push_str(&format!(" AND ({key}, g.id) {past} ({value}, {id})"));
-    }
     let rows = i64::try_from(page_size(query, columns)).unwrap_or(1);
-    let limit = next(Bind::Int(rows + 1), &mut binds);
-    sql.push_str(&format!(
-        " ORDER BY {key} {direction}, g.id {direction} LIMIT {limit}"
-    ));
+    if recorded_order {
+        // f.rowid is the rowid negated: newest first is ascending.
+        let (direction, past) = if query.descending {
+            ("ASC", ">")
+        } else {
+            ("DESC", "<")
+        };
+        if let Some(after) = &query.after {
+            let value = next(Bind::Int(after.value), &mut binds);
+            sql.push_str(&format!(" AND f.rowid {past} -{value}"));
+        }
+        let limit = next(Bind::Int(rows + 1), &mut binds);
+        sql.push_str(&format!(" ORDER BY f.rowid {direction} LIMIT {limit}"));
+    } else {
+        if let Some(after) = &query.after {
+            let value = next(Bind::Int(after.value), &mut binds);
+            let id = next(Bind::Text(after.id.clone()), &mut binds);
+            sql.push_str(&format!(" AND ({key}, g.id) {past} ({value}, {id})"));
+        }
+        let limit = next(Bind::Int(rows + 1), &mut binds);
+        sql.push_str(&format!(
+            " ORDER BY {key} {direction}, g.id {direction} LIMIT {limit}"
+        ));
+    }
     if query.after.is_none() && query.offset > 0 {
         let offset = next(Bind::Int(query.offset), &mut binds);
         sql.push_str(&format!(" OFFSET {offset}"));
@@ -325,8 +401,51 @@ pub async fn history_records(
     user_id: &str,
     query: &HistoryQuery,
 ) -> Result<(Vec<HistoryRecord>, Option<HistoryCursor>), DbError> {
-    let (mut records, more) =
-        read_page::<HistoryRecord>(db, user_id, query, Columns::Whole).await?;
+    let words = query
+        .search
+        .as_deref()
+        .map(search_words)
+        .unwrap_or_default();
+    let (sql, binds) = history_sql(db.backend(), user_id, query, &words, Columns::Whole);
+    // The page arrives as one JSON array text, a row an array of its columns in
+    // `GENERATION_COLUMNS`' order: sqlx's SQLite driver spends most of an export's time
+    // handing over thirty-odd columns a row one by one (the dashboard benchmark).
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    let columns = super::GENERATION_COLUMNS
+        .split(", ")
+        .map(|column| format!("r.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row = format!("{columns}), r.model_slug, r.model_name, r.sort_value");
+    let order = format!("ORDER BY r.sort_value {direction}, r.id {direction}");
+    let aggregate = match db.backend() {
+        Backend::Sqlite => format!("json_group_array(json_array(json_array({row}) {order})"),
+        Backend::Postgres => format!(
+            "CAST(COALESCE(json_agg(json_build_array(json_build_array({row}) {order}), '[]') \
+             AS TEXT)"
+        ),
+    };
+    let mut statement = Query::new(format!("SELECT {aggregate} FROM ({sql}) r"));
+    for bind in binds {
+        statement = match bind {
+            Bind::Text(text) => statement.bind(text),
+            Bind::Int(value) => statement.bind(value),
+        };
+    }
+    let text: String = statement.fetch_scalar(db).await?;
+    type Row = (GenerationRow, Option<String>, Option<String>, i64);
+    let rows: Vec<Row> = serde_json::from_str(&text)
+        .map_err(|error| DbError::Sqlx(sqlx::Error::Decode(Box::new(error))))?;
+    let more = rows.len() > page_size(query, Columns::Whole);
+    let mut records: Vec<HistoryRecord> = rows
+        .into_iter()
+        .map(|(row, model_slug, model_name, sort_value)| HistoryRecord {
+            row,
+            model_slug,
+            model_name,
+            sort_value,
+        })
+        .collect();
     records.truncate(page_size(query, Columns::Whole));
     let next = more
         .then(|| records.last())
@@ -479,21 +598,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_words_are_plain_words() {
+    fn search_words_are_plain_words_with_an_opt_in_prefix() {
+        let words = search_words("  Rust's \"borrow\" check* OR -x NEAR(a) ü");
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(
-            search_words("  Rust's \"borrow\" checker* OR -x NEAR(a) ü"),
-            [
-                "rust", "s", "borrow", "checker", "or", "x", "near", "a", "ü"
-            ][..MAX_SEARCH_WORDS]
+            texts,
+            ["rust", "s", "borrow", "check", "or", "x", "near", "a"]
         );
-        assert!(search_words("*** ''' ()").is_empty());
+        let prefixes: Vec<&str> = words
+            .iter()
+            .filter(|w| w.prefix)
+            .map(|w| w.text.as_str())
+            .collect();
+        assert_eq!(prefixes, ["check"]);
+        assert!(search_words("*** \'\'\' ()").is_empty());
         assert_eq!(
-            match_expression(Backend::Sqlite, &search_words("hello wor")),
-            "\"hello\"* AND \"wor\"*"
+            match_expression(Backend::Sqlite, "01ab-cd", &search_words("Hello wor*")),
+            "owner : \"u01abcd\" AND {input output} : \"hello\" AND {input output} : \"wor\"*"
         );
         assert_eq!(
-            match_expression(Backend::Postgres, &search_words("hello wor")),
-            "hello:* & wor:*"
+            match_expression(Backend::Postgres, "01ab-cd", &search_words("hello wor*")),
+            "hello & wor:*"
         );
     }
 }

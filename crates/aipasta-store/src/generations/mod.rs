@@ -19,8 +19,8 @@ pub use conversation::{ConversationTurn, session_generations};
 pub use history::explain_history;
 pub use history::{
     Deleted, HISTORY_EXCERPT_CHARS, HistoryCursor, HistoryItem, HistoryPage, HistoryQuery,
-    HistoryRecord, HistorySort, MAX_EXPORT_PAGE, MAX_HISTORY_PAGE, delete_history, history_page,
-    history_records, search_words,
+    HistoryRecord, HistorySort, MAX_EXPORT_PAGE, MAX_HISTORY_PAGE, SearchWord, delete_history,
+    history_page, history_records, search_words,
 };
 pub use runs::{RUN_EXCERPT_CHARS, RunSummary, recent_runs};
 pub use sessions::{SessionSummary, latest_in_session, list_sessions, recent_models};

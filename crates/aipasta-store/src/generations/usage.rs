@@ -2,7 +2,7 @@
 //! source, written with the generations themselves), never by scanning generations. Deleting
 //! history does not change them: usage is never refunded.
 
-use crate::{Db, DbError, Query};
+use crate::{Backend, Db, DbError, Query};
 
 /// What usage is split by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,18 +28,6 @@ impl UsageSplit {
         UsageSplit::ALL
             .into_iter()
             .find(|split| split.as_str() == text)
-    }
-
-    /// The key and the label of a row (a deleted model keeps its id as its label).
-    fn columns(self) -> (&'static str, &'static str) {
-        match self {
-            UsageSplit::Model => ("u.model_id", "COALESCE(m.display_name, u.model_id)"),
-            UsageSplit::Provider => (
-                "COALESCE(m.provider, 'unknown')",
-                "COALESCE(m.provider, 'unknown')",
-            ),
-            UsageSplit::Source => ("u.source", "u.source"),
-        }
     }
 }
 
@@ -82,6 +70,18 @@ pub struct UsageDay {
     pub figures: UsageFigures,
 }
 
+/// `usage_days u`, read along its primary key `(user_id, day, model_id, source)`: an account's
+/// days are one range of it. With statistics, SQLite otherwise prefers
+/// `usage_days_user_model_idx` for a grouping by model (sorting nothing, then fetching every
+/// rollup row the account ever had: 25 times slower for the last 30 days of a busy account)
+/// or skip-scans `usage_days_model_idx` (every account's recent rows).
+fn account_days(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "usage_days u INDEXED BY sqlite_autoindex_usage_days_1",
+        Backend::Postgres => "usage_days u",
+    }
+}
+
 const SUMS: &str = "CAST(COALESCE(SUM(u.generations), 0) AS BIGINT) AS generations, \
      CAST(COALESCE(SUM(u.errors), 0) AS BIGINT) AS errors, \
      CAST(COALESCE(SUM(u.prompt_tokens), 0) AS BIGINT) AS prompt_tokens, \
@@ -89,8 +89,15 @@ const SUMS: &str = "CAST(COALESCE(SUM(u.generations), 0) AS BIGINT) AS generatio
      CAST(COALESCE(SUM(u.cost_nanos), 0) AS BIGINT) AS cost_nanos, \
      CAST(COALESCE(SUM(u.total_duration_ms), 0) AS BIGINT) AS total_duration_ms";
 
-/// `user_id`'s usage on each day in `[from_day, to_day)`, split by `split`, ordered by day.
-/// Days without use have no rows.
+/// `user_id`'s usage on each day in `[from_day, to_day)`, split by `split`, ordered by day
+/// (then by key). Days without use have no rows.
+///
+/// The database sums the rollup rows by day and model (or source) in their primary key's
+/// order and hands them over as one JSON array text, as the catalog index loads models
+/// (`catalog/index.rs`): sqlx's SQLite driver spends microseconds on each row and column it
+/// hands over, and a year of a busy account is thousands of sums. Names and providers come
+/// from one read of the models involved rather than a join per sum, which took as long as
+/// the sums themselves (the dashboard benchmark).
 pub async fn usage_by_day(
     db: &Db,
     user_id: &str,
@@ -98,18 +105,108 @@ pub async fn usage_by_day(
     to_day: i64,
     split: UsageSplit,
 ) -> Result<Vec<UsageDay>, DbError> {
-    let (key, label) = split.columns();
-    Query::new(format!(
-        "SELECT u.day, {key} AS key, {label} AS label, {SUMS} \
-         FROM usage_days u LEFT JOIN models m ON m.id = u.model_id \
-         WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3 \
-         GROUP BY u.day, {key}, {label} ORDER BY u.day, {key}"
+    let key = match split {
+        UsageSplit::Model | UsageSplit::Provider => "u.model_id",
+        UsageSplit::Source => "u.source",
+    };
+    let fields = "r.day, r.key, r.generations, r.errors, r.prompt_tokens, r.completion_tokens, \
+                  r.cost_nanos, r.total_duration_ms";
+    let aggregate = match db.backend() {
+        Backend::Sqlite => format!("json_group_array(json_array({fields}))"),
+        Backend::Postgres => {
+            format!("CAST(COALESCE(json_agg(json_build_array({fields})), '[]') AS TEXT)")
+        }
+    };
+    let text: String = Query::new(format!(
+        "SELECT {aggregate} FROM (SELECT u.day, {key} AS key, {SUMS} FROM {days} \
+         WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3 GROUP BY u.day, {key}) r",
+        days = account_days(db.backend()),
     ))
     .bind(user_id)
     .bind(from_day)
     .bind(to_day)
-    .fetch_all(db)
-    .await
+    .fetch_scalar(db)
+    .await?;
+    type Row = (i64, String, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = serde_json::from_str(&text)
+        .map_err(|error| DbError::Sqlx(sqlx::Error::Decode(Box::new(error))))?;
+    let sums = rows.into_iter().map(
+        |(day, key, generations, errors, prompt, completion, cost, duration)| UsageDay {
+            day,
+            label: key.clone(),
+            key,
+            figures: UsageFigures {
+                generations,
+                errors,
+                prompt_tokens: prompt,
+                completion_tokens: completion,
+                cost_nanos: cost,
+                total_duration_ms: duration,
+            },
+        },
+    );
+    let mut days: Vec<UsageDay> = match split {
+        UsageSplit::Source => sums.collect(),
+        UsageSplit::Model | UsageSplit::Provider => {
+            let sums: Vec<UsageDay> = sums.collect();
+            let mut ids: Vec<&str> = sums.iter().map(|sum| sum.key.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let models = model_names(db, &ids).await?;
+            let sums = sums.into_iter().map(|mut sum| {
+                let model = models.get(&sum.key);
+                if split == UsageSplit::Provider {
+                    // A deleted model's usage counts as an unknown provider's.
+                    let provider = model.map_or("unknown", |(_, provider)| provider.as_str());
+                    sum.key = provider.to_owned();
+                    sum.label = provider.to_owned();
+                } else if let Some((name, _)) = model {
+                    // A deleted model keeps its id as its label.
+                    sum.label = name.clone();
+                }
+                sum
+            });
+            if split == UsageSplit::Model {
+                sums.collect()
+            } else {
+                let mut by_provider: std::collections::BTreeMap<(i64, String), UsageDay> =
+                    std::collections::BTreeMap::new();
+                for sum in sums {
+                    by_provider
+                        .entry((sum.day, sum.key.clone()))
+                        .and_modify(|day| day.figures.add(&sum.figures))
+                        .or_insert(sum);
+                }
+                by_provider.into_values().collect()
+            }
+        }
+    };
+    days.sort_unstable_by(|a, b| (a.day, &a.key).cmp(&(b.day, &b.key)));
+    Ok(days)
+}
+
+/// The display name and provider of each of `ids` that still exists.
+async fn model_names(
+    db: &Db,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, (String, String)>, DbError> {
+    let mut names = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let mut query = Query::new(format!(
+            "SELECT id, display_name, provider FROM models WHERE id IN ({})",
+            placeholders.join(", ")
+        ));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let rows: Vec<(String, String, String)> = query.fetch_all(db).await?;
+        names.extend(
+            rows.into_iter()
+                .map(|(id, name, provider)| (id, (name, provider))),
+        );
+    }
+    Ok(names)
 }
 
 /// `user_id`'s usage in `[from_day, to_day)`, summed.
@@ -120,7 +217,8 @@ pub async fn usage_total(
     to_day: i64,
 ) -> Result<UsageFigures, DbError> {
     Query::new(format!(
-        "SELECT {SUMS} FROM usage_days u WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3"
+        "SELECT {SUMS} FROM {days} WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3",
+        days = account_days(db.backend()),
     ))
     .bind(user_id)
     .bind(from_day)
@@ -143,21 +241,24 @@ pub struct ModelUse {
 }
 
 /// The models `user_id` used since `from_day`, most generations first (at most `limit`).
+///
+/// The models are looked up once each, after the sums, not once per rollup row.
 pub async fn models_used(
     db: &Db,
     user_id: &str,
     from_day: i64,
     limit: i64,
 ) -> Result<Vec<ModelUse>, DbError> {
-    Query::new(
-        "SELECT u.model_id, m.slug, m.display_name AS name, \
-         CAST(SUM(u.generations) AS BIGINT) AS generations, \
-         CAST(SUM(u.cost_nanos) AS BIGINT) AS cost_nanos, MAX(u.day) AS last_day \
-         FROM usage_days u LEFT JOIN models m ON m.id = u.model_id \
-         WHERE u.user_id = $1 AND u.day >= $2 \
-         GROUP BY u.model_id, m.slug, m.display_name \
-         ORDER BY generations DESC, u.model_id LIMIT $3",
-    )
+    Query::new(format!(
+        "SELECT g.model_id, m.slug, m.display_name AS name, g.generations, g.cost_nanos, \
+           g.last_day \
+         FROM (SELECT u.model_id, CAST(SUM(u.generations) AS BIGINT) AS generations, \
+                 CAST(SUM(u.cost_nanos) AS BIGINT) AS cost_nanos, MAX(u.day) AS last_day \
+               FROM {days} WHERE u.user_id = $1 AND u.day >= $2 GROUP BY u.model_id) g \
+         LEFT JOIN models m ON m.id = g.model_id \
+         ORDER BY g.generations DESC, g.model_id LIMIT $3",
+        days = account_days(db.backend()),
+    ))
     .bind(user_id)
     .bind(from_day)
     .bind(limit)
@@ -166,9 +267,21 @@ pub async fn models_used(
 }
 
 /// How many different models `user_id` has ever used.
+///
+/// A loose index scan along `usage_days_user_model_idx`: each step seeks the next model, so
+/// the cost is the number of models, not of the account's rollup rows (a busy account has
+/// tens of thousands).
 pub async fn count_models_used(db: &Db, user_id: &str) -> Result<i64, DbError> {
-    Query::new("SELECT COUNT(DISTINCT model_id) FROM usage_days WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_scalar(db)
-        .await
+    Query::new(
+        "WITH RECURSIVE used (model_id) AS ( \
+           SELECT MIN(model_id) FROM usage_days WHERE user_id = $1 \
+           UNION ALL \
+           SELECT (SELECT MIN(u.model_id) FROM usage_days u \
+                   WHERE u.user_id = $1 AND u.model_id > used.model_id) \
+           FROM used WHERE used.model_id IS NOT NULL) \
+         SELECT COUNT(model_id) FROM used",
+    )
+    .bind(user_id)
+    .fetch_scalar(db)
+    .await
 }

@@ -253,7 +253,7 @@ async fn edit(
     };
     catalog::admin_edit(&state.db, &model.id, &edit).await?;
     // Generations see the new status at once, not when the cached row expires.
-    state.engine.changed(aipasta_engine::Change::Catalog);
+    state.catalog_changed();
     let updated = catalog::find_model(&state.db, &model.id)
         .await?
         .ok_or_else(|| ApiError::not_found("gone"))?;

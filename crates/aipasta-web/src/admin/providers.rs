@@ -195,7 +195,7 @@ fn check_not_environment_name(state: &AppState, name: &str) -> Result<(), Provid
 fn forget(state: &AppState, models_changed: bool) {
     state.engine.changed(Change::Providers);
     if models_changed {
-        state.engine.changed(Change::Catalog);
+        state.catalog_changed();
     }
 }
 

@@ -50,8 +50,8 @@ pub struct HistoryParams {
     /// To this day (`YYYY-MM-DD`, UTC, the whole day included) or instant (RFC 3339),
     /// exclusive.
     to: Option<String>,
-    /// Words to find in the prompt, the last message or the output; each word matches as a
-    /// prefix, and every word must match.
+    /// Words to find in the prompt, the last message or the output, every one of them: whole
+    /// words, or any word starting with one written with a `*` after it (`deploy*`).
     q: Option<String>,
     /// `time` (default), `cost`, `tokens` or `duration`.
     sort: Option<String>,

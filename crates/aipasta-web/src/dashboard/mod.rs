@@ -17,6 +17,8 @@ pub mod recommend;
 pub mod stats;
 mod usage_pages;
 
+pub use recommend::{CATEGORY_MODELS_TTL, POPULARITY_TTL};
+
 use crate::auth::Routes;
 
 pub fn routes() -> Routes {

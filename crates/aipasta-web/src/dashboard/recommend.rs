@@ -4,6 +4,8 @@
 //! account: what is popular on the platform this month, then the catalog's featured models).
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,12 +15,73 @@ use aipasta_store::catalog::trending;
 use aipasta_store::favorites::favorite_model_ids;
 use aipasta_store::generations::models_used;
 use aipasta_store::recommendations::{
-    models_by_id, models_in_categories, popular_models, shared_taste,
+    Popular, models_by_id, models_in_categories, popular_models, shared_taste,
 };
 
 use super::stats::today;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// How long what everyone uses is kept before it is read again.
+pub const POPULARITY_TTL: Duration = Duration::from_secs(300);
+/// How long a category's listed models are kept before they are read again.
+pub const CATEGORY_MODELS_TTL: Duration = Duration::from_secs(30);
+/// Models ranked in it: every model anyone used, in practice.
+const POPULARITY_RANKED: i64 = 10_000;
+
+/// The models everyone used since `since` (a day), most people first, from the cache when
+/// it is there: the dashboard asks on every view, and the read sums every account's rollups.
+async fn popularity(state: &AppState, since: i64) -> Result<Arc<Vec<Popular>>, ApiError> {
+    if let Some(ranked) = state.popularity.get(&since).await {
+        return Ok(ranked);
+    }
+    let ranked = Arc::new(popular_models(&state.db, &[], since, POPULARITY_RANKED).await?);
+    state.popularity.insert(since, ranked.clone()).await;
+    Ok(ranked)
+}
+
+/// The listed models of `category_ids`, each category's from the cache when it is there.
+async fn listed_in_categories(
+    state: &AppState,
+    category_ids: &[String],
+) -> Result<Vec<ModelRow>, ApiError> {
+    let mut models = Vec::new();
+    for category in category_ids {
+        let listed = match state.category_models.get(category).await {
+            Some(listed) => listed,
+            None => {
+                let listed = Arc::new(
+                    models_in_categories(&state.db, std::slice::from_ref(category)).await?,
+                );
+                state
+                    .category_models
+                    .insert(category.clone(), listed.clone())
+                    .await;
+                listed
+            }
+        };
+        models.extend(listed.iter().cloned());
+    }
+    Ok(models)
+}
+
+/// The first `limit` of `ranked` in `category_ids` (all when empty).
+fn most_popular<'a>(
+    ranked: &'a [Popular],
+    category_ids: &[String],
+    limit: usize,
+) -> Vec<&'a Popular> {
+    ranked
+        .iter()
+        .filter(|p| {
+            category_ids.is_empty()
+                || p.category_id
+                    .as_ref()
+                    .is_some_and(|id| category_ids.contains(id))
+        })
+        .take(limit)
+        .collect()
+}
 
 /// The most recommendations given at once.
 pub const MAX_RECOMMENDATIONS: usize = 6;
@@ -150,7 +213,7 @@ pub async fn recommendations(
         }
     }
 
-    let candidates = models_in_categories(db, &categories).await?;
+    let candidates = listed_in_categories(state, &categories).await?;
     let mut groups: Vec<Vec<Recommendation>> =
         vec![cheaper_alternatives(&anchors, &candidates, &excluded)];
 
@@ -184,7 +247,8 @@ pub async fn recommendations(
 
     let since = today() - 30;
     if !categories.is_empty() {
-        let popular = popular_models(db, &categories, since, 10).await?;
+        let ranked = popularity(state, since).await?;
+        let popular = most_popular(&ranked, &categories, 10);
         groups.push(
             popular
                 .iter()
@@ -207,7 +271,8 @@ pub async fn recommendations(
     let mut chosen = pick(groups, &excluded);
     if chosen.is_empty() {
         // Nothing of the person's to go on: what everyone uses, then what is featured.
-        let popular = popular_models(db, &[], since, 10).await?;
+        let ranked = popularity(state, since).await?;
+        let popular = most_popular(&ranked, &[], 10);
         let rows = models_by_id(
             db,
             &popular

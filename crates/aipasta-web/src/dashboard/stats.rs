@@ -349,32 +349,39 @@ pub async fn usage_stats(
     user: &UserRow,
     request: StatsRequest,
 ) -> Result<UsageStats, ApiError> {
-    let days = usage_by_day(
-        &state.db,
-        &user.id,
-        request.from_day,
-        request.to_day + 1,
-        request.by,
-    )
-    .await?;
+    let (days, month) = tokio::join!(
+        usage_by_day(
+            &state.db,
+            &user.id,
+            request.from_day,
+            request.to_day + 1,
+            request.by,
+        ),
+        month_allowance(state, user),
+    );
+    let (days, month) = (days?, month?);
     let starts = request.bucket_starts();
     let mut series = Vec::with_capacity(starts.len());
     let mut totals = UsageFigures::default();
+    // `days` is in order of day: each bucket takes the next run of it.
+    let mut rest = &days[..];
     for (index, start) in starts.iter().enumerate() {
         let end = starts
             .get(index + 1)
             .copied()
             .unwrap_or_else(|| request.group_by.next_start(*start));
-        let inside = || days.iter().filter(|d| d.day >= *start && d.day < end);
+        rest = &rest[rest.partition_point(|d| d.day < *start)..];
+        let (inside, after) = rest.split_at(rest.partition_point(|d| d.day < end));
+        rest = after;
         let mut bucket = UsageFigures::default();
-        for day in inside() {
+        for day in inside {
             bucket.add(&day.figures);
         }
         totals.add(&bucket);
         series.push(UsageBucket {
             start: iso_day(*start),
             totals: UsageNumbers::from(&bucket),
-            parts: parts_of(inside()),
+            parts: parts_of(inside.iter()),
         });
     }
     Ok(UsageStats {
@@ -385,7 +392,7 @@ pub async fn usage_stats(
         totals: UsageNumbers::from(&totals),
         series,
         breakdown: parts_of(days.iter()),
-        month: month_allowance(state, user).await?,
+        month,
     })
 }
 

@@ -19,7 +19,7 @@ pub async fn sync_for_server(state: &AppState, target: SyncTarget) -> Vec<Provid
         &|_| {},
     )
     .await;
-    state.engine.changed(Change::Catalog);
+    state.catalog_changed();
     // A sync records its outcome on the endpoint's row.
     state.engine.changed(Change::Providers);
     reports

@@ -110,11 +110,16 @@ async fn history_lists_filters_searches_and_pages_only_your_own_generations() {
         assert_eq!(ids_of(&by_model), [ids[1].clone()]);
         let (_, code) = get(&app, &ada, "/api/users/history?mode=code").await;
         assert_eq!(ids_of(&code), [ids[3].clone()]);
-        let (_, found) = get(&app, &ada, "/api/users/history?q=LIGHTHO").await;
+        let (_, found) = get(&app, &ada, "/api/users/history?q=LIGHTHO*").await;
         assert_eq!(
             ids_of(&found),
             [ids[0].clone()],
-            "{backend:?}: a prefix, any case"
+            "{backend:?}: a start with its *, any case"
+        );
+        let (_, whole) = get(&app, &ada, "/api/users/history?q=LIGHTHO").await;
+        assert!(
+            ids_of(&whole).is_empty(),
+            "{backend:?}: without a *, words match whole"
         );
         let (_, found) = get(&app, &ada, "/api/users/history?q=zebra%20please").await;
         assert_eq!(ids_of(&found), [ids[3].clone()]);
