@@ -11,3 +11,9 @@ ALTER TABLE generations ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
         || left(output_content, 50000))
 ) STORED;
 CREATE INDEX generations_search_idx ON generations USING GIN (search_vector);
+-- Ten times the default statistics for the vector: ANALYZE then keeps the frequencies of
+-- some 10,000 words instead of 1,000, and rates a rare word as rare. With the default, a word
+-- missing from the list was taken for ten times more frequent than it was, and the planner
+-- walked every account's newest rows to find an account's 20 matches (48 ms instead of 4 ms
+-- at a million rows).
+ALTER TABLE generations ALTER COLUMN search_vector SET STATISTICS 1000;

@@ -308,19 +308,26 @@ fn history_sql(
         sql.push_str(&format!(" AND g.created_at < {placeholder}"));
     }
     if !words.is_empty() && !recorded_order {
-        let placeholder = next(
-            Bind::Text(match_expression(backend, user_id, words)),
-            &mut binds,
-        );
+        let expression = match_expression(backend, user_id, words);
         sql.push_str(&match backend {
             // Other orders need every match of the account's, then its sort index.
-            Backend::Sqlite => format!(
-                " AND g.rowid IN (SELECT -rowid FROM generations_fts \
-                 WHERE generations_fts MATCH {placeholder})"
-            ),
-            Backend::Postgres => {
-                format!(" AND g.search_vector @@ to_tsquery('simple'::regconfig, {placeholder})")
+            Backend::Sqlite => {
+                let placeholder = next(Bind::Text(expression), &mut binds);
+                format!(
+                    " AND g.rowid IN (SELECT -rowid FROM generations_fts \
+                     WHERE generations_fts MATCH {placeholder})"
+                )
             }
+            // The query is written into the SQL, not bound: the plan depends on how common
+            // its words are (the GIN index for rare ones, the account's newest rows for
+            // common ones), and a prepared statement's generic plan, which PostgreSQL picks
+            // after a few runs, cannot know (3 s for a common word at a million rows). The
+            // text is letters, digits, `:*` and `&` only (`search_words`); quotes are
+            // doubled all the same.
+            Backend::Postgres => format!(
+                " AND g.search_vector @@ to_tsquery('simple'::regconfig, '{}')",
+                expression.replace('\'', "''")
+            ),
         });
     }
     let (direction, past) = if query.descending {
