@@ -208,8 +208,24 @@ async fn on_every_sqlite_connection(db: &Db, pragma: &str) {
     }
 }
 
-/// `postgres://u@h:5432/postgres?x=y` with its database name replaced.
-fn replace_database(server_url: &str, database: &str) -> String {
+/// `postgres://u@h:5432/postgres?x=y` with its database name replaced (benchmarks make their
+/// own databases on a server too).
+/// Drops database `name` on the server `server_url` names, saying so on stderr when it cannot
+/// (a benchmark's throw-away database; tests' own drop themselves when they end).
+pub async fn drop_postgres_database(server_url: &str, name: &str) {
+    match crate::Db::connect(server_url).await {
+        Ok(admin) => {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(e) = crate::Query::new(sql).execute(&admin).await {
+                eprintln!("warning: could not drop {name}: {e}");
+            }
+            admin.close().await;
+        }
+        Err(e) => eprintln!("warning: could not drop {name}: {e}"),
+    }
+}
+
+pub fn replace_database(server_url: &str, database: &str) -> String {
     let (base, query) = match server_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (server_url, None),

@@ -120,9 +120,12 @@ impl BenchDatabase {
             .await
             .expect("create the benchmark database");
         admin.close().await;
-        let db = Db::connect(&replace_database(&server_url, &name))
-            .await
-            .expect("connect to the benchmark database");
+        let db = Db::connect(&aipasta_store::testing::replace_database(
+            &server_url,
+            &name,
+        ))
+        .await
+        .expect("connect to the benchmark database");
         db.migrate().await.expect("migrate");
         BenchDatabase {
             db,
@@ -135,38 +138,10 @@ impl BenchDatabase {
         match self.holder {
             // Dropping it deletes the temporary directory.
             Holder::Sqlite(test_db) => drop(test_db),
-            Holder::Postgres { server_url, name } => drop_postgres(&server_url, &name).await,
-        }
-    }
-}
-
-async fn drop_postgres(server_url: &str, name: &str) {
-    match Db::connect(server_url).await {
-        Ok(admin) => {
-            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            if let Err(e) = Query::new(sql).execute(&admin).await {
-                eprintln!("warning: could not drop {name}: {e}");
+            Holder::Postgres { server_url, name } => {
+                aipasta_store::testing::drop_postgres_database(&server_url, &name).await
             }
-            admin.close().await;
         }
-        Err(e) => eprintln!("warning: could not drop {name}: {e}"),
-    }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with its database name replaced.
-fn replace_database(server_url: &str, database: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (server_url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{database}?{query}"),
-        None => format!("{root}/{database}"),
     }
 }
 

@@ -245,7 +245,7 @@ impl BenchDatabase {
                         .expect("create the benchmark database");
                 }
                 admin.close().await;
-                let url = replace_database(&server_url, &name);
+                let url = aipasta_store::testing::replace_database(&server_url, &name);
                 let holder = if keep.is_some() {
                     Holder::Kept { sqlite: None }
                 } else {
@@ -274,7 +274,9 @@ impl BenchDatabase {
         match self.holder {
             // Dropping it deletes the temporary directory.
             Holder::Temporary(test_db) => drop(test_db),
-            Holder::Postgres { server_url, name } => drop_postgres(&server_url, &name).await,
+            Holder::Postgres { server_url, name } => {
+                aipasta_store::testing::drop_postgres_database(&server_url, &name).await
+            }
             Holder::Kept { sqlite } => println!(
                 "kept the database for later runs: {}",
                 sqlite.map_or(KEPT_POSTGRES.to_owned(), |file| file.display().to_string())
@@ -308,36 +310,6 @@ impl BenchDatabase {
                 u64::try_from(bytes).unwrap_or(0)
             }
         }
-    }
-}
-
-async fn drop_postgres(server_url: &str, name: &str) {
-    match Db::connect(server_url).await {
-        Ok(admin) => {
-            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            if let Err(e) = Query::new(sql).execute(&admin).await {
-                eprintln!("warning: could not drop {name}: {e}");
-            }
-            admin.close().await;
-        }
-        Err(e) => eprintln!("warning: could not drop {name}: {e}"),
-    }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with its database name replaced.
-fn replace_database(server_url: &str, database: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (server_url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{database}?{query}"),
-        None => format!("{root}/{database}"),
     }
 }
 
@@ -1269,13 +1241,7 @@ async fn history_figures(
         limit: PAGE_ROWS,
         ..HistoryQuery::default()
     };
-    let samples = measure(plan, || async {
-        let page = history_page(db, &account.id, &first_page)
-            .await
-            .expect("page");
-        assert_eq!(page.items.len(), PAGE_ROWS as usize);
-    })
-    .await;
+    let samples = full_pages(db, plan, &account.id, &first_page).await;
     table.latency("history: first page", &samples, Some(GOAL_PAGE_MS));
 
     let deep = plan.deep();
@@ -1291,13 +1257,7 @@ async fn history_figures(
             after: Some(cursor),
             ..query
         };
-        let samples = measure(plan, || async {
-            let page = history_page(db, &account.id, &deep_page)
-                .await
-                .expect("page");
-            assert_eq!(page.items.len(), PAGE_ROWS as usize);
-        })
-        .await;
+        let samples = full_pages(db, plan, &account.id, &deep_page).await;
         table.latency(
             &format!(
                 "history: page {} rows deep by cursor, sort={}",
@@ -1315,13 +1275,7 @@ async fn history_figures(
         offset: deep as i64,
         ..HistoryQuery::default()
     };
-    let samples = measure(plan, || async {
-        let page = history_page(db, &account.id, &numbered)
-            .await
-            .expect("page");
-        assert_eq!(page.items.len(), PAGE_ROWS as usize);
-    })
-    .await;
+    let samples = full_pages(db, plan, &account.id, &numbered).await;
     table.latency(
         &format!(
             "history: page {} rows deep by number (offset)",
@@ -1839,6 +1793,15 @@ async fn home_parts(db: &Db, plan: &Plan, account: &Account) {
         models_in_categories(db, &categories)
     );
     part!("shared_taste", shared_taste(db, user, 10));
+}
+
+/// Samples of reading `query`'s page, which must be a whole page.
+async fn full_pages(db: &Db, plan: &Plan, user_id: &str, query: &HistoryQuery) -> Samples {
+    measure(plan, || async {
+        let page = history_page(db, user_id, query).await.expect("page");
+        assert_eq!(page.items.len(), PAGE_ROWS as usize);
+    })
+    .await
 }
 
 /// The day number of `YYYY-MM-DD` (days since 1970-01-01).
