@@ -724,6 +724,24 @@ async fn recommendations_come_from_prices_shared_favorites_and_popularity() {
             "{backend:?}: {body}"
         );
         assert_eq!(body["data"][0]["kind"], "popular-overall");
+
+        // A model taken out of the catalog on this instance leaves the recommendations at
+        // once, although their candidates are kept half a minute.
+        aipasta_store::Query::new("UPDATE models SET is_active = FALSE WHERE id = $1")
+            .bind(cheaper.id.as_str())
+            .execute(&app.db)
+            .await
+            .unwrap();
+        app.state.catalog_changed();
+        let (_, body) = get(&app, &ada, "/api/users/recommendations").await;
+        assert!(
+            body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["slug"] != cheaper.slug.as_str()),
+            "{backend:?}: {body}"
+        );
     }
 }
 
