@@ -123,6 +123,20 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0011_history_at_scale.sql"),
         ),
     },
+    // PostgreSQL reads an account's usage rollups from an index alone; conversations are
+    // indexed by account, session and time.
+    Migration {
+        version: 12,
+        name: "usage and conversations at scale",
+        sqlite: concat!(
+            include_str!("../migrations/0012_usage_and_conversations.sqlite.sql"),
+            include_str!("../migrations/0012_usage_and_conversations.sql"),
+        ),
+        postgres: concat!(
+            include_str!("../migrations/0012_usage_and_conversations.postgres.sql"),
+            include_str!("../migrations/0012_usage_and_conversations.sql"),
+        ),
+    },
 ];
 
 /// What a migration run did.

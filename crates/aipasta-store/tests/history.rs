@@ -225,8 +225,41 @@ async fn every_filter_keeps_exactly_the_rows_it_names() {
         let model = data.models[1].0.clone();
         let from = (START_DAY + 3) * DAY_MS;
         let to = (START_DAY + 7) * DAY_MS;
+        // Each of Ada's conversations once, as its latest turn. Eve's turns, later ones among
+        // them, reuse the same session ids: they must not hide Ada's.
+        let mut latest_turns: std::collections::HashMap<&str, (i64, &str)> = Default::default();
+        for row in data
+            .rows
+            .iter()
+            .filter(|r| r.user_id.as_ref() == Some(&data.ada))
+        {
+            if let Some(session) = &row.session_id {
+                let turn = (row.created_at, row.id.as_str());
+                let latest = latest_turns.entry(session.as_str()).or_insert(turn);
+                *latest = (*latest).max(turn);
+            }
+        }
+        assert_eq!(latest_turns.len(), 3, "the dataset has three conversations");
+        let latest_ids: Vec<String> = latest_turns
+            .values()
+            .map(|(_, id)| id.to_string())
+            .collect();
+        assert!(
+            data.rows
+                .iter()
+                .any(|r| r.user_id.as_ref() == Some(&data.eve)
+                    && r.session_id.as_deref() == Some("session-0"))
+        );
         type Keep = Box<dyn Fn(&GenerationRow) -> bool>;
         let cases: Vec<(&str, HistoryQuery, Keep)> = vec![
+            (
+                "one row a conversation",
+                HistoryQuery {
+                    conversations: true,
+                    ..HistoryQuery::default()
+                },
+                Box::new(move |r| r.session_id.is_none() || latest_ids.contains(&r.id)),
+            ),
             (
                 "model",
                 HistoryQuery {
@@ -343,6 +376,18 @@ async fn search_finds_words_in_the_prompt_the_last_message_and_the_output() {
         });
         assert!(!expected.is_empty());
         assert_eq!(ids(&both), expected, "{backend:?}");
+        // A search lists every turn it finds, even when conversations are grouped.
+        let chat_turns = searched_by_hand(backend, &data, &data.ada, |r| r.session_id.is_some());
+        assert_eq!(
+            chat_turns.len(),
+            15,
+            "{backend:?}: every chat turn of Ada's"
+        );
+        let grouped = HistoryQuery {
+            conversations: true,
+            ..search("chat")
+        };
+        assert_eq!(ids(&read_all(&db, &data.ada, grouped).await), chat_turns);
         // Earlier turns of a conversation are not what a generation was asked.
         assert!(
             read_all(&db, &data.ada, search("old turn nothing"))

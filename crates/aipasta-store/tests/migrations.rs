@@ -55,7 +55,8 @@ const INDEXES: &[&str] = &[
     "generations_user_duration_idx",
     "generations_user_model_time_idx",
     "generations_model_created_idx",
-    "generations_session_idx",
+    // Migration 12 replaced (session_id) with (user_id, session_id, created_at, id).
+    "generations_user_session_idx",
     "generations_status_idx",
     "generations_created_at_idx",
     "shares_share_id_key",

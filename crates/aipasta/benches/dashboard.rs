@@ -1269,6 +1269,32 @@ async fn history_figures(
         );
     }
 
+    // The history page's default: each conversation once, as its latest turn.
+    let grouped = HistoryQuery {
+        conversations: true,
+        ..first_page.clone()
+    };
+    let samples = full_pages(db, plan, &account.id, &grouped).await;
+    table.latency(
+        "history: first page, a conversation as one row",
+        &samples,
+        Some(GOAL_PAGE_MS),
+    );
+    let cursor = walk(db, &account.id, &grouped, deep).await;
+    let deep_grouped = HistoryQuery {
+        after: Some(cursor),
+        ..grouped
+    };
+    let samples = full_pages(db, plan, &account.id, &deep_grouped).await;
+    table.latency(
+        &format!(
+            "history: page {} rows deep, a conversation as one row",
+            group_digits(deep)
+        ),
+        &samples,
+        Some(GOAL_PAGE_MS),
+    );
+
     let numbered = HistoryQuery {
         descending: true,
         limit: PAGE_ROWS,

@@ -53,6 +53,10 @@ pub struct HistoryParams {
     /// Words to find in the prompt, the last message or the output, every one of them: whole
     /// words, or any word starting with one written with a `*` after it (`deploy*`).
     q: Option<String>,
+    /// `turn`: every generation (the API's and the export's default); `conversation`: each
+    /// chat conversation once, as its latest turn, which holds the whole conversation (the
+    /// history page's default). A search (`q`) lists every turn it finds either way.
+    group: Option<String>,
     /// `time` (default), `cost`, `tokens` or `duration`.
     sort: Option<String>,
     /// `desc` (default) or `asc`.
@@ -83,6 +87,17 @@ pub struct HistoryFilters {
     pub model: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// `Some(true)` for `group=conversation`, `Some(false)` for `group=turn`, `None` when the
+    /// client did not say (see [`HistoryFilters::group_conversations`]).
+    pub conversations: Option<bool>,
+}
+
+impl HistoryFilters {
+    /// Lists each conversation once unless the client chose `group=turn`; for the history
+    /// page, whose default that is (the API's is every turn, as read).
+    pub fn group_conversations(&mut self) {
+        self.query.conversations = self.conversations.unwrap_or(true);
+    }
 }
 
 /// Blank values are absent: an HTML form sends every field.
@@ -118,6 +133,15 @@ impl HistoryParams {
             Some("asc") => false,
             Some(_) => return Err(bad("order", "order must be asc or desc.")),
         };
+        if let Some(group) = present(&self.group) {
+            let conversations = match group {
+                "conversation" => true,
+                "turn" => false,
+                _ => return Err(bad("group", "group must be turn or conversation.")),
+            };
+            query.conversations = conversations;
+            filters.conversations = Some(conversations);
+        }
         if let Some(mode) = present(&self.mode) {
             if !Mode::ALL.iter().any(|m| m.as_str() == mode) {
                 return Err(bad(

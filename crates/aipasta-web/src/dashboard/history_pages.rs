@@ -109,17 +109,18 @@ async fn list(
         }
     };
     let notice = delete_notice(&pairs);
-    let filters = match params.read(&state).await {
+    let mut filters = match params.read(&state).await {
         Ok(filters) => filters,
         Err(bad) => return refused(chrome, &pairs, &used, notice, bad),
     };
+    filters.group_conversations();
     let page = match history_page(&state.db, caller.id(), &filters.query).await {
         Ok(page) => page,
         Err(error) => return unavailable_page("history", &error),
     };
     let query = &filters.query;
     let filtered = FILTER_KEYS.iter().any(|key| {
-        !matches!(*key, "sort" | "order" | "limit") && !value_of(&pairs, key).is_empty()
+        !matches!(*key, "sort" | "order" | "group" | "limit") && !value_of(&pairs, key).is_empty()
     });
     let later = query.after.is_some() || query.offset > 0;
     let empty = match (page.items.is_empty(), filtered, later) {
@@ -142,9 +143,14 @@ async fn list(
         form: FilterForm::new(&pairs, &used, None),
         notice,
         summary: format!(
-            "{} shown, {}",
+            "{} shown, {}{}",
             thousands(page.items.len() as i64),
-            order_words(query.sort, query.descending)
+            order_words(query.sort, query.descending),
+            if query.conversations && query.search.is_none() {
+                ", a conversation as its latest turn"
+            } else {
+                ""
+            }
         ),
         rows: page.items.into_iter().map(Row::of).collect(),
         empty,

@@ -15,8 +15,8 @@ use aipasta_store::generations::{HISTORY_EXCERPT_CHARS, HistoryItem, HistorySort
 use super::filters::BadFilter;
 
 /// The filter form's fields, in the query string's names: what a link keeps of the filters.
-pub const FILTER_KEYS: [&str; 10] = [
-    "q", "model", "mode", "source", "status", "from", "to", "sort", "order", "limit",
+pub const FILTER_KEYS: [&str; 11] = [
+    "q", "model", "mode", "source", "status", "from", "to", "sort", "order", "group", "limit",
 ];
 /// Where a list is: kept by a delete's way back, dropped by the filter form.
 pub const POSITION_KEYS: [&str; 2] = ["cursor", "page"];
@@ -67,6 +67,8 @@ pub struct FilterForm {
     pub to: String,
     pub sorts: Vec<Choice>,
     pub orders: Vec<Choice>,
+    /// One row a conversation (the default) or every turn.
+    pub groups: Vec<Choice>,
     pub limit: String,
     pub error: Option<BadFilter>,
 }
@@ -97,6 +99,10 @@ impl FilterForm {
         let status = value_of(pairs, "status");
         let sort = value_of(pairs, "sort");
         let order = value_of(pairs, "order");
+        let group = match value_of(pairs, "group") {
+            "" => "conversation",
+            group => group,
+        };
         FilterForm {
             q: value_of(pairs, "q").to_owned(),
             models,
@@ -138,6 +144,10 @@ impl FilterForm {
                     if order.is_empty() { "desc" } else { order },
                 ),
                 choice("asc", "Ascending", order),
+            ],
+            groups: vec![
+                choice("conversation", "One row a conversation", group),
+                choice("turn", "Every turn", group),
             ],
             limit: value_of(pairs, "limit").to_owned(),
             error,

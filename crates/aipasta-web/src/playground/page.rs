@@ -642,8 +642,13 @@ impl PlaygroundPage {
             system: if takes_system { &system_prompt } else { "" },
             parameters: &sent_parameters(&controls),
         });
+        let mut card = ModelCard::from_row(model);
+        // The chosen model's own star, beside its name (the picker's rows have theirs).
+        card.star = Stars::for_page(state, caller, &chrome.csrf, chrome.path.clone())
+            .await
+            .map(|stars| stars.star(&model.id));
         PlaygroundPage {
-            card: ModelCard::from_row(model),
+            card,
             action: href.clone(),
             modes: mode_tabs(offered, mode, &href),
             mode: modes::value(mode),

@@ -168,6 +168,7 @@ async fn history_lists_filters_searches_and_pages_only_your_own_generations() {
             ("from=2026-02-02&to=2026-01-01", "to"),
             ("cursor=not-a-cursor", "cursor"),
             ("page=0", "page"),
+            ("group=session", "group"),
         ] {
             let (status, body) = get(&app, &ada, &format!("/api/users/history?{query}")).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
@@ -214,6 +215,54 @@ async fn history_lists_filters_searches_and_pages_only_your_own_generations() {
             .delete(&format!("/api/users/history/{}", ids[0]))
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    }
+}
+
+#[tokio::test]
+async fn history_lists_a_conversation_once_when_asked() {
+    for backend in backends() {
+        let (mock, app, ada) = start(backend, true).await;
+        let eve = app.sign_up("Eve", "eve@example.com").await;
+        let run = async |user: &TestUser, prompt: &str, session: Option<&str>| {
+            mock.push_script(
+                OPENROUTER_CHAT_PATH,
+                Script::text(format!("About {prompt}")),
+            );
+            let mut body = json!({"prompt": prompt});
+            if let Some(session) = session {
+                body["sessionId"] = json!(session);
+            }
+            let reply = app
+                .user(user)
+                .post(&format!("/api/models/{MODEL}/generate"), body)
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            reply.json()["data"]["id"].as_str().unwrap().to_owned()
+        };
+        let single = run(&ada, "a single question", None).await;
+        let first_turn = run(&ada, "the first turn", Some("trip-1")).await;
+        let second_turn = run(&ada, "the second turn", Some("trip-1")).await;
+        // Eve's later turn in a conversation of the same id hides nothing of Ada's.
+        run(&eve, "someone else", Some("trip-1")).await;
+
+        let (_, every) = get(&app, &ada, "/api/users/history").await;
+        assert_eq!(
+            ids_of(&every),
+            [second_turn.clone(), first_turn.clone(), single.clone()],
+            "{backend:?}: every turn by default"
+        );
+        let (_, grouped) = get(&app, &ada, "/api/users/history?group=conversation").await;
+        assert_eq!(
+            ids_of(&grouped),
+            [second_turn.clone(), single.clone()],
+            "{backend:?}"
+        );
+        let (_, turns) = get(&app, &ada, "/api/users/history?group=turn&order=asc").await;
+        assert_eq!(ids_of(&turns), [single, first_turn.clone(), second_turn]);
+        // A search lists every turn it finds.
+        let (_, found) = get(&app, &ada, "/api/users/history?group=conversation&q=first").await;
+        assert_eq!(ids_of(&found), [first_turn], "{backend:?}");
     }
 }
 

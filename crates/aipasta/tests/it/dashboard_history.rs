@@ -276,14 +276,33 @@ async fn history_lists_filters_pages_deletes_and_opens_generations() {
         )
         .await
         .unwrap();
-        let mut all = inserted.clone();
-        all.extend(runs.iter().cloned());
-        all.push(picture.clone());
+        let mut turns = inserted.clone();
+        turns.extend(runs.iter().cloned());
+        turns.push(picture.clone());
+        // What the list shows by default: a conversation once, as its latest turn.
+        let all: Vec<GenerationRow> = turns
+            .iter()
+            .filter(|row| row.id != first_turn.id)
+            .cloned()
+            .collect();
 
         // Only the caller's rows, newest first.
         let (status, html) = page(&client, &app, "/dashboard/history?limit=100").await;
         assert_eq!(status, StatusCode::OK, "{html}");
         assert_eq!(rows(&html), expected(&all, |_| true), "{backend:?}");
+        assert!(html.contains("a conversation as its latest turn"), "{html}");
+        assert!(html.contains(r#"<option value="conversation" selected>"#));
+        // Every turn when asked, and the choice is kept by the form.
+        let (status, every) = page(&client, &app, "/dashboard/history?limit=100&group=turn").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(rows(&every), expected(&turns, |_| true), "{backend:?}");
+        assert!(
+            every.contains(r#"<option value="turn" selected>"#),
+            "{every}"
+        );
+        let (status, bad) = page(&client, &app, "/dashboard/history?group=session").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(bad.contains(r#"id="hist-group-error""#), "{bad}");
         assert!(!html.contains("0190e000"), "another account's rows");
         assert!(!html.contains("Eve&#39;s own") && !html.contains("Eve's own"));
         assert!(html.contains("Delete selected"));

@@ -498,6 +498,16 @@ async fn favorites_are_starred_ordered_and_removed_through_the_forms() {
             .collect();
         assert!(order.is_sorted(), "{favorites}");
 
+        // A model's own playground stars that model, and comes back to itself.
+        let here = format!("/models/{NOVA}/playground");
+        let form = star_form(&browser.page(&here).await, None);
+        assert_eq!(hidden(&form, "model"), nova);
+        assert_eq!(hidden(&form, "return_to"), here);
+        assert!(form.contains(r#"aria-pressed="true""#), "{form}");
+        let here = format!("/models/{MODEL}/playground");
+        let form = star_form(&browser.page(&here).await, None);
+        assert_eq!(hidden(&form, "model"), jamba);
+
         // Remove, and toggle off.
         let removed = post("/dashboard/favorites/remove", &[("model", &nova)]).await;
         assert_eq!(removed.status, StatusCode::SEE_OTHER);
@@ -575,5 +585,7 @@ async fn favorites_are_starred_ordered_and_removed_through_the_forms() {
         let listing = anonymous.page("/models").await;
         assert!(listing.contains("data-model=") && !listing.contains("star-form"));
         assert!(!anonymous.page("/playground").await.contains("star-form"));
+        let playground = anonymous.page(&format!("/models/{AION}/playground")).await;
+        assert!(playground.contains("pg-head") && !playground.contains("star-form"));
     }
 }

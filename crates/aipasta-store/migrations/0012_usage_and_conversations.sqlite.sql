@@ -1,0 +1,2 @@
+-- Nothing for SQLite: it reads an account's rollups along the primary key's index fast enough
+-- (see the PostgreSQL side).
