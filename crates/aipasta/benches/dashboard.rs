@@ -1244,31 +1244,6 @@ async fn history_figures(
     let samples = full_pages(db, plan, &account.id, &first_page).await;
     table.latency("history: first page", &samples, Some(GOAL_PAGE_MS));
 
-    let deep = plan.deep();
-    for sort in [HistorySort::Time, HistorySort::Cost] {
-        let query = HistoryQuery {
-            sort,
-            descending: true,
-            limit: PAGE_ROWS,
-            ..HistoryQuery::default()
-        };
-        let cursor = walk(db, &account.id, &query, deep).await;
-        let deep_page = HistoryQuery {
-            after: Some(cursor),
-            ..query
-        };
-        let samples = full_pages(db, plan, &account.id, &deep_page).await;
-        table.latency(
-            &format!(
-                "history: page {} rows deep by cursor, sort={}",
-                group_digits(deep),
-                sort.as_str()
-            ),
-            &samples,
-            Some(GOAL_PAGE_MS),
-        );
-    }
-
     // The history page's default: each conversation once, as its latest turn.
     let grouped = HistoryQuery {
         conversations: true,
@@ -1280,20 +1255,40 @@ async fn history_figures(
         &samples,
         Some(GOAL_PAGE_MS),
     );
-    let cursor = walk(db, &account.id, &grouped, deep).await;
-    let deep_grouped = HistoryQuery {
-        after: Some(cursor),
-        ..grouped
-    };
-    let samples = full_pages(db, plan, &account.id, &deep_grouped).await;
-    table.latency(
-        &format!(
-            "history: page {} rows deep, a conversation as one row",
-            group_digits(deep)
-        ),
-        &samples,
-        Some(GOAL_PAGE_MS),
-    );
+
+    let deep = plan.deep();
+    for (sort, conversations) in [
+        (HistorySort::Time, false),
+        (HistorySort::Cost, false),
+        (HistorySort::Time, true),
+    ] {
+        let query = HistoryQuery {
+            sort,
+            conversations,
+            descending: true,
+            limit: PAGE_ROWS,
+            ..HistoryQuery::default()
+        };
+        let cursor = walk(db, &account.id, &query, deep).await;
+        let deep_page = HistoryQuery {
+            after: Some(cursor),
+            ..query
+        };
+        let samples = full_pages(db, plan, &account.id, &deep_page).await;
+        let what = if conversations {
+            "a conversation as one row".to_owned()
+        } else {
+            format!("sort={}", sort.as_str())
+        };
+        table.latency(
+            &format!(
+                "history: page {} rows deep by cursor, {what}",
+                group_digits(deep)
+            ),
+            &samples,
+            Some(GOAL_PAGE_MS),
+        );
+    }
 
     let numbered = HistoryQuery {
         descending: true,

@@ -399,16 +399,30 @@ pub async fn history_page(
     user_id: &str,
     query: &HistoryQuery,
 ) -> Result<HistoryPage, DbError> {
-    let (mut items, more) = read_page::<HistoryItem>(db, user_id, query, Columns::Summary).await?;
-    items.truncate(page_size(query, Columns::Summary));
-    let next = more
-        .then(|| items.last())
-        .flatten()
-        .map(|last| HistoryCursor {
-            value: last.sort_value,
-            id: last.id.clone(),
-        });
+    let items = read_page::<HistoryItem>(db, user_id, query, Columns::Summary).await?;
+    let (items, next) = split_page(items, page_size(query, Columns::Summary), |last| {
+        (last.sort_value, &last.id)
+    });
     Ok(HistoryPage { items, next })
+}
+
+/// A page read with one row more than it shows: the page, and where the next one starts
+/// (after its last row) when that extra row came.
+fn split_page<T>(
+    mut rows: Vec<T>,
+    size: usize,
+    key: impl Fn(&T) -> (i64, &String),
+) -> (Vec<T>, Option<HistoryCursor>) {
+    let more = rows.len() > size;
+    rows.truncate(size);
+    let next = more.then(|| rows.last()).flatten().map(|last| {
+        let (value, id) = key(last);
+        HistoryCursor {
+            value,
+            id: id.clone(),
+        }
+    });
+    (rows, next)
 }
 
 /// One generation with every column, for exports.
@@ -433,7 +447,7 @@ pub async fn history_records(
         .as_deref()
         .map(search_words)
         .unwrap_or_default();
-    let mut records: Vec<HistoryRecord> = match db.backend() {
+    let records: Vec<HistoryRecord> = match db.backend() {
         Backend::Sqlite => {
             let text: String = whole_rows_as_json(user_id, query, &words)
                 .fetch_scalar(db)
@@ -451,22 +465,13 @@ pub async fn history_records(
                 .collect()
         }
         // PostgreSQL hands over binary rows for less than it takes to write them as JSON.
-        Backend::Postgres => {
-            read_page::<HistoryRecord>(db, user_id, query, Columns::Whole)
-                .await?
-                .0
-        }
+        Backend::Postgres => read_page::<HistoryRecord>(db, user_id, query, Columns::Whole).await?,
     };
-    let more = records.len() > page_size(query, Columns::Whole);
-    records.truncate(page_size(query, Columns::Whole));
-    let next = more
-        .then(|| records.last())
-        .flatten()
-        .map(|last| HistoryCursor {
-            value: last.sort_value,
-            id: last.row.id.clone(),
-        });
-    Ok((records, next))
+    Ok(split_page(
+        records,
+        page_size(query, Columns::Whole),
+        |last| (last.sort_value, &last.row.id),
+    ))
 }
 
 /// SQLite's page of whole generations as one JSON array text, a row an array of its columns
@@ -508,14 +513,13 @@ fn page_size(query: &HistoryQuery, columns: Columns) -> usize {
     usize::try_from(query.limit.clamp(1, max)).unwrap_or(1)
 }
 
-/// Reads one page plus one row; answers the rows (the extra one included) and whether
-/// another page follows.
+/// Reads one page plus one row (see [`split_page`]).
 async fn read_page<T: crate::DbRow>(
     db: &Db,
     user_id: &str,
     query: &HistoryQuery,
     columns: Columns,
-) -> Result<(Vec<T>, bool), DbError> {
+) -> Result<Vec<T>, DbError> {
     let words = query
         .search
         .as_deref()
@@ -530,18 +534,18 @@ async fn read_page<T: crate::DbRow>(
         // at 10,000,000 rows) instead of the account's own (3.5–8 ms). 1.1, the value usual
         // for SSDs and cached tables, for this search only.
         let mut tx = db.begin().await?;
-        Query::new("SET LOCAL random_page_cost = 1.1")
-            .execute(&mut tx)
-            .await?;
+        Query::new(SEARCH_COSTS).execute(&mut tx).await?;
         let rows = statement.fetch_all(&mut tx).await?;
         tx.commit().await?;
         rows
     } else {
         statement.fetch_all(db).await?
     };
-    let more = rows.len() > page_size(query, columns);
-    Ok((rows, more))
+    Ok(rows)
 }
+
+/// How a PostgreSQL search prices reading the table (see `read_page`).
+const SEARCH_COSTS: &str = "SET LOCAL random_page_cost = 1.1";
 
 /// The plan the database chooses for a history query, as text (for tests that pin which index
 /// each order reads). PostgreSQL is told to avoid whole-table scans, which a small test table
@@ -579,9 +583,7 @@ pub async fn explain_history(
         Backend::Postgres => {
             // As `read_page` runs a search.
             if !words.is_empty() {
-                Query::new("SET LOCAL random_page_cost = 1.1")
-                    .execute(&mut tx)
-                    .await?;
+                Query::new(SEARCH_COSTS).execute(&mut tx).await?;
             }
             Query::new("SET LOCAL enable_seqscan = off")
                 .execute(&mut tx)

@@ -262,7 +262,26 @@ async fn history_lists_a_conversation_once_when_asked() {
         assert_eq!(ids_of(&turns), [single, first_turn.clone(), second_turn]);
         // A search lists every turn it finds.
         let (_, found) = get(&app, &ada, "/api/users/history?group=conversation&q=first").await;
-        assert_eq!(ids_of(&found), [first_turn], "{backend:?}");
+        assert_eq!(
+            ids_of(&found),
+            std::slice::from_ref(&first_turn),
+            "{backend:?}"
+        );
+        // The export reads the same choice (every turn unless asked).
+        for (query, expected) in [("", 3), ("&group=conversation", 2)] {
+            let reply = app
+                .user(&ada)
+                .get(&format!("/api/users/history/export?format=json{query}"))
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+            let items: Vec<Value> = serde_json::from_slice(&reply.body).unwrap();
+            assert_eq!(items.len(), expected, "{backend:?} {query}");
+            assert_eq!(
+                items.iter().any(|item| item["id"] == json!(first_turn)),
+                query.is_empty(),
+                "{backend:?} {query}"
+            );
+        }
     }
 }
 
