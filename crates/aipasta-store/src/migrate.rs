@@ -137,6 +137,19 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0012_usage_and_conversations.sql"),
         ),
     },
+    // Usage by day and model, without the source: a year of stats reads a fifth of the rows.
+    Migration {
+        version: 13,
+        name: "usage by model",
+        sqlite: concat!(
+            include_str!("../migrations/0013_usage_by_model.sqlite.sql"),
+            include_str!("../migrations/0013_usage_by_model.sql"),
+        ),
+        postgres: concat!(
+            include_str!("../migrations/0013_usage_by_model.postgres.sql"),
+            include_str!("../migrations/0013_usage_by_model.sql"),
+        ),
+    },
 ];
 
 /// What a migration run did.

@@ -16,8 +16,8 @@ use aipasta_store::{Backend, Db, Query};
 
 const DAY_MS: i64 = 86_400_000;
 
-/// A `usage_days` row (of one source): day, account, model, generations, errors, prompt and completion
-/// tokens, cost, total duration.
+/// A rollup row (`usage_days` of one source, or `usage_model_days`): day, account, model,
+/// generations, errors, prompt and completion tokens, cost, total duration.
 type DailyRow = (i64, String, String, i64, i64, i64, i64, i64, i64);
 
 async fn account(db: &Db) -> String {
@@ -340,6 +340,11 @@ async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
                 row.completion_tokens = *completion;
                 row.total_tokens = prompt + completion;
                 row.cost_nanos = *cost;
+                // Ada's second run of m1 on day 0 comes through /v1: a rollup row of its own
+                // by source, summed with the first by model.
+                if n == 1 {
+                    row.source = "v1".into();
+                }
                 let images = if with_image && n == 5 {
                     vec![("image/png".to_owned(), vec![1, 2, 3])]
                 } else {
@@ -355,23 +360,47 @@ async fn a_batch_moves_each_rollup_account_and_model_by_its_own_generations() {
             write_batch(&db, &writes).await.unwrap();
             assert_stored(&db, &rows, &what).await;
 
-            let mut daily: Vec<DailyRow> = Query::new(
-                "SELECT day, user_id, model_id, generations, errors, prompt_tokens, \
-                 completion_tokens, cost_nanos, total_duration_ms FROM usage_days",
-            )
-            .fetch_all(&db)
-            .await
-            .unwrap();
-            daily.sort();
-            let mut expected = vec![
+            let rollup = |table: &'static str| {
+                let db = db.clone();
+                async move {
+                    let mut rows: Vec<DailyRow> = Query::new(format!(
+                        "SELECT day, user_id, model_id, generations, errors, prompt_tokens, \
+                         completion_tokens, cost_nanos, total_duration_ms FROM {table}"
+                    ))
+                    .fetch_all(&db)
+                    .await
+                    .unwrap();
+                    rows.sort();
+                    rows
+                }
+            };
+            let mut by_model = vec![
                 (20_000, ada.clone(), m1.clone(), 2, 0, 11, 22, 1_003, 600),
                 (20_001, ada.clone(), m1.clone(), 1, 1, 5, 0, 0, 50),
                 (20_000, ada.clone(), m2.clone(), 1, 0, 3, 4, 5, 70),
                 (20_000, bob.clone(), m1.clone(), 1, 1, 6, 0, 7, 900),
                 (20_001, bob.clone(), m2.clone(), 1, 0, 8, 9, 11, 300),
             ];
-            expected.sort();
-            assert_eq!(daily, expected, "{what}: daily rollups");
+            by_model.sort();
+            assert_eq!(
+                rollup("usage_model_days").await,
+                by_model,
+                "{what}: daily rollups by model"
+            );
+            let mut by_source = vec![
+                (20_000, ada.clone(), m1.clone(), 1, 0, 10, 20, 1_000, 200),
+                (20_000, ada.clone(), m1.clone(), 1, 0, 1, 2, 3, 400),
+                (20_001, ada.clone(), m1.clone(), 1, 1, 5, 0, 0, 50),
+                (20_000, ada.clone(), m2.clone(), 1, 0, 3, 4, 5, 70),
+                (20_000, bob.clone(), m1.clone(), 1, 1, 6, 0, 7, 900),
+                (20_001, bob.clone(), m2.clone(), 1, 0, 8, 9, 11, 300),
+            ];
+            by_source.sort();
+            assert_eq!(
+                rollup("usage_days").await,
+                by_source,
+                "{what}: daily rollups by model and source"
+            );
 
             let ada_row = find_user_by_id(&db, &ada).await.unwrap().unwrap();
             assert_eq!(

@@ -9,8 +9,8 @@ use aipasta_store::favorites::{
 };
 use aipasta_store::generations::{
     Finished, GenerationRow, GenerationWrite, HistoryItem, HistoryQuery, HistorySort, UsageSplit,
-    count_models_used, delete_history, history_page, models_used, usage_by_day, usage_total,
-    write_batch,
+    count_models_used, delete_history, history_page, history_records, models_used, usage_by_day,
+    usage_total, write_batch,
 };
 use aipasta_store::testing::{TestDatabase, backends, create_account};
 use aipasta_store::{Backend, Db, Query};
@@ -164,6 +164,22 @@ async fn read_all(db: &Db, user: &str, query: HistoryQuery) -> Vec<HistoryItem> 
     panic!("the cursor never ended");
 }
 
+/// Every page of whole rows (what an export streams) from the first, following the cursors.
+async fn export_ids(db: &Db, user: &str, query: HistoryQuery) -> Vec<String> {
+    let mut query = query;
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        let (records, next) = history_records(db, user, &query).await.unwrap();
+        assert!(records.len() as i64 <= query.limit);
+        ids.extend(records.into_iter().map(|record| record.row.id));
+        match next {
+            Some(next) => query.after = Some(next),
+            None => return ids,
+        }
+    }
+    panic!("the export's cursor never ended");
+}
+
 fn ids(items: &[HistoryItem]) -> Vec<String> {
     items.iter().map(|item| item.id.clone()).collect()
 }
@@ -188,6 +204,11 @@ async fn every_sort_and_order_pages_through_exactly_the_hand_sorted_rows() {
                     expected,
                     "{backend:?} {sort:?} desc={descending}"
                 );
+                assert_eq!(
+                    export_ids(&db, &data.ada, query.clone()).await,
+                    expected,
+                    "{backend:?} {sort:?} desc={descending}: the export's pages"
+                );
                 // Numbered pages agree with the cursor.
                 let third = history_page(
                     &db,
@@ -201,6 +222,22 @@ async fn every_sort_and_order_pages_through_exactly_the_hand_sorted_rows() {
                 .unwrap();
                 assert_eq!(ids(&third.items), expected[14..21], "{backend:?} {sort:?}");
             }
+        }
+        // A search's export lists what its pages list, in their order.
+        for descending in [true, false] {
+            let query = HistoryQuery {
+                search: Some("quantum".into()),
+                descending,
+                limit: 4,
+                ..HistoryQuery::default()
+            };
+            let listed = ids(&read_all(&db, &data.ada, query.clone()).await);
+            assert!(listed.len() > 4, "{backend:?}: more than a page matches");
+            assert_eq!(
+                export_ids(&db, &data.ada, query).await,
+                listed,
+                "{backend:?} desc={descending}: a search's export"
+            );
         }
         // Eve sees only her own.
         let eve = read_all(

@@ -25,6 +25,7 @@ const TABLES: &[&str] = &[
     "moderation_flags",
     "audit_log",
     "usage_days",
+    "usage_model_days",
     "provider_endpoints",
     "user_provider_keys",
 ];
@@ -68,6 +69,8 @@ const INDEXES: &[&str] = &[
     "api_keys_hash_key",
     "usage_days_model_idx",
     "usage_days_day_idx",
+    // Migration 13 moved (user_id, model_id) to the rollup by model.
+    "usage_model_days_user_model_idx",
     "favorites_user_position_idx",
     "provider_endpoints_name_key",
 ];
@@ -239,5 +242,80 @@ async fn success_rates_stored_as_fractions_become_percentages() {
                 (rate, expected) => assert_eq!(rate, expected, "{backend:?}"),
             }
         }
+    }
+}
+
+/// Migration 13: the rollups by day and model are filled from those by source, summed.
+#[tokio::test]
+async fn usage_by_model_is_filled_from_the_rollups_by_source() {
+    for backend in backends() {
+        let (_guard, db) = TestDatabase::migrated(backend).await;
+        let ada = aipasta_store::testing::create_account(&db, "ada@example.com", "user")
+            .await
+            .id;
+        // As a database before migration 13 held them.
+        for sql in [
+            "DROP TABLE usage_model_days",
+            "CREATE INDEX usage_days_user_model_idx ON usage_days (user_id, model_id)",
+            "DELETE FROM aipasta_migrations WHERE version = 13",
+        ] {
+            Query::new(sql).execute(&db).await.unwrap();
+        }
+        // (day, model, source, generations, errors, prompt, completion, cost, duration)
+        let rows = [
+            (20_000, "m1", "playground", 2, 1, 10, 20, 300, 400),
+            (20_000, "m1", "v1", 3, 0, 1, 2, 3, 4),
+            (20_000, "m2", "v1", 1, 0, 5, 6, 7, 8),
+            (20_001, "m1", "api", 4, 2, 9, 10, 11, 12),
+        ];
+        for (day, model, source, generations, errors, prompt, completion, cost, duration) in rows {
+            Query::new(
+                "INSERT INTO usage_days (user_id, day, model_id, source, generations, errors, \
+                 prompt_tokens, completion_tokens, cost_nanos, total_duration_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(ada.as_str())
+            .bind(day as i64)
+            .bind(model)
+            .bind(source)
+            .bind(generations as i64)
+            .bind(errors as i64)
+            .bind(prompt as i64)
+            .bind(completion as i64)
+            .bind(cost as i64)
+            .bind(duration as i64)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+
+        let report = db.migrate().await.unwrap();
+        assert_eq!(report.applied, vec![13], "{backend:?}");
+        /// Day, model, generations, errors, prompt and completion tokens, cost, duration.
+        type ModelDay = (i64, String, i64, i64, i64, i64, i64, i64);
+        let mut sums: Vec<ModelDay> = Query::new(
+            "SELECT day, model_id, generations, errors, prompt_tokens, completion_tokens, \
+             cost_nanos, total_duration_ms FROM usage_model_days WHERE user_id = $1",
+        )
+        .bind(ada.as_str())
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        sums.sort();
+        assert_eq!(
+            sums,
+            vec![
+                (20_000, "m1".to_owned(), 5, 1, 11, 22, 303, 404),
+                (20_000, "m2".to_owned(), 1, 0, 5, 6, 7, 8),
+                (20_001, "m1".to_owned(), 4, 2, 9, 10, 11, 12),
+            ],
+            "{backend:?}"
+        );
+        assert!(
+            !names(&db, "index")
+                .await
+                .contains(&"usage_days_user_model_idx".to_owned()),
+            "{backend:?}: the index by model of the rollups by source is gone"
+        );
     }
 }

@@ -170,7 +170,7 @@ pub async fn count_assets(db: &Db, generation_id: &str) -> Result<i64, DbError> 
 pub async fn tokens_used_since(db: &Db, user_id: &str, since_day: i64) -> Result<i64, DbError> {
     Query::new(
         "SELECT CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) \
-         FROM usage_days WHERE user_id = $1 AND day >= $2",
+         FROM usage_model_days WHERE user_id = $1 AND day >= $2",
     )
     .bind(user_id)
     .bind(since_day)

@@ -1,5 +1,6 @@
-//! An account's usage and spend, read from the daily rollups (`usage_days`: day × model ×
-//! source, written with the generations themselves), never by scanning generations. Deleting
+//! An account's usage and spend, read from the daily rollups written with the generations
+//! themselves (`usage_model_days`: day × model; `usage_days`: day × model × source), never
+//! by scanning generations. Deleting
 //! history does not change them: usage is never refunded.
 
 use crate::{Backend, Db, DbError, Query};
@@ -58,7 +59,7 @@ impl UsageFigures {
 }
 
 /// One day's usage of one model, provider or source.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageDay {
     /// Days since the Unix epoch, UTC.
     pub day: i64,
@@ -66,16 +67,24 @@ pub struct UsageDay {
     pub key: String,
     /// What to show for the key: the model's name, or the key itself.
     pub label: String,
-    #[sqlx(flatten)]
     pub figures: UsageFigures,
 }
 
-/// `usage_days u`, read along its primary key `(user_id, day, model_id, source)`: an account's
-/// days are one range of it. With statistics, SQLite otherwise prefers
-/// `usage_days_user_model_idx` for a grouping by model (sorting nothing, then fetching every
-/// rollup row the account ever had: 25 times slower for the last 30 days of a busy account)
-/// or skip-scans `usage_days_model_idx` (every account's recent rows).
-fn account_days(backend: Backend) -> &'static str {
+/// `usage_model_days u` (day × model, summed over sources), read along its primary key
+/// `(user_id, day, model_id)`: an account's days are one range of it. With statistics, SQLite
+/// otherwise may prefer `usage_model_days_user_model_idx` for a grouping by model (sorting
+/// nothing, then reading every rollup row the account ever had). The table has no rowid, so
+/// `NOT INDEXED` is its primary key.
+fn account_model_days(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "usage_model_days u NOT INDEXED",
+        Backend::Postgres => "usage_model_days u",
+    }
+}
+
+/// `usage_days u` (day × model × source), read along its primary key's index, for the split
+/// by source.
+fn account_source_days(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "usage_days u INDEXED BY sqlite_autoindex_usage_days_1",
         Backend::Postgres => "usage_days u",
@@ -92,11 +101,12 @@ const SUMS: &str = "CAST(COALESCE(SUM(u.generations), 0) AS BIGINT) AS generatio
 /// `user_id`'s usage on each day in `[from_day, to_day)`, split by `split`, ordered by day
 /// (then by key). Days without use have no rows.
 ///
-/// The database sums the rollup rows by day and model (or source) in their primary key's
-/// order; SQLite hands them over as one JSON array text, as the catalog index loads models
-/// (`catalog/index.rs`), since a year of a busy account is thousands of sums. Names and
-/// providers come from one read of the models involved rather than a join per sum, which
-/// took as long as the sums themselves (the dashboard benchmark).
+/// By model or provider, the rollup rows by day and model are read as they are (a GROUP BY
+/// that changed nothing took half the time); by source, the database sums the rows by day,
+/// model and source. SQLite hands them over as one JSON array text, as the catalog index
+/// loads models (`catalog/index.rs`), since a year of a busy account is thousands of rows.
+/// Names and providers come from one read of the models involved rather than a join per
+/// row, which took as long as the sums themselves (the dashboard benchmark).
 pub async fn usage_by_day(
     db: &Db,
     user_id: &str,
@@ -104,15 +114,20 @@ pub async fn usage_by_day(
     to_day: i64,
     split: UsageSplit,
 ) -> Result<Vec<UsageDay>, DbError> {
-    let key = match split {
-        UsageSplit::Model | UsageSplit::Provider => "u.model_id",
-        UsageSplit::Source => "u.source",
+    let sums = match split {
+        // One row a day and model already: read as they are.
+        UsageSplit::Model | UsageSplit::Provider => format!(
+            "SELECT u.day, u.model_id AS key, u.generations, u.errors, u.prompt_tokens, \
+             u.completion_tokens, u.cost_nanos, u.total_duration_ms FROM {days} \
+             WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3",
+            days = account_model_days(db.backend()),
+        ),
+        UsageSplit::Source => format!(
+            "SELECT u.day, u.source AS key, {SUMS} FROM {days} \
+             WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3 GROUP BY u.day, u.source",
+            days = account_source_days(db.backend()),
+        ),
     };
-    let sums = format!(
-        "SELECT u.day, {key} AS key, {SUMS} FROM {days} \
-         WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3 GROUP BY u.day, {key}",
-        days = account_days(db.backend()),
-    );
     type Row = (i64, String, i64, i64, i64, i64, i64, i64);
     let rows: Vec<Row> = match db.backend() {
         // The sums arrive as one JSON array text: sqlx's SQLite driver spends microseconds
@@ -230,7 +245,7 @@ pub async fn usage_total(
 ) -> Result<UsageFigures, DbError> {
     Query::new(format!(
         "SELECT {SUMS} FROM {days} WHERE u.user_id = $1 AND u.day >= $2 AND u.day < $3",
-        days = account_days(db.backend()),
+        days = account_model_days(db.backend()),
     ))
     .bind(user_id)
     .bind(from_day)
@@ -269,7 +284,7 @@ pub async fn models_used(
                FROM {days} WHERE u.user_id = $1 AND u.day >= $2 GROUP BY u.model_id) g \
          LEFT JOIN models m ON m.id = g.model_id \
          ORDER BY g.generations DESC, g.model_id LIMIT $3",
-        days = account_days(db.backend()),
+        days = account_model_days(db.backend()),
     ))
     .bind(user_id)
     .bind(from_day)
@@ -280,15 +295,15 @@ pub async fn models_used(
 
 /// How many different models `user_id` has ever used.
 ///
-/// A loose index scan along `usage_days_user_model_idx`: each step seeks the next model, so
+/// A loose index scan along `usage_model_days_user_model_idx`: each step seeks the next model, so
 /// the cost is the number of models, not of the account's rollup rows (a busy account has
 /// tens of thousands).
 pub async fn count_models_used(db: &Db, user_id: &str) -> Result<i64, DbError> {
     Query::new(
         "WITH RECURSIVE used (model_id) AS ( \
-           SELECT MIN(model_id) FROM usage_days WHERE user_id = $1 \
+           SELECT MIN(model_id) FROM usage_model_days WHERE user_id = $1 \
            UNION ALL \
-           SELECT (SELECT MIN(u.model_id) FROM usage_days u \
+           SELECT (SELECT MIN(u.model_id) FROM usage_model_days u \
                    WHERE u.user_id = $1 AND u.model_id > used.model_id) \
            FROM used WHERE used.model_id IS NOT NULL) \
          SELECT COUNT(model_id) FROM used",

@@ -328,6 +328,66 @@ struct Rollup {
     duration_ms: i64,
 }
 
+impl Rollup {
+    fn add(&mut self, other: &Rollup) {
+        self.generations += other.generations;
+        self.errors += other.errors;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.cost_nanos += other.cost_nanos;
+        self.duration_ms += other.duration_ms;
+    }
+}
+
+/// Adds `r` to the rollup row of `table` keyed by `day` and the text columns `keys`
+/// (creating it).
+async fn upsert_rollup(
+    tx: &mut Tx,
+    table: &str,
+    keys: &[(&str, &str)],
+    day: i64,
+    r: &Rollup,
+) -> Result<(), DbError> {
+    let key_columns: Vec<&str> = keys.iter().map(|(column, _)| *column).collect();
+    let figures = [
+        "generations",
+        "errors",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_nanos",
+        "total_duration_ms",
+    ];
+    let placeholders: Vec<String> = (1..=keys.len() + 1 + figures.len())
+        .map(|n| format!("${n}"))
+        .collect();
+    let sums: Vec<String> = figures
+        .iter()
+        .map(|f| format!("{f} = {table}.{f} + excluded.{f}"))
+        .collect();
+    let mut statement = Query::new(format!(
+        "INSERT INTO {table} ({keys}, day, {figures}) VALUES ({placeholders}) \
+         ON CONFLICT ({keys}, day) DO UPDATE SET {sums}",
+        keys = key_columns.join(", "),
+        figures = figures.join(", "),
+        placeholders = placeholders.join(", "),
+        sums = sums.join(", "),
+    ));
+    for (_, value) in keys {
+        statement = statement.bind(*value);
+    }
+    statement
+        .bind(day)
+        .bind(r.generations)
+        .bind(r.errors)
+        .bind(r.prompt_tokens)
+        .bind(r.completion_tokens)
+        .bind(r.cost_nanos)
+        .bind(r.duration_ms)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 #[derive(Default)]
 struct UserTotals {
     generations: i64,
@@ -383,30 +443,34 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
             totals.last_at = totals.last_at.max(row.updated_at);
         }
     }
+    // The rollups by source, then the same summed over sources (what the charts read).
+    let mut by_model: BTreeMap<(&str, i64, &str), Rollup> = BTreeMap::new();
     for ((user_id, day, model_id, source), r) in daily {
-        Query::new(
-            "INSERT INTO usage_days (user_id, day, model_id, source, generations, errors, \
-             prompt_tokens, completion_tokens, cost_nanos, total_duration_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (user_id, day, model_id, source) DO UPDATE SET \
-             generations = usage_days.generations + excluded.generations, \
-             errors = usage_days.errors + excluded.errors, \
-             prompt_tokens = usage_days.prompt_tokens + excluded.prompt_tokens, \
-             completion_tokens = usage_days.completion_tokens + excluded.completion_tokens, \
-             cost_nanos = usage_days.cost_nanos + excluded.cost_nanos, \
-             total_duration_ms = usage_days.total_duration_ms + excluded.total_duration_ms",
+        by_model
+            .entry((user_id, day, model_id))
+            .or_default()
+            .add(&r);
+        upsert_rollup(
+            tx,
+            "usage_days",
+            &[
+                ("user_id", user_id),
+                ("model_id", model_id),
+                ("source", source),
+            ],
+            day,
+            &r,
         )
-        .bind(user_id)
-        .bind(day)
-        .bind(model_id)
-        .bind(source)
-        .bind(r.generations)
-        .bind(r.errors)
-        .bind(r.prompt_tokens)
-        .bind(r.completion_tokens)
-        .bind(r.cost_nanos)
-        .bind(r.duration_ms)
-        .execute(&mut *tx)
+        .await?;
+    }
+    for ((user_id, day, model_id), r) in by_model {
+        upsert_rollup(
+            tx,
+            "usage_model_days",
+            &[("user_id", user_id), ("model_id", model_id)],
+            day,
+            &r,
+        )
         .await?;
     }
     for (user_id, t) in users {

@@ -1,6 +1,6 @@
 //! `GET /api/users/history/export`: the caller's history, with the list's filters and order,
-//! as JSON, CSV or Markdown. Streamed a page of rows at a time (the store's keyset cursor), so
-//! memory stays flat whatever the size; CSV cells that a spreadsheet would run as a formula
+//! as JSON, CSV or Markdown. Streamed a page of rows at a time (the store's keyset cursor),
+//! read a page ahead of the writing, so memory stays flat whatever the size; CSV cells that a spreadsheet would run as a formula
 //! are defused.
 
 use std::borrow::Cow;
@@ -15,8 +15,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
-use aipasta_store::Db;
 use aipasta_store::generations::{HistoryQuery, HistoryRecord, MAX_EXPORT_PAGE, history_records};
+use aipasta_store::{Db, DbError};
+use tokio::sync::mpsc;
 
 use super::filters::HistoryParams;
 use crate::api::Failure;
@@ -277,11 +278,39 @@ fn write_markdown(out: &mut String, record: &HistoryRecord) {
     }
 }
 
-/// The stream's progress: where the next page starts, and whether a row was written yet.
+/// A page of whole rows, and whether it is the last; or what stopped the reading.
+type Page = Result<(Vec<HistoryRecord>, bool), DbError>;
+
+/// Reads the export's pages on a task of its own, a page ahead of the writer: the database
+/// reads the next page while this one is written out (one after the other, the export took
+/// the sum of the two). The channel holds one page, so memory stays flat; a client that goes
+/// away drops the receiver, and the reader stops at its next page.
+fn read_ahead(db: Db, user_id: String, mut query: HistoryQuery) -> mpsc::Receiver<Page> {
+    let (sender, receiver) = mpsc::channel(1);
+    tokio::spawn(async move {
+        loop {
+            let (page, next) = match history_records(&db, &user_id, &query).await {
+                Ok((records, next)) => {
+                    let last = next.is_none();
+                    (Ok((records, last)), next)
+                }
+                Err(error) => (Err(error), None),
+            };
+            if sender.send(page).await.is_err() {
+                break;
+            }
+            match next {
+                Some(cursor) => query.after = Some(cursor),
+                None => break,
+            }
+        }
+    });
+    receiver
+}
+
+/// The stream's progress: the pages to come, and whether a row was written yet.
 struct Progress {
-    db: Db,
-    user_id: String,
-    query: HistoryQuery,
+    pages: mpsc::Receiver<Page>,
     format: Format,
     started: bool,
     done: bool,
@@ -301,16 +330,20 @@ async fn next_chunk(mut progress: Progress) -> Option<(Result<Bytes, std::io::Er
             Format::Markdown => out.push_str("# AI Pasta history\n\n"),
         }
     }
-    let (records, next) =
-        match history_records(&progress.db, &progress.user_id, &progress.query).await {
-            Ok(page) => page,
-            Err(error) => {
-                // The status is sent already: cut the body, so the client sees a broken file
-                // rather than a short one that looks whole.
-                tracing::warn!(%error, "a history export stopped");
-                return Some((Err(std::io::Error::other(error.to_string())), progress));
-            }
-        };
+    let (records, last) = match progress.pages.recv().await {
+        Some(Ok(page)) => page,
+        failed => {
+            // The status is sent already: cut the body, so the client sees a broken file
+            // rather than a short one that looks whole.
+            let error = match failed {
+                Some(Err(error)) => error.to_string(),
+                _ => "the export's reader stopped".to_owned(),
+            };
+            tracing::warn!(%error, "a history export stopped");
+            progress.done = true;
+            return Some((Err(std::io::Error::other(error)), progress));
+        }
+    };
     for record in &records {
         match progress.format {
             Format::Json => {
@@ -325,13 +358,10 @@ async fn next_chunk(mut progress: Progress) -> Option<(Result<Bytes, std::io::Er
             Format::Markdown => write_markdown(&mut out, record),
         }
     }
-    match next {
-        Some(cursor) => progress.query.after = Some(cursor),
-        None => {
-            progress.done = true;
-            if progress.format == Format::Json {
-                out.push_str("\n]\n");
-            }
+    if last {
+        progress.done = true;
+        if progress.format == Format::Json {
+            out.push_str("\n]\n");
         }
     }
     Some((Ok(Bytes::from(out)), progress))
@@ -374,9 +404,7 @@ pub async fn export(
     query.offset = 0;
     query.limit = MAX_EXPORT_PAGE;
     let progress = Progress {
-        db: state.db.clone(),
-        user_id: caller.id().to_owned(),
-        query,
+        pages: read_ahead(state.db.clone(), caller.id().to_owned(), query),
         format,
         started: false,
         done: false,

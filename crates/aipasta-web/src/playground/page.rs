@@ -643,8 +643,14 @@ impl PlaygroundPage {
             parameters: &sent_parameters(&controls),
         });
         let mut card = ModelCard::from_row(model);
-        // The chosen model's own star, beside its name (the picker's rows have theirs).
-        card.star = Stars::for_page(state, caller, &chrome.csrf, chrome.path.clone())
+        // The chosen model's own star, beside its name (the picker's rows have theirs); it
+        // comes back to this mode.
+        let here = if offered.first() == Some(&mode) {
+            chrome.path.clone()
+        } else {
+            format!("{}?mode={}", chrome.path, modes::value(mode))
+        };
+        card.star = Stars::for_page(state, caller, &chrome.csrf, here)
             .await
             .map(|stars| stars.star(&model.id));
         PlaygroundPage {

@@ -507,6 +507,10 @@ async fn favorites_are_starred_ordered_and_removed_through_the_forms() {
         let here = format!("/models/{MODEL}/playground");
         let form = star_form(&browser.page(&here).await, None);
         assert_eq!(hidden(&form, "model"), jamba);
+        // In another mode than the model's first, the star comes back to that mode.
+        let here = format!("/models/{MODEL}/playground?mode=code");
+        let form = star_form(&browser.page(&here).await, None);
+        assert_eq!(hidden(&form, "return_to"), here);
 
         // Remove, and toggle off.
         let removed = post("/dashboard/favorites/remove", &[("model", &nova)]).await;
