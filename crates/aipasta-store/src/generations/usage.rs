@@ -1,7 +1,6 @@
 //! An account's usage and spend, read from the daily rollups written with the generations
 //! themselves (`usage_model_days`: day × model; `usage_days`: day × model × source), never
-//! by scanning generations. Deleting
-//! history does not change them: usage is never refunded.
+//! by scanning generations. Deleting history does not change them: usage is never refunded.
 
 use crate::{Backend, Db, DbError, Query};
 
@@ -295,9 +294,9 @@ pub async fn models_used(
 
 /// How many different models `user_id` has ever used.
 ///
-/// A loose index scan along `usage_model_days_user_model_idx`: each step seeks the next model, so
-/// the cost is the number of models, not of the account's rollup rows (a busy account has
-/// tens of thousands).
+/// A loose index scan along `usage_model_days_user_model_idx`: each step seeks the next
+/// model, so the cost is the number of models, not of the account's rollup rows (a busy
+/// account has thousands).
 pub async fn count_models_used(db: &Db, user_id: &str) -> Result<i64, DbError> {
     Query::new(
         "WITH RECURSIVE used (model_id) AS ( \

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use aipasta_core::clock::now_ms;
 use aipasta_core::id::new_id;
 
-use super::{GENERATION_COLUMNS, GenerationRow};
+use super::{GENERATION_COLUMNS, GenerationRow, UsageFigures};
 use crate::query::nul_free;
 use crate::{Backend, Db, DbError, Query, Tx};
 
@@ -318,63 +318,48 @@ async fn insert_images(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(),
     Ok(())
 }
 
-#[derive(Default)]
-struct Rollup {
-    generations: i64,
-    errors: i64,
-    prompt_tokens: i64,
-    completion_tokens: i64,
-    cost_nanos: i64,
-    duration_ms: i64,
-}
+/// The figures of a rollup row and the columns that hold them, in bind order.
+const ROLLUP_FIGURES: [&str; 6] = [
+    "generations",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_nanos",
+    "total_duration_ms",
+];
 
-impl Rollup {
-    fn add(&mut self, other: &Rollup) {
-        self.generations += other.generations;
-        self.errors += other.errors;
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.cost_nanos += other.cost_nanos;
-        self.duration_ms += other.duration_ms;
-    }
-}
-
-/// Adds `r` to the rollup row of `table` keyed by `day` and the text columns `keys`
-/// (creating it).
-async fn upsert_rollup(
-    tx: &mut Tx,
-    table: &str,
-    keys: &[(&str, &str)],
-    day: i64,
-    r: &Rollup,
-) -> Result<(), DbError> {
-    let key_columns: Vec<&str> = keys.iter().map(|(column, _)| *column).collect();
-    let figures = [
-        "generations",
-        "errors",
-        "prompt_tokens",
-        "completion_tokens",
-        "cost_nanos",
-        "total_duration_ms",
-    ];
-    let placeholders: Vec<String> = (1..=keys.len() + 1 + figures.len())
+/// The upsert that adds a batch's figures to `table`'s row keyed by the text columns `keys`
+/// and `day`: built once per table, not per row written.
+fn rollup_upsert_sql(table: &str, keys: &[&str]) -> String {
+    let placeholders: Vec<String> = (1..=keys.len() + 1 + ROLLUP_FIGURES.len())
         .map(|n| format!("${n}"))
         .collect();
-    let sums: Vec<String> = figures
+    let sums: Vec<String> = ROLLUP_FIGURES
         .iter()
         .map(|f| format!("{f} = {table}.{f} + excluded.{f}"))
         .collect();
-    let mut statement = Query::new(format!(
+    format!(
         "INSERT INTO {table} ({keys}, day, {figures}) VALUES ({placeholders}) \
          ON CONFLICT ({keys}, day) DO UPDATE SET {sums}",
-        keys = key_columns.join(", "),
-        figures = figures.join(", "),
+        keys = keys.join(", "),
+        figures = ROLLUP_FIGURES.join(", "),
         placeholders = placeholders.join(", "),
         sums = sums.join(", "),
-    ));
-    for (_, value) in keys {
-        statement = statement.bind(*value);
-    }
+    )
+}
+
+/// Adds `r` to the rollup row that `sql` (from [`rollup_upsert_sql`]) names by `keys` and
+/// `day`, creating it.
+async fn upsert_rollup(
+    tx: &mut Tx,
+    sql: &'static str,
+    keys: &[&str],
+    day: i64,
+    r: &UsageFigures,
+) -> Result<(), DbError> {
+    let statement = keys
+        .iter()
+        .fold(Query::new(sql), |statement, key| statement.bind(*key));
     statement
         .bind(day)
         .bind(r.generations)
@@ -382,7 +367,7 @@ async fn upsert_rollup(
         .bind(r.prompt_tokens)
         .bind(r.completion_tokens)
         .bind(r.cost_nanos)
-        .bind(r.duration_ms)
+        .bind(r.total_duration_ms)
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -407,7 +392,7 @@ struct ModelTraffic {
 }
 
 async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(), DbError> {
-    let mut daily: BTreeMap<(&str, i64, &str, &str), Rollup> = BTreeMap::new();
+    let mut daily: BTreeMap<(&str, i64, &str, &str), UsageFigures> = BTreeMap::new();
     let mut users: BTreeMap<&str, UserTotals> = BTreeMap::new();
     let mut models: BTreeMap<&str, ModelTraffic> = BTreeMap::new();
     for write in finished {
@@ -432,7 +417,7 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
                 rollup.prompt_tokens += row.prompt_tokens;
                 rollup.completion_tokens += row.completion_tokens;
                 rollup.cost_nanos += row.cost_nanos;
-                rollup.duration_ms += row.duration_ms.unwrap_or(0);
+                rollup.total_duration_ms += row.duration_ms.unwrap_or(0);
             }
         }
         if let Some(user_id) = row.user_id.as_deref() {
@@ -444,7 +429,11 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
         }
     }
     // The rollups by source, then the same summed over sources (what the charts read).
-    let mut by_model: BTreeMap<(&str, i64, &str), Rollup> = BTreeMap::new();
+    static BY_SOURCE: LazyLock<String> =
+        LazyLock::new(|| rollup_upsert_sql("usage_days", &["user_id", "model_id", "source"]));
+    static BY_MODEL: LazyLock<String> =
+        LazyLock::new(|| rollup_upsert_sql("usage_model_days", &["user_id", "model_id"]));
+    let mut by_model: BTreeMap<(&str, i64, &str), UsageFigures> = BTreeMap::new();
     for ((user_id, day, model_id, source), r) in daily {
         by_model
             .entry((user_id, day, model_id))
@@ -452,26 +441,15 @@ async fn update_counters(tx: &mut Tx, finished: &[&GenerationWrite]) -> Result<(
             .add(&r);
         upsert_rollup(
             tx,
-            "usage_days",
-            &[
-                ("user_id", user_id),
-                ("model_id", model_id),
-                ("source", source),
-            ],
+            BY_SOURCE.as_str(),
+            &[user_id, model_id, source],
             day,
             &r,
         )
         .await?;
     }
     for ((user_id, day, model_id), r) in by_model {
-        upsert_rollup(
-            tx,
-            "usage_model_days",
-            &[("user_id", user_id), ("model_id", model_id)],
-            day,
-            &r,
-        )
-        .await?;
+        upsert_rollup(tx, BY_MODEL.as_str(), &[user_id, model_id], day, &r).await?;
     }
     for (user_id, t) in users {
         Query::new(

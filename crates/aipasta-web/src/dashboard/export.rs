@@ -1,7 +1,7 @@
 //! `GET /api/users/history/export`: the caller's history, with the list's filters and order,
 //! as JSON, CSV or Markdown. Streamed a page of rows at a time (the store's keyset cursor),
-//! read a page ahead of the writing, so memory stays flat whatever the size; CSV cells that a spreadsheet would run as a formula
-//! are defused.
+//! read a page ahead of the writing, so memory stays flat whatever the size; CSV cells that a
+//! spreadsheet would run as a formula are defused.
 
 use std::borrow::Cow;
 
